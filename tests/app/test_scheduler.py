@@ -95,13 +95,17 @@ def test_cycles_of_one_pair_never_overlap_and_stop_is_clean() -> None:
     overlap = []
     seen_stop = threading.Event()
     lock = threading.Lock()
+    holder: list[Scheduler] = []
 
     def run_cycle(pair: str, stop_requested: Callable[[], bool]) -> CycleOutcome:
         with lock:
             running[pair] += 1
             if running[pair] > 1:
                 overlap.append(pair)
-        for _ in range(50):  # a cycle that checks for a stop between documents
+            stopping = pair == "a" and holder[0].cycles["a"] >= 3 and holder[0].cycles["b"] >= 2
+            if stopping:  # ask for a stop while this cycle is in flight
+                threading.Timer(0.01, holder[0].stop).start()
+        for _ in range(1000 if stopping else 5):  # checks for a stop between "documents"
             if stop_requested():
                 seen_stop.set()
                 break
@@ -111,16 +115,15 @@ def test_cycles_of_one_pair_never_overlap_and_stop_is_clean() -> None:
         return CycleOutcome.OK
 
     schedules = {
-        "a": Schedule(interval=timedelta(milliseconds=20)),
-        "b": Schedule(interval=timedelta(milliseconds=20)),
+        "a": Schedule(interval=timedelta(milliseconds=5)),
+        "b": Schedule(interval=timedelta(milliseconds=5)),
     }
     scheduler = Scheduler(schedules, run_cycle, SystemClock())
+    holder.append(scheduler)
     scheduler.start()
-    time.sleep(0.5)
-    scheduler.stop()
-    assert scheduler.join(timeout=5)
+    assert scheduler.join(timeout=30)
     assert overlap == []
-    assert scheduler.cycles["a"] >= 2
+    assert scheduler.cycles["a"] >= 4
     assert scheduler.cycles["b"] >= 2
     assert seen_stop.is_set()
 
