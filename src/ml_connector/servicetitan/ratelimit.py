@@ -1,9 +1,9 @@
 """Staying under ServiceTitan's 60 requests per second per app per tenant.
 
 `TokenBucket` hands out one permit per request at `rate` per second with a small `burst`.
-A caller that finds the bucket empty *reserves* the next permit (the level goes negative)
-and sleeps outside the lock until its turn, so threads are served in arrival order and
-never oversubscribe. In any one-second window at most `rate + burst` requests start, so the
+A caller that finds the bucket empty *reserves* the next free slot and sleeps outside the
+lock until its turn, so threads are served in arrival order and never oversubscribe.
+In any one-second window at most `rate + burst` requests start, so the
 defaults (50/s, burst 5) keep 5 requests per second of headroom under 60.
 
 A 429 pauses the whole bucket (`pause_for`): every thread waits out `Retry-After`, not only
@@ -27,7 +27,13 @@ DEFAULT_BURST = 5
 
 
 class TokenBucket:
-    """A thread-safe token bucket that waits on the injected clock."""
+    """A thread-safe token bucket that waits on the injected clock.
+
+    Kept as a virtual schedule (GCRA): `_tat` is when the bucket would be full again. A
+    request may start at `max(now, _tat - (burst - 1) / rate)`, and each start pushes
+    `_tat` one interval further. The same arithmetic as a leaky bucket, but a pause is
+    simply a later `_tat`, and reservations are exact under concurrency.
+    """
 
     def __init__(self, rate: float, clock: Clock, *, burst: int = DEFAULT_BURST) -> None:
         if rate <= 0:
@@ -38,30 +44,21 @@ class TokenBucket:
         self.burst = burst
         self._clock = clock
         self._lock = threading.Lock()
-        self._level = float(burst)
-        self._stamp = clock.monotonic()
-        self._paused_until = self._stamp
+        self._tat = clock.monotonic()
         self.granted = 0
         self.waited = 0.0
-
-    def _refill(self, now: float) -> None:
-        # Time spent paused does not fill the bucket: after a 429 we restart gently.
-        start = max(self._stamp, min(now, self._paused_until))
-        if now > start:
-            self._level = min(float(self.burst), self._level + (now - start) * self.rate)
-        self._stamp = max(self._stamp, now)
 
     def reserve(self) -> float:
         """Take a permit; returns how long the caller must wait before using it."""
         with self._lock:
             now = self._clock.monotonic()
-            self._refill(now)
-            self._level -= 1.0
+            interval = 1.0 / self.rate
+            tolerance = (self.burst - 1) * interval
+            earliest = self._tat - tolerance
+            start = earliest if earliest > now + 1e-9 else now  # ignore float dust
+            self._tat = max(self._tat, start) + interval
             self.granted += 1
-            wait = 0.0
-            if self._level < 0:
-                wait = -self._level / self.rate
-            wait = max(wait, self._paused_until - now)
+            wait = start - now
             self.waited += wait
             return wait
 
@@ -73,14 +70,14 @@ class TokenBucket:
         return wait
 
     def pause_for(self, seconds: float) -> None:
-        """Hold every caller for `seconds` from now (a 429's Retry-After), and empty the bucket."""
+        """Start nothing new for `seconds` from now (a 429's Retry-After), then restart
+        at the steady rate rather than with a burst."""
         if seconds <= 0:
             return
         with self._lock:
             now = self._clock.monotonic()
-            self._refill(now)
-            self._paused_until = max(self._paused_until, now + seconds)
-            self._level = min(self._level, 0.0)
+            tolerance = (self.burst - 1) / self.rate
+            self._tat = max(self._tat, now + seconds + tolerance)
 
 
 @dataclass(frozen=True, slots=True)
