@@ -152,6 +152,7 @@ class StHttp:
             except httpx.TransportError as exc:
                 self.stats.transport_errors += 1
                 failure = self._transport_failure(exc, method, url, operation)
+                failure.__cause__ = exc  # kept when it is raised after the last retry
                 sent_maybe = not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
                 if (sent_maybe and not idempotent) or is_name_resolution_failure(exc):
                     raise failure from exc
