@@ -23,12 +23,11 @@ from typing import Any, TypeVar
 import httpx
 import structlog
 from pydantic import BaseModel
-from pydantic.alias_generators import to_camel
 
 from ml_connector.clock import Clock, SystemClock
 from ml_connector.servicetitan.auth import PROCESS_TOKENS, Authenticator, TokenCache
 from ml_connector.servicetitan.environment import StCredentials, StEnvironment
-from ml_connector.servicetitan.errors import InvalidRecordError, MalformedResponseError
+from ml_connector.servicetitan.errors import InvalidRecordError
 from ml_connector.servicetitan.paging import (
     MAX_PAGE_SIZE,
     ExportFeed,
@@ -62,6 +61,7 @@ from ml_connector.servicetitan.records import (
 )
 from ml_connector.servicetitan.retry import RetryPolicy
 from ml_connector.servicetitan.transport import CallStats, QueryValue, StHttp, format_instant
+from ml_connector.servicetitan.writes import camel_case_body, export_results, modified_id
 
 log = structlog.get_logger(__name__)
 
@@ -77,15 +77,6 @@ def _chunks(ids: Iterable[int], size: int) -> Iterator[list[int]]:
     unique = sorted({int(i) for i in ids})
     for start in range(0, len(unique), size):
         yield unique[start : start + size]
-
-
-def _camel_keys(value: Any) -> Any:
-    """snake_case keys to camelCase, recursively; camelCase keys are left as they are."""
-    if isinstance(value, Mapping):
-        return {(to_camel(k) if "_" in k else k): _camel_keys(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_camel_keys(v) for v in value]
-    return value
 
 
 class ServiceTitanClient:
@@ -297,7 +288,7 @@ class ServiceTitanClient:
                 body={"billIds": chunk},
                 operation="mark AP bills exported",
             )
-            results.extend(_export_results(body, chunk, "billId", "mark AP bills exported"))
+            results.extend(export_results(body, chunk, "billId", "mark AP bills exported"))
         return results
 
     def mark_invoices_exported(self, items: Iterable[tuple[int, str, str]]) -> list[ExportResult]:
@@ -310,7 +301,7 @@ class ServiceTitanClient:
                 for i in chunk
             ]
             answer = self._api.call("POST", path, body=body, operation="mark invoices exported")
-            results.extend(_export_results(answer, chunk, "invoiceId", "mark invoices exported"))
+            results.extend(export_results(answer, chunk, "invoiceId", "mark invoices exported"))
         return results
 
     # -- inventory -----------------------------------------------------------------------
@@ -345,14 +336,14 @@ class ServiceTitanClient:
         answer = self._api.call(
             "POST", path, body=body, operation="create vendor", idempotent=False
         )
-        return _modified_id(answer, "create vendor")
+        return modified_id(answer, "create vendor")
 
     def patch_vendor(self, vendor_id: int, patch: Mapping[str, Any]) -> None:
         path = self._api.tenant_path("inventory", f"vendors/{int(vendor_id)}")
         answer = self._api.call(
-            "PATCH", path, body=_camel_keys(patch), operation=f"update vendor {vendor_id}"
+            "PATCH", path, body=camel_case_body(patch), operation=f"update vendor {vendor_id}"
         )
-        _modified_id(answer, f"update vendor {vendor_id}")
+        modified_id(answer, f"update vendor {vendor_id}")
 
     def purchase_orders(self, *, ids: Iterable[int]) -> Iterator[PurchaseOrder]:
         return self._list_by_ids("inventory", "purchase-orders", PurchaseOrder, ids)
@@ -379,44 +370,3 @@ class ServiceTitanClient:
     def check_connection(self) -> None:
         """Get a token and read one GL account: raises the error a person needs to see."""
         next(iter(self._list("accounting", "gl-accounts", GlAccount, {}, page_size=1)), None)
-
-
-def _modified_id(answer: Any, operation: str) -> int:
-    if isinstance(answer, dict) and isinstance(answer.get("id"), int):
-        return int(answer["id"])
-    if isinstance(answer, int) and not isinstance(answer, bool):
-        return answer
-    raise MalformedResponseError(
-        f"the answer to {operation} carries no record id", operation=operation
-    )
-
-
-def _export_results(
-    answer: Any, asked: list[int], id_field: str, operation: str
-) -> list[ExportResult]:
-    """Per-item results; an id ServiceTitan did not answer for counts as not exported."""
-    if not isinstance(answer, list):
-        raise MalformedResponseError(
-            f"the answer to {operation} is not a list of results", operation=operation
-        )
-    results: dict[int, ExportResult] = {}
-    for item in answer:
-        if not isinstance(item, dict) or not isinstance(item.get(id_field), int):
-            raise MalformedResponseError(
-                f"a result of {operation} has no '{id_field}'", operation=operation
-            )
-        if not isinstance(item.get("success"), bool):
-            raise MalformedResponseError(
-                f"the result of {operation} for {item[id_field]} has no boolean 'success'",
-                operation=operation,
-            )
-        results[item[id_field]] = ExportResult(
-            id=item[id_field],
-            success=item["success"],
-            error_message=item.get("errorMessage"),
-        )
-    for missing in (i for i in asked if i not in results):
-        results[missing] = ExportResult(
-            id=missing, success=False, error_message="ServiceTitan returned no result for it"
-        )
-    return [results[i] for i in asked] + [r for k, r in results.items() if k not in set(asked)]

@@ -34,6 +34,7 @@ from ml_connector.servicetitan.environment import StCredentials, StEnvironment
 from ml_connector.servicetitan.errors import (
     MalformedResponseError,
     ServiceTitanError,
+    StRateLimitedError,
     StUnreachableError,
     error_from_response,
     is_name_resolution_failure,
@@ -215,7 +216,7 @@ class StHttp:
                 reason=type(failure).__name__,
                 trace_id=getattr(failure, "trace_id", None),
             )
-            if isinstance(failure, ServiceTitanError) and getattr(failure, "status", None) == 429:
+            if isinstance(failure, StRateLimitedError):
                 # Everyone waits, not only this thread: the next acquire() sleeps it out.
                 self._limiter.pause_for(wait)
             else:
