@@ -36,7 +36,8 @@ def test_the_example_loads_and_resolves_paths_next_to_it(example_path: Path) -> 
     assert pair.sync.invoice_routes[0].vendor_no == "PLUMBCO"
     assert config.state.url == f"sqlite:///{(example_path.parent / 'ml-connector.sqlite')}"
     assert config.logging.file == example_path.parent / "logs" / "ml-connector.log"
-    assert config.webhooks is not None and config.webhooks.port == 8790
+    assert config.webhooks is not None
+    assert config.webhooks.port == 8790
     keys = [key for key, _ in config.secret_references()]
     assert "pairs.main.sage100.webservices.password" in keys
     assert "webhooks.hmac_key" in keys
@@ -50,15 +51,18 @@ def test_minimal_config_gets_the_documented_defaults(write_toml: WriteToml) -> N
     assert pair.servicetitan.max_rps == 50
     assert pair.sage100.company == "ABC"  # upper-cased
     assert pair.sage100.ap_division == "00"
-    assert pair.sync.ap_bills is True and pair.sync.invoices is False
+    assert pair.sync.ap_bills is True
+    assert pair.sync.invoices is False
     assert pair.sync.create_missing_vendors is True
     assert pair.sync.create_vendors_in_servicetitan is False
     assert pair.sync.mark_exported is False
     assert pair.sync.invoice_routes == []
     assert pair.sync.look_back_minutes == 10
-    assert config.schedule.interval_minutes == 15 and config.schedule.cron is None
+    assert config.schedule.interval_minutes == 15
+    assert config.schedule.cron is None
     assert config.state.url == f"sqlite:///{path.parent.resolve() / 'ml-connector.sqlite'}"
-    assert config.logging.level == "INFO" and config.logging.format == "auto"
+    assert config.logging.level == "INFO"
+    assert config.logging.format == "auto"
     assert config.webhooks is None
     assert config.dashboard.port == 8780
 
