@@ -12,7 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from ml_connector.errors import Action, ConfigError, StoreError
-from ml_connector.store.errors import SageKeyTakenError
+from ml_connector.store.errors import SageKeyTakenError, StoreBusyError
 from ml_connector.store.port import (
     AuditEvent,
     DocKind,
@@ -28,6 +28,7 @@ from ml_connector.store.port import (
     VendorLink,
 )
 from ml_connector.store.sql import SqlStateStore
+from ml_connector.store.testing import PostgresServer
 from ml_connector.store.tx import SqlStateTx
 
 MAIN = PairId("main")
@@ -296,3 +297,26 @@ def test_an_unreachable_server_is_a_store_error_without_the_password() -> None:
         SqlStateStore.open("postgresql+psycopg://app:hunter2@127.0.0.1:1/state?connect_timeout=2")
     assert "hunter2" not in caught.value.describe()
     assert "***" in str(caught.value)
+
+
+def test_plain_postgresql_urls_use_psycopg_3(postgres_server: PostgresServer) -> None:
+    url = postgres_server.create_database("plain_scheme")
+    plain = url.replace("postgresql+psycopg://", "postgresql://")
+    store = SqlStateStore.open(plain)
+    assert store.engine.dialect.driver == "psycopg"
+    store.close()
+
+
+def test_a_writer_held_past_the_busy_timeout_is_told_to_retry(store_url: str) -> None:
+    holder = SqlStateStore.open(store_url)
+    impatient = SqlStateStore.open(store_url, busy_timeout=0.2)
+    with holder.transaction() as held:
+        held.set_cursor(MAIN, "ap_bills", "held", T0)
+        with pytest.raises(StoreBusyError) as caught, impatient.transaction() as tx:
+            tx.set_cursor(MAIN, "ap_bills", "waited", T0)
+    assert caught.value.action is Action.RETRY
+    with impatient.transaction() as tx:  # the lock is gone: the same write goes through
+        tx.set_cursor(MAIN, "ap_bills", "waited", T0)
+        assert tx.get_cursor(MAIN, "ap_bills") == "waited"
+    holder.close()
+    impatient.close()
