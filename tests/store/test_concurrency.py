@@ -13,7 +13,7 @@ from ml_connector.store.port import AuditEvent, DocKind, LedgerEntry, LedgerStat
 from ml_connector.store.sql import SqlStateStore
 
 MAIN = PairId("main")
-PER_WRITER = 120
+PER_WRITER = 80
 
 # Each writer opens the (possibly still empty) store itself, so the first migration also
 # races; then every document is read, claimed and audited in its own transaction.

@@ -34,7 +34,7 @@ PACIFIC = timezone(timedelta(hours=-8))
 LOCAL = datetime(2026, 3, 8, 1, 59, 59, 123456, tzinfo=PACIFIC)
 UTC_SAME = datetime(2026, 3, 8, 9, 59, 59, 123456, tzinfo=UTC)
 HYPOTHESIS = settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 _doc_ids = itertools.count(1)
 
