@@ -220,6 +220,15 @@ def test_items_without_a_document_dedupe_by_subject(store: SqlStateStore) -> Non
     assert a != b
 
 
+def test_adding_an_already_closed_item_leaves_the_open_one_alone(store: SqlStateStore) -> None:
+    with store.transaction() as tx:
+        open_id = tx.add_review(_review())
+        closed_id = tx.add_review(_review(status=ReviewStatus.IGNORED, reason="imported"))
+        assert closed_id != open_id
+        assert [i.id for i in tx.list_reviews()] == [open_id]
+        assert [i.reason for i in tx.list_reviews(status=ReviewStatus.IGNORED)] == ["imported"]
+
+
 def test_a_closed_item_does_not_absorb_a_new_one(store: SqlStateStore) -> None:
     with store.transaction() as tx:
         old = tx.add_review(_review())
