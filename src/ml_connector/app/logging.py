@@ -47,26 +47,38 @@ _QUERY_KEYS = (
     r"access_token|refresh_token|id_token|token|client_secret|secret|password|passwd|pwd"
     r"|api_key|apikey|app_key|key|sig|signature|code"
 )
-_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+# (cheap substring guards on the lower-cased text, pattern, replacement)
+_PATTERNS: tuple[tuple[tuple[str, ...], re.Pattern[str], str], ...] = (
     # Authorization schemes: "Bearer eyJ...", "Basic dXNlcjpwYXNz"
-    (re.compile(r"\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+", re.IGNORECASE), rf"\1 {MASK}"),
+    (
+        ("bearer", "basic"),
+        re.compile(r"\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+", re.IGNORECASE),
+        rf"\1 {MASK}",
+    ),
     # Header lines: "Authorization: ...", "ST-App-Key: ...", "Cookie: ..."
     (
+        ("authorization", "app-key", "api-key", "cookie"),
         re.compile(
             r"\b(authorization|st-app-key|x-api-key|cookie|set-cookie)(\s*[:=]\s*)[^\r\n,}]+",
             re.IGNORECASE,
         ),
         rf"\1\2{MASK}",
     ),
-    # user:password@ in URLs (also user@ alone is left alone)
-    (re.compile(r"(\b[a-z][a-z0-9+.-]*://)[^/\s:@]+:[^/\s@]*@", re.IGNORECASE), rf"\1{MASK}@"),
+    # user:password@ in URLs (a bare user@ is left alone)
+    (
+        ("@",),
+        re.compile(r"(\b[a-z][a-z0-9+.-]*://)[^/\s:@]+:[^/\s@]*@", re.IGNORECASE),
+        rf"\1{MASK}@",
+    ),
     # query strings and form bodies: access_token=..., client_secret=...
     (
+        ("=",),
         re.compile(rf"([?&;\s]|^)({_QUERY_KEYS})=[^&\s'\"<>]+", re.IGNORECASE),
         rf"\1\2={MASK}",
     ),
     # JSON / Python reprs: "password": "...", 'client_secret': '...'
     (
+        ('"', "'"),
         re.compile(
             r"""(["'][\w-]*(?:pass(?:word|wd)?|secret|token|app_?key|api_?key|authori[sz]ation)"""
             r"""[\w-]*["']\s*[:=]\s*)(["'])(?:\\.|(?!\2).)*\2""",
@@ -76,6 +88,7 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     ),
     # XML elements: <Password>...</Password>, <ns0:Password>...</ns0:Password>
     (
+        ("<",),
         re.compile(r"(<(?:[\w-]+:)?(Password|Secret|Token)>)[^<]*(</)", re.IGNORECASE),
         rf"\1{MASK}\3",
     ),
@@ -87,8 +100,14 @@ def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
     for secret in sorted(secrets, key=len, reverse=True):
         if secret:
             text = text.replace(secret, MASK)
-    for pattern, replacement in _PATTERNS:
-        text = pattern.sub(replacement, text)
+    return _redact_shapes(text)
+
+
+def _redact_shapes(text: str) -> str:
+    lowered = text.lower()
+    for guards, pattern, replacement in _PATTERNS:
+        if any(g in lowered for g in guards):
+            text = pattern.sub(replacement, text)
     return text
 
 
@@ -103,13 +122,20 @@ class Redactor:
 
     secrets: set[str] = field(default_factory=set)
     min_length: int = 4  # shorter values would mask half the log (and are no real secret)
+    _known: re.Pattern[str] | None = field(default=None, init=False, repr=False)
 
     def add_secret(self, value: str) -> None:
-        if len(value) >= self.min_length:
+        if len(value) >= self.min_length and value not in self.secrets:
             self.secrets.add(value)
+            self._known = None
 
     def text(self, value: str) -> str:
-        return redact_text(value, self.secrets)
+        if self.secrets:
+            if self._known is None:  # one alternation, longest first, rebuilt on change
+                ordered = sorted(self.secrets, key=len, reverse=True)
+                self._known = re.compile("|".join(re.escape(s) for s in ordered))
+            value = self._known.sub(MASK, value)
+        return _redact_shapes(value)
 
     def value(self, value: Any, *, secret_key: bool = False) -> Any:
         if isinstance(value, SecretStr | SecretBytes):
