@@ -242,3 +242,16 @@ def test_sandbox_config_is_accepted_on_loopback_only(tmp_path: Path) -> None:
             base_dir=tmp_path, st_base_url="https://st.example.com", sage_root=tmp_path / "s"
         )
     assert "loopback sandbox" in str(caught.value)
+
+
+def test_fixed_module_date_takes_a_toml_date(write_toml: WriteToml, tmp_path: Path) -> None:
+    text = MINIMAL.replace(
+        'user = "mlconnect"',
+        'user = "mlconnect"\nmodule_date = "fixed"\nmodule_date_value = 2026-03-31',
+    )
+    config = load_config(write_toml(text))
+    assert str(config.pair("main").sage100.module_date_value) == "2026-03-31"
+    write_config(config, tmp_path / "again.toml")
+    assert load_config(tmp_path / "again.toml") == config.model_copy()
+    err = _error(write_toml, text.replace('module_date = "fixed"\n', ""))
+    assert "module_date_value" in err.problems[0][1]
