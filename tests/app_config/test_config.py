@@ -51,6 +51,8 @@ def test_minimal_config_gets_the_documented_defaults(write_toml: WriteToml) -> N
     assert pair.servicetitan.max_rps == 50
     assert pair.sage100.company == "ABC"  # upper-cased
     assert pair.sage100.ap_division == "00"
+    assert pair.sage100.use_batches is None  # follow A/P Options
+    assert pair.sage100.module_date == "today"
     assert pair.sync.ap_bills is True
     assert pair.sync.invoices is False
     assert pair.sync.create_missing_vendors is True

@@ -101,8 +101,8 @@ class Sage100Settings(StrictModel):
     user: str = Field(min_length=1)
     password: Secret
     ap_division: str = Field(default="00", pattern=r"^\d{2}$")
-    use_batches: bool = True
-    module_date: Literal["system", "invoice_date", "fixed"] = "system"
+    use_batches: bool | None = None  # absent: follow A/P Options (ask Sage)
+    module_date: Literal["today", "fixed"] = "today"
     module_date_value: date | None = None  # TOML date (2026-03-31) or "2026-03-31"
     webservices: WebServicesConfig | None = None
 
