@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
 from ml_connector.app.config import (
     ConfigFileError,
@@ -257,3 +258,12 @@ def test_fixed_module_date_takes_a_toml_date(write_toml: WriteToml, tmp_path: Pa
     assert load_config(tmp_path / "again.toml") == config.model_copy()
     err = _error(write_toml, text.replace('module_date = "fixed"\n', ""))
     assert "module_date_value" in err.problems[0][1]
+
+
+def test_state_url_gets_its_password_from_a_reference(write_toml: WriteToml) -> None:
+    text = MINIMAL + ('[state]\nurl = "postgres://mlc@db01:5432/mlc"\npassword = "env:PGPASS_ML"\n')
+    state = load_config(write_toml(text)).state
+    assert state.password == SecretRef.parse("env:PGPASS_ML")
+    full = state.url_with_password(SecretStr("p@ss/w:rd"))
+    assert full == "postgres://mlc:p%40ss%2Fw%3Ard@db01:5432/mlc"
+    assert state.url_with_password(None) == "postgres://mlc@db01:5432/mlc"

@@ -25,12 +25,14 @@ from urllib.parse import urlsplit
 from croniter import croniter
 from pydantic import (
     Field,
+    SecretStr,
     SerializationInfo,
     ValidationInfo,
     field_serializer,
     field_validator,
     model_validator,
 )
+from sqlalchemy.engine import make_url
 
 from ml_connector.app.config_pair import (
     InvoiceRoute,
@@ -116,11 +118,18 @@ class StateSettings(StrictModel):
                     return f"sqlite:///{(base / path).resolve().as_posix()}"
             return value
         parts = urlsplit(value)
-        if not parts.scheme.startswith("postgresql"):
+        if not parts.scheme.startswith("postgres"):
             raise ValueError("must be sqlite:///<path> or postgresql+psycopg://user@host/db")
         if parts.password:
             raise ValueError("must not hold the password: put a secret reference in `password`")
         return value
+
+    def url_with_password(self, password: SecretStr | None) -> str:
+        """The URL to open, with the resolved `password` put in (never log the result)."""
+        if password is None or self.url.startswith("sqlite:"):
+            return self.url
+        url = make_url(self.url).set(password=password.get_secret_value())
+        return url.render_as_string(hide_password=False)
 
 
 class LoggingSettings(StrictModel):
