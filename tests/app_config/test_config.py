@@ -12,6 +12,7 @@ from pydantic import SecretStr
 
 from ml_connector.app.config import (
     ConfigFileError,
+    init_config,
     load_config,
     sandbox_config,
     write_config,
@@ -267,3 +268,23 @@ def test_state_url_gets_its_password_from_a_reference(write_toml: WriteToml) -> 
     full = state.url_with_password(SecretStr("p@ss/w:rd"))
     assert full == "postgres://mlc:p%40ss%2Fw%3Ard@db01:5432/mlc"
     assert state.url_with_password(None) == "postgres://mlc@db01:5432/mlc"
+
+
+def test_init_config_uses_conventional_references_and_a_fresh_guid(tmp_path: Path) -> None:
+    first = init_config(
+        base_dir=tmp_path,
+        tenant_id=99,
+        client_id="cid.x",
+        sage_home=r"\\SAGE01\Sage\MAS90\Home",
+        company="abc",
+        user="mlc",
+    )
+    second = init_config(
+        base_dir=tmp_path, tenant_id=99, client_id="c", sage_home="h", company="ABC", user="u"
+    )
+    pair = first.pair("main")
+    assert str(pair.servicetitan.client_secret) == "keyring:ml-connector/main.st-client-secret"
+    assert str(pair.sage100.password) == "keyring:ml-connector/main.sage-password"
+    assert pair.sync.application_guid != second.pair("main").sync.application_guid
+    write_config(first, tmp_path / "config.toml")
+    assert load_config(tmp_path / "config.toml") == first
