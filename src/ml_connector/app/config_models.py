@@ -27,9 +27,11 @@ from pydantic import (
     Field,
     SecretStr,
     SerializationInfo,
+    SerializerFunctionWrapHandler,
     ValidationInfo,
     field_serializer,
     field_validator,
+    model_serializer,
     model_validator,
 )
 from sqlalchemy.engine import make_url
@@ -85,6 +87,13 @@ class ScheduleSettings(StrictModel):
         if value is not None and not croniter.is_valid(value):
             raise ValueError("not a valid cron expression (five fields, e.g. '*/20 6-20 * * 1-5')")
         return value
+
+    @model_serializer(mode="wrap")
+    def _out(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if self.cron is not None:
+            data.pop("interval_minutes", None)  # written back, it would conflict with cron
+        return data
 
     @model_validator(mode="after")
     def _one(self) -> ScheduleSettings:
