@@ -288,3 +288,9 @@ def test_init_config_uses_conventional_references_and_a_fresh_guid(tmp_path: Pat
     assert pair.sync.application_guid != second.pair("main").sync.application_guid
     write_config(first, tmp_path / "config.toml")
     assert load_config(tmp_path / "config.toml") == first
+
+
+def test_a_file_saved_by_notepad_with_a_bom_loads(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + MINIMAL.replace("\n", "\r\n").encode("utf-8"))
+    assert load_config(path).pair("main").sage100.company == "ABC"

@@ -150,7 +150,7 @@ def load_config(path: Path | None = None) -> AppConfig:
             hint="Check that the account running ml-connector may read the file.",
         ) from None
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
+        data = tomllib.loads(raw.decode("utf-8-sig"))  # Notepad may add a byte-order mark
     except UnicodeDecodeError:
         raise ConfigFileError(
             path, [("", "is not UTF-8 text")], hint="Save the file as UTF-8."
