@@ -3,11 +3,11 @@
 Owns the fuzzy score used by the vendor matcher. The score is a weighted overlap (Dice) of
 the two names' words: distinctive words ("ferguson", "apex", "84") weigh 3, initials and
 two-letter words 1, trade words (supply, plumbing, roofing) 1, filler words (enterprises,
-group, sales) 0.7. Words pair up
-one to one: equal words count fully; a clear typo in a distinctive word (one edit, with
-rapidfuzz's OSA distance) counts 0.8; a distinctive word that is a prefix of the other
-("ferg" / "ferguson") 0.75, an initial ("n" / "north") 0.5; the last word of a name Sage cut at 30 characters counts fully
-when it is a prefix of the other's word. Two different trade words never pair.
+group, sales) 0.7. Words pair up one to one: equal words count fully; a clear typo in a
+distinctive word (one edit, with rapidfuzz's OSA distance) counts 0.8; a distinctive word
+that is a prefix of the other ("ferg" / "ferguson") 0.75, an initial ("n" / "north") 0.5;
+the last word of a name Sage cut at 30 characters counts fully when it is a prefix of the
+other's word. Two different trade words never pair.
 
 Then two penalties, because different words in the same place usually mean different
 companies: when both names keep distinctive words the other lacks ("Johnson Supply" vs
