@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from ml_connector.errors import ConfigError
 from ml_connector.sage100.port import DivisionNo, SageVendor, SageVendorNo
 from ml_connector.sync.vendor_match import MatchSettings, VendorMatcher
 
@@ -138,3 +141,10 @@ def test_decisions_do_not_depend_on_input_order() -> None:
     assert [(d.outcome, sorted(c.vendor_no for c in d.candidates)) for d in one] == [
         (d.outcome, sorted(c.vendor_no for c in d.candidates)) for d in two
     ]
+
+
+def test_settings_are_checked() -> None:
+    with pytest.raises(ConfigError, match="review_score"):
+        MatchSettings(auto_link_score=60, review_score=70)
+    with pytest.raises(ConfigError, match="margin"):
+        MatchSettings(margin=-1)

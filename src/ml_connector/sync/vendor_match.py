@@ -23,55 +23,29 @@ import heapq
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Literal
 
 from ml_connector.sage100.port import VENDOR_NAME_LEN, SageVendor
 from ml_connector.sync.names import ParsedName, parse_vendor_name, truncated_like_sage
+from ml_connector.sync.vendor_decision import (
+    MatchSettings,
+    Outcome,
+    VendorCandidate,
+    VendorDecision,
+)
 from ml_connector.sync.vendor_no import propose_vendor_no
 from ml_connector.sync.vendor_score import NameComparison, compare_names
 
 __all__ = [
     "MatchSettings",
+    "Outcome",
     "VendorCandidate",
     "VendorDecision",
     "VendorMatcher",
     "propose_vendor_no",
 ]
 
-Outcome = Literal["link", "create", "review"]
 MAX_CANDIDATES = 5
 SHORTLIST = 15
-
-
-@dataclass(frozen=True, slots=True)
-class VendorCandidate:
-    division_no: str
-    vendor_no: str
-    name: str
-    score: float
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class VendorDecision:
-    outcome: Outcome
-    division_no: str | None
-    vendor_no: str | None
-    method: str  # "mapping", "external data", "vendor number", "exact name", "name score"...
-    score: float | None
-    candidates: tuple[VendorCandidate, ...]
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class MatchSettings:
-    auto_link_score: float = 90.0  # a fuzzy score at or above this may link...
-    margin: float = 10.0  # ...when this far ahead of the runner-up
-    create_missing: bool = True
-    review_score: float = 70.0  # below this, a name is "not found"
-    conflict_score: float = 50.0  # a code whose vendor's name scores below this: conflict
-    default_division: str = "00"  # where new vendors are proposed
-    divisions: tuple[str, ...] | None = None  # match only in these divisions (None: all)
 
 
 @dataclass(frozen=True, slots=True)
