@@ -148,3 +148,25 @@ def test_settings_are_checked() -> None:
         MatchSettings(auto_link_score=60, review_score=70)
     with pytest.raises(ConfigError, match="margin"):
         MatchSettings(margin=-1)
+
+
+def test_acronyms_and_rare_words_go_to_review_not_to_a_new_vendor() -> None:
+    matcher = VendorMatcher(
+        [
+            _v("CED", "CONSOLIDATED ELECTRICAL DISTRI"),
+            _v("GRAINGE", "W.W. GRAINGER INC"),
+            _v("SMITH1", "SMITH BAKER PLUMBING"),
+            _v("SMITH2", "SMITH COLE ELECTRIC"),
+            _v("SMITH3", "SMITH DEAN ROOFING"),
+            _v("SMITH4", "SMITH EVANS MECHANICAL"),
+        ]
+    )
+    ced = matcher.decide(name="CED")
+    assert ced.outcome == "review"
+    assert [c.vendor_no for c in ced.candidates] == ["CED"]
+    assert "initials" in ced.reason
+    grainger = matcher.decide(name="Grainger Industrial Supply")
+    assert grainger.outcome == "review"
+    assert grainger.candidates[0].vendor_no == "GRAINGE"
+    # "smith" is in four Sage names: not rare, so "Smith Oakley" is someone new
+    assert matcher.decide(name="Smith Oakley Landscaping").outcome == "create"

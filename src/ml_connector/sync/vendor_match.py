@@ -25,7 +25,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from ml_connector.sage100.port import VENDOR_NAME_LEN, SageVendor
-from ml_connector.sync.names import ParsedName, parse_vendor_name, truncated_like_sage
+from ml_connector.sync.names import (
+    FILLER_WORDS,
+    ParsedName,
+    parse_vendor_name,
+    truncated_like_sage,
+)
 from ml_connector.sync.vendor_decision import (
     MatchSettings,
     Outcome,
@@ -86,6 +91,17 @@ def _same_core(a: ParsedName, b: ParsedName) -> bool:
     return bool(shared) and (first <= shared or second <= shared)
 
 
+def _initials(parsed: ParsedName) -> str | None:
+    """'consolidated electric distri' -> 'ced', for names keyed as acronyms ("CED", "PG&E")."""
+    words = [t for t in parsed.tokens if t not in FILLER_WORDS] or list(parsed.tokens)
+    if len(words) < 2:
+        return None
+    return "".join(w[0] for w in words)
+
+
+RARE_WORD_VENDORS = 3  # a distinctive word in at most this many Sage names is "rare"
+
+
 class VendorMatcher:
     """Decides, for one ServiceTitan vendor at a time, which Sage vendor it is."""
 
@@ -98,6 +114,7 @@ class VendorMatcher:
         self._by_name: dict[str, list[_Entry]] = defaultdict(list)
         self._by_owner: dict[str, list[_Entry]] = defaultdict(list)
         self._postings: dict[str, list[int]] = defaultdict(list)
+        self._by_initials: dict[str, list[_Entry]] = defaultdict(list)
         self._numbers: set[tuple[str, str]] = set()
         for vendor in sage_vendors:
             self.add(vendor)
@@ -117,6 +134,9 @@ class VendorMatcher:
             self._by_owner["".join(entry.parsed.owner)].append(entry)
         for key in _blocking_keys(entry.parsed):
             self._postings[key].append(index)
+        initials = _initials(entry.parsed)
+        if initials:
+            self._by_initials[initials].append(entry)
 
     def is_taken(self, division_no: str, vendor_no: str) -> bool:
         return (division_no, vendor_no.upper()) in self._numbers
@@ -308,6 +328,17 @@ class VendorMatcher:
         scored.sort(key=lambda p: (-p[0].score, p[1].vendor.division_no, p[1].vendor.vendor_no))
         return scored
 
+    def _kin(self, query: ParsedName, other: ParsedName) -> bool:
+        """Too weak to link, too strong to create a second vendor: one name's distinctive
+        words all appear in the other, or they share a rare distinctive word ("Grainger")."""
+        if _same_core(query, other):
+            return True
+        shared = set(query.distinctive) & set(other.distinctive)
+        return any(
+            len(w) >= 4 and len(self._postings.get("t:" + w, ())) <= RARE_WORD_VENDORS
+            for w in shared
+        )
+
     def _name_candidates(self, query: ParsedName) -> tuple[VendorCandidate, ...]:
         floor = self.settings.review_score / 2
         return tuple(
@@ -323,15 +354,26 @@ class VendorMatcher:
         candidates = tuple(e.candidate(c.score, c.explain()) for c, e in shown)
         method = "name score"
         if not scored or scored[0][0].score < s.review_score:
-            kin = [e for _, e in scored if _same_core(query, e.parsed)]
+            kin = [e for _, e in scored if self._kin(query, e.parsed)]
+            kin += [e for e in self._by_initials.get(query.compact, ()) if e not in kin]
             if kin:
+                shown_entries = [x for _, x in shown]
+                score_of = {id(e): c for c, e in scored}
+                candidates += tuple(
+                    e.candidate(score_of[id(e)].score, score_of[id(e)].explain())
+                    if id(e) in score_of
+                    else e.candidate(0.0, "initials of this name")
+                    for e in kin
+                    if e not in shown_entries
+                )
                 listed = ", ".join(e.label for e in kin[:MAX_CANDIDATES])
                 return self._review(
                     method,
-                    scored[0][0].score,
-                    candidates,
-                    f"No Sage vendor is close enough to link, but {listed} shares this name's "
-                    "distinctive words. Pick it, or create a new vendor if it is another company.",
+                    scored[0][0].score if scored else None,
+                    candidates[: MAX_CANDIDATES * 2],
+                    f"No Sage vendor is close enough to link, but {listed} shares a "
+                    "distinctive word or the initials of this name. Pick it, or create a new "
+                    "vendor if it is another company.",
                 )
             closest = (
                 f" The closest, {scored[0][1].label}, scores {scored[0][0].score:.0f}."
