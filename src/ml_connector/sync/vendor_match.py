@@ -91,6 +91,12 @@ def _same_core(a: ParsedName, b: ParsedName) -> bool:
     return bool(shared) and (first <= shared or second <= shared)
 
 
+def _shown(score: float) -> str:
+    """A score for a clerk: whole points, rounded down, so 89.6 never reads as the 90 that
+    would have linked."""
+    return str(int(score))
+
+
 def _initials(parsed: ParsedName) -> str | None:
     """'consolidated electric distri' -> 'ced', for names keyed as acronyms ("CED", "PG&E")."""
     words = [t for t in parsed.tokens if t not in FILLER_WORDS] or list(parsed.tokens)
@@ -200,7 +206,8 @@ class VendorMatcher:
                 comparison.score,
                 candidates + self._name_candidates(query),
                 f"{where} ({code}) is Sage vendor {entry.label}, but this vendor is called "
-                f"{query.raw!r} (name score {comparison.score:.0f}). Check which vendor is meant.",
+                f"{query.raw!r} (name score {_shown(comparison.score)}). "
+                "Check which vendor is meant.",
             )
         if len(agreeing) > 1 and agreeing[0][0].score == agreeing[1][0].score:
             listed = ", ".join(e.label for _, e in agreeing)
@@ -376,7 +383,7 @@ class VendorMatcher:
                     "vendor if it is another company.",
                 )
             closest = (
-                f" The closest, {scored[0][1].label}, scores {scored[0][0].score:.0f}."
+                f" The closest, {scored[0][1].label}, scores {_shown(scored[0][0].score)}."
                 if scored
                 else ""
             )
@@ -391,19 +398,19 @@ class VendorMatcher:
                 method,
                 best.score,
                 candidates,
-                f"Closest Sage vendor is {entry.label} (score {best.score:.0f}: "
-                f"{best.explain()}); the next scores {runner_up:.0f}.",
+                f"Closest Sage vendor is {entry.label} (score {_shown(best.score)}: "
+                f"{best.explain()}); the next scores {_shown(runner_up)}.",
             )
         if best.score >= s.auto_link_score:
             other = scored[1][1]
             why = (
-                f"Two Sage vendors are about as close: {entry.label} (score {best.score:.0f}) "
-                f"and {other.label} (score {runner_up:.0f}). Pick one."
+                f"Two Sage vendors are about as close: {entry.label} (score {_shown(best.score)}) "
+                f"and {other.label} (score {_shown(runner_up)}). Pick one."
             )
         else:
             why = (
                 f"No Sage vendor has this name. The closest, {entry.label}, scores "
-                f"{best.score:.0f} ({best.explain()}): too far to link without a person."
+                f"{_shown(best.score)} ({best.explain()}): too far to link without a person."
             )
         return self._review(method, best.score, candidates, why)
 
