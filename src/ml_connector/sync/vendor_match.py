@@ -166,6 +166,10 @@ class VendorMatcher:
                 decision = self._from_code(query, method, code.strip().upper())
                 if decision is not None:
                     return decision
+        if not query.compact:
+            return self._review(
+                "none", None, (), f"The vendor name {name!r} has nothing to match on."
+            )
         return self._by_exact_name(query) or self._by_score(query)
 
     # -- 1. codes ------------------------------------------------------------------------
@@ -256,7 +260,7 @@ class VendorMatcher:
         same = [e for e in group if e.parsed.branch == query.branch]
         unbranched = [e for e in group if e.parsed.branch is None]
         others = [e for e in group if e.parsed.branch not in (None, query.branch)]
-        candidates = tuple(e.candidate(100.0 if e in same else 40.0, method) for e in group)
+        candidates = tuple(e.candidate(self._compare(query, e).score, method) for e in group)
         if same:
             return self._one_of(same, method, candidates)
         if query.branch is not None:
