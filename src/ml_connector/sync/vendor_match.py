@@ -231,7 +231,10 @@ class VendorMatcher:
         )
 
     def _names_agree(self, comparison: NameComparison) -> bool:
-        if comparison.branch_conflict:
+        """A code is trusted when the names do not contradict it: no other branch, no words
+        that set the companies apart ("Smith Plumbing" / "SMITH ELECTRIC"), and a score of
+        at least `conflict_score` (a renamed vendor may score low without contradicting)."""
+        if comparison.branch_conflict or comparison.word_conflict:
             return False
         return comparison.score >= self.settings.conflict_score
 
