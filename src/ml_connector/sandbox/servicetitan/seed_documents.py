@@ -137,11 +137,22 @@ def _bu_code(unit_id: int) -> str:
     return next(b[2] for b in BUSINESS_UNITS if b[0] == unit_id)
 
 
+def _job_ref(k: int) -> dict[str, Any]:
+    """What a bill needs of job `k`: id, number, business unit (cheap, no random draws)."""
+    type_id, _name, units, _active = JOB_TYPES[k % (len(JOB_TYPES) - 1)]
+    return {
+        "id": JOB_ID_BASE + k,
+        "jobNumber": str(40_000 + k),
+        "businessUnitId": units[k % len(units)],
+        "jobTypeId": type_id,
+    }
+
+
 def _job(k: int) -> dict[str, Any]:
     """Job `k` (pure function of k, so bills can refer to it without holding jobs)."""
     rng = random.Random(f"job:{k}")  # noqa: S311 - demo data, not secrets
-    type_id, _name, units, _active = JOB_TYPES[k % (len(JOB_TYPES) - 1)]
-    unit_id = units[k % len(units)]
+    ref = _job_ref(k)
+    type_id, unit_id = ref["jobTypeId"], ref["businessUnitId"]
     created = SEED_START + SPAN * k / max(1, 25_000) + timedelta(minutes=rng.randint(0, 600))
     status = "Completed" if k % 7 else rng.choice(["Scheduled", "InProgress", "Hold", "Canceled"])
     return {
@@ -253,7 +264,7 @@ def demo_bills_and_pos(seed: str, size: int) -> Iterator[tuple[str, dict[str, An
         vendor = rng.choice(supply if procurement or credit else other)
         if i % 53 == 7:
             vendor = VENDORS[-2]  # a bill of a vendor that is inactive today
-        job = _job(rng.randrange(jobs))
+        job = _job_ref(rng.randrange(jobs))
         unit_id = job["businessUnitId"]
         code = _bu_code(unit_id)
         trade = "E" if unit_id in (104, 105, 106) else "P"
