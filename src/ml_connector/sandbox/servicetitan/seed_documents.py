@@ -11,7 +11,8 @@ Generated deterministically from a seed name and a size (the number of AP bills,
 - DELIBERATELY INCONSISTENT when `i % 97 == 41`: `billAmount` is 10.00 more than its lines,
   tax and freight (the engine must refuse "lines do not add up");
 - a duplicate of the bill before it (same vendor, reference number and amount, keyed twice)
-  when `i % 250 == 125`.
+  when `i % 250 == 125` (and it is not an inconsistent one).
+Bills of eight vendors carry `vendorNumber` (`demo_vendor_numbers()`), the others none.
 Both kinds of tagged bills carry a custom field `SandboxNote` that says so, and
 `deliberate_anomalies(size)` lists them. Every other bill satisfies
 billAmount = sum(quantity x cost) + sum(expense amounts) + taxAmount + shippingAmount.
@@ -107,6 +108,29 @@ FIELD_UNITS = [b for b in BUSINESS_UNITS if b[0] != 107 and b[4]]
 TERMS_DAYS = {"Net 30": 30, "Net 15": 15, "Net 10": 10, "Due on receipt": 0}
 
 
+# The vendor's code as the AP clerk keys it on some bills (`vendorNumber`): the Sage 100
+# vendor number the books already use for that vendor (see `demo_vendor_numbers`).
+VENDOR_NUMBERS = {
+    601: "FERGUSO",
+    603: "WINSUPP",
+    605: "CEDCOLU",
+    606: "GRAYBAR",
+    614: "SUNBELT",
+    617: "AEPOHIO",
+    622: "WEXFLEE",
+    630: "CINTAS",
+}
+
+
+def demo_vendor_numbers() -> dict[int, str]:
+    """ServiceTitan vendor id -> the Sage vendor number some of its bills carry."""
+    return dict(VENDOR_NUMBERS)
+
+
+def _duplicate(i: int) -> bool:
+    return i % 250 == 125 and i % 97 != 41 and (i - 1) % 97 != 41
+
+
 def job_count(size: int) -> int:
     return min(max(40, size // 4), 25_000)
 
@@ -117,7 +141,7 @@ def deliberate_anomalies(size: int) -> dict[int, str]:
     for i in range(size):
         if i % 97 == 41:
             out[BILL_ID_BASE + i] = "inconsistent: billAmount is 10.00 more than its lines"
-        elif i % 250 == 125 and i > 0:
+        elif _duplicate(i):
             out[BILL_ID_BASE + i] = f"duplicate of bill {BILL_ID_BASE + i - 1}"
     return out
 
@@ -259,8 +283,8 @@ def demo_bills_and_pos(seed: str, size: int) -> Iterator[tuple[str, dict[str, An
     for i in range(size):
         bill_id = BILL_ID_BASE + i
         created = SEED_START + SPAN * i / max(1, size) + timedelta(seconds=rng.randint(0, 3600))
-        procurement = rng.random() < 0.6
         credit = i % 31 == 5
+        procurement = rng.random() < 0.6 and not credit  # credits are non-PO bills
         vendor = rng.choice(supply if procurement or credit else other)
         if i % 53 == 7:
             vendor = VENDORS[-2]  # a bill of a vendor that is inactive today
@@ -350,7 +374,7 @@ def demo_bills_and_pos(seed: str, size: int) -> Iterator[tuple[str, dict[str, An
             "billType": "Procurement" if procurement else "ApBill",
             "postDate": format_date(created) if sync != "Pending" else None,
             "referenceNumber": reference,
-            "vendorNumber": None,
+            "vendorNumber": VENDOR_NUMBERS.get(vendor.id),
             "summary": f"{vendor.name} {reference}",
             "billDate": format_date(bill_date),
             "earlyDiscountDate": None,
@@ -393,7 +417,7 @@ def demo_bills_and_pos(seed: str, size: int) -> Iterator[tuple[str, dict[str, An
             "jobId": job["id"] if procurement else None,
             "jobNumber": job["jobNumber"] if procurement else None,
         }
-        if i % 250 == 125 and previous is not None:
+        if _duplicate(i) and previous is not None:
             for key in (
                 "vendor",
                 "referenceNumber",
