@@ -38,6 +38,8 @@ def test_token_has_the_documented_shape_and_lifetime(fresh: RunningSandbox) -> N
 
 
 def test_wrong_credentials_are_refused_like_an_oauth_server(fresh: RunningSandbox) -> None:
+    accented = _token_request(fresh, client_secret="sécret")
+    assert accented.json()["error"] == "invalid_client"
     wrong = _token_request(fresh, client_secret="nope")
     assert wrong.status_code == 400
     assert wrong.json()["error"] == "invalid_client"
