@@ -123,8 +123,10 @@ def validate_records(
 ) -> Iterator[M]:
     """Records of `model` from raw pages; an invalid one goes to `on_invalid`, not up."""
     for page in pages:
-        for raw in page:
+        for index, raw in enumerate(page):
+            page[index] = None  # free each raw dict once validated: only models stay alive
             record = validate_one(raw, model, resource=resource, operation=operation)
+            del raw
             if isinstance(record, InvalidRecordError):
                 on_invalid(record)
             else:
@@ -191,7 +193,8 @@ class ExportFeed(Generic[M]):
 
     def _iterate(self) -> Iterator[M]:
         for page in self._pages:
-            for raw in page.data:
+            for index, raw in enumerate(page.data):
+                page.data[index] = None  # free each raw dict once validated
                 record = validate_one(
                     raw, self._model, resource=self._resource, operation=self._operation
                 )
