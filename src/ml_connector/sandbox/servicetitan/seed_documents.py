@@ -183,7 +183,10 @@ def demo_bills_and_pos(seed: str, size: int) -> Iterator[tuple[str, dict[str, An
         bill_id = BILL_ID_BASE + i
         created = SEED_START + SPAN * i / max(1, size) + timedelta(seconds=rng.randint(0, 3600))
         credit = i % 31 == 5
-        procurement = rng.random() < 0.6 and not credit  # credits are non-PO bills
+        # The draws below must not change (the Sage sandbox copies some of these bills):
+        # `drawn_po` steers the random draws exactly as before credits became non-PO bills.
+        drawn_po = rng.random() < 0.6
+        procurement = drawn_po and not credit  # credits are non-PO bills
         vendor = rng.choice(supply if procurement or credit else other)
         if i % 53 == 7:
             vendor = VENDORS[-2]  # a bill of a vendor that is inactive today
@@ -246,7 +249,7 @@ def demo_bills_and_pos(seed: str, size: int) -> Iterator[tuple[str, dict[str, An
         tax = (lines * TAX_RATE).quantize(CENT) if items and rng.random() < 0.7 else Decimal(0)
         freight = (
             Decimal(rng.choice(["12.50", "25.00", "45.00", "75.00"]))
-            if (procurement and rng.random() < 0.25)
+            if (drawn_po and rng.random() < 0.25)
             else Decimal(0)
         )
         amount = lines + tax + freight
@@ -269,7 +272,9 @@ def demo_bills_and_pos(seed: str, size: int) -> Iterator[tuple[str, dict[str, An
             "purchaseOrderId": po_id,
             "syncStatus": sync,
             "status": "Canceled" if canceled else ("Reconciled" if procurement else "Unreconciled"),
-            "source": "Purchasing" if procurement else rng.choice(["Standalone", "OCR", "API"]),
+            "source": "Purchasing"
+            if procurement
+            else ("Standalone" if drawn_po else rng.choice(["Standalone", "OCR", "API"])),
             "billType": "Procurement" if procurement else "ApBill",
             "postDate": format_date(created) if sync != "Pending" else None,
             "referenceNumber": reference,
