@@ -18,11 +18,11 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import httpx
 import structlog
-from pydantic import BaseModel
+from pydantic import BaseModel, SecretStr
 
 from ml_connector.clock import Clock, SystemClock
 from ml_connector.servicetitan.auth import PROCESS_TOKENS, Authenticator, TokenCache
@@ -31,6 +31,7 @@ from ml_connector.servicetitan.errors import InvalidRecordError
 from ml_connector.servicetitan.paging import (
     MAX_PAGE_SIZE,
     ExportFeed,
+    id_chunks,
     iter_export,
     iter_pages,
     validate_one,
@@ -73,10 +74,15 @@ MAX_INVALID_KEPT = 1000
 DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=60.0, write=30.0, pool=10.0)
 
 
-def _chunks(ids: Iterable[int], size: int) -> Iterator[list[int]]:
-    unique = sorted({int(i) for i in ids})
-    for start in range(0, len(unique), size):
-        yield unique[start : start + size]
+class LocalServiceTitan(Protocol):
+    """Anything serving the ServiceTitan API locally with its credentials (the sandbox's
+    `running_sandbox(...)` object is one)."""
+
+    base_url: str
+    tenant_id: int
+    client_id: str
+    client_secret: str
+    app_key: str
 
 
 class ServiceTitanClient:
@@ -137,6 +143,21 @@ class ServiceTitanClient:
         self.invalid_records: list[InvalidRecordError] = []
         self.invalid_count = 0
         self._on_invalid = on_invalid
+
+    @classmethod
+    def for_local(cls, server: LocalServiceTitan, **options: Any) -> ServiceTitanClient:
+        """A client of a local stand-in: `ServiceTitanClient.for_local(sb)`, token URL
+        `{base_url}/connect/token`. Options as for the constructor."""
+        environment = StEnvironment.custom(
+            server.base_url, server.base_url + "/connect/token", name="sandbox"
+        )
+        credentials = StCredentials(
+            tenant_id=int(server.tenant_id),
+            client_id=server.client_id,
+            client_secret=SecretStr(server.client_secret),
+            app_key=SecretStr(server.app_key),
+        )
+        return cls(environment, credentials, **options)
 
     # -- plumbing ------------------------------------------------------------------------
 
@@ -209,7 +230,7 @@ class ServiceTitanClient:
         params: Mapping[str, QueryValue] | None = None,
     ) -> Iterator[M]:
         """Lists filtered by `ids` (comma-separated, at most 50 per request)."""
-        for chunk in _chunks(ids, IDS_PER_REQUEST):
+        for chunk in id_chunks(ids, IDS_PER_REQUEST):
             query = {**(params or {}), "ids": ",".join(str(i) for i in chunk)}
             yield from self._list(module, resource, model, query, page_size=IDS_PER_REQUEST)
 
@@ -281,7 +302,7 @@ class ServiceTitanClient:
     def mark_ap_bills_exported(self, bill_ids: Iterable[int]) -> list[ExportResult]:
         path = self._api.tenant_path("accounting", "ap-bills/markasexported")
         results: list[ExportResult] = []
-        for chunk in _chunks(bill_ids, EXPORT_IDS_PER_REQUEST):
+        for chunk in id_chunks(bill_ids, EXPORT_IDS_PER_REQUEST):
             body = self._api.call(
                 "POST",
                 path,
@@ -295,7 +316,7 @@ class ServiceTitanClient:
         path = self._api.tenant_path("accounting", "invoices/markasexported")
         by_id = {int(i): (ext, msg) for i, ext, msg in items}
         results: list[ExportResult] = []
-        for chunk in _chunks(by_id, EXPORT_IDS_PER_REQUEST):
+        for chunk in id_chunks(by_id, EXPORT_IDS_PER_REQUEST):
             body = [
                 {"invoiceId": i, "externalId": by_id[i][0], "externalMessage": by_id[i][1]}
                 for i in chunk
@@ -333,6 +354,11 @@ class ServiceTitanClient:
     def create_vendor(self, vendor: NewStVendor) -> int:
         path = self._api.tenant_path("inventory", "vendors")
         body = vendor.model_dump(by_alias=True, exclude_none=True)
+        # Every address field is required on create: "" stands for an absent one.
+        body["address"] = {
+            key: "" if value is None else value
+            for key, value in vendor.address.model_dump(by_alias=True).items()
+        }
         answer = self._api.call(
             "POST", path, body=body, operation="create vendor", idempotent=False
         )
