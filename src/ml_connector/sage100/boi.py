@@ -209,12 +209,20 @@ class BoiSage100:
             invoice_index.note_written(s, boi_writes.written_as_existing(invoice))
             return written
 
+        record = str(invoice.key)
         try:
-            written = self._retrying_locks("create_invoice", str(invoice.key), job)
+            written = self._retrying_locks("create_invoice", record, job)
         except InvoiceExistsError as exc:
-            log.info("sage_invoice_exists", record=str(invoice.key), where=exc.where)
+            log.info("sage_invoice_exists", record=record, where=exc.where)
             raise
-        log.info("sage_invoice_written", record=str(invoice.key), amount=str(invoice.amount))
+        log.info("sage_invoice_written", record=record, amount=str(invoice.amount))
+        try:
+            self._retrying_locks(
+                "verify_invoice", record, lambda s: boi_writes.verify_invoice(s, invoice)
+            )
+        except RecordLockedError as exc:
+            # Written (nWrite answered 1) but held by someone since: not a mismatch.
+            log.error("sage_invoice_not_verified", record=record, reason=exc.message)
         return written
 
     # ---- locks ------------------------------------------------------------------------

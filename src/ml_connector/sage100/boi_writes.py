@@ -106,7 +106,7 @@ def validate_invoice(inv: NewApInvoice) -> None:
 
 
 def write_invoice(s: BoiSession, inv: NewApInvoice) -> WrittenInvoice:
-    """One attempt, from the duplicate check through `nWrite` and the read-back."""
+    """One attempt, from the duplicate check through `nWrite` (`verify_invoice` follows)."""
     rec = str(inv.key)
     existing = find_invoice(s, inv.key)
     if existing:
@@ -116,12 +116,7 @@ def write_invoice(s: BoiSession, inv: NewApInvoice) -> WrittenInvoice:
     try:
         if inv.batch_no:
             check(bus.nSelectBatch(inv.batch_no), bus, f"nSelectBatch({inv.batch_no})", record=rec)
-        for col, value in (
-            ("APDivisionNo$", inv.key.division_no),
-            ("VendorNo$", inv.key.vendor_no),
-            ("InvoiceNo$", inv.key.invoice_no),
-        ):
-            check(bus.nSetKeyValue(col, value), bus, f"nSetKeyValue({col})", record=rec)
+        _set_key_parts(bus, inv, rec)
         answer = return_code(bus.nSetKey())
         if answer != 2:
             msg = last_error(bus)
@@ -134,6 +129,13 @@ def write_invoice(s: BoiSession, inv: NewApInvoice) -> WrittenInvoice:
                     record=rec,
                 )
             raise classify_failure(msg, operation="nSetKey", record=rec)
+        if _is_adjustment(bus):
+            raise InvoiceExistsError(
+                f"Sage started {rec} as an adjustment of a posted invoice; abandoned with nClear",
+                where="open",
+                operation="create_invoice",
+                record=rec,
+            )
         _set(bus, "InvoiceDate$", format_sage_date(inv.invoice_date), rec)
         if inv.due_date is not None:
             _set(bus, f"{c.invoice_due_date}$", format_sage_date(inv.due_date), rec)
@@ -161,9 +163,7 @@ def write_invoice(s: BoiSession, inv: NewApInvoice) -> WrittenInvoice:
     except Exception:
         _clear(bus)
         raise
-    written = WrittenInvoice(inv.key, inv.amount, len(inv.lines), inv.batch_no)
-    _verify(s, inv)
-    return written
+    return WrittenInvoice(inv.key, inv.amount, len(inv.lines), inv.batch_no)
 
 
 def written_as_existing(inv: NewApInvoice) -> ExistingInvoice:
@@ -187,32 +187,39 @@ def _exists(inv: NewApInvoice, found: ExistingInvoice) -> InvoiceExistsError:
     )
 
 
-def _verify(s: BoiSession, inv: NewApInvoice) -> None:
-    """Read the invoice back through the bus object and compare it with what was sent."""
+def verify_invoice(s: BoiSession, inv: NewApInvoice) -> None:
+    """Read the invoice back through the bus object and compare it with what was sent.
+
+    `nSetKey` on the key just written must answer 1 (existing); header and lines are read
+    with `nGetValue` and `oLines` navigation, then the record is let go with `nClear`
+    (nothing is set, so nothing changes).
+    """
     bus = s.obj("AP_Invoice_bus")
     c = s.settings.columns
     rec = str(inv.key)
     try:
-        for col, value in (
-            ("APDivisionNo$", inv.key.division_no),
-            ("VendorNo$", inv.key.vendor_no),
-            ("InvoiceNo$", inv.key.invoice_no),
-        ):
-            check(bus.nSetKeyValue(col, value), bus, f"nSetKeyValue({col})", record=rec)
-        if return_code(bus.nFind()) != 1:
+        if inv.batch_no:
+            check(bus.nSelectBatch(inv.batch_no), bus, f"nSelectBatch({inv.batch_no})", record=rec)
+        _set_key_parts(bus, inv, rec)
+        answer = return_code(bus.nSetKey())
+        if answer == 0:
+            raise classify_failure(last_error(bus), operation="read-back nSetKey", record=rec)
+        if answer != 1:
             raise SageVerifyError(
-                f"{rec} was written but cannot be found again: {last_error(bus)}",
+                f"{rec} was written but Sage does not find it again (nSetKey answered {answer})",
                 operation="create_invoice",
                 record=rec,
             )
         amount = sage_money(_get(bus, c.invoice_amount, 0.0), source=rec)
         lines = bus.oLines
         got: list[tuple[str, Decimal]] = []
-        check(lines.nMoveFirst(), lines, "oLines.nMoveFirst", record=rec)
-        while return_code(lines.nEOF()) == 0:
+        moved = return_code(lines.nMoveFirst())
+        while moved and return_code(lines.nEOF()) == 0:
             account = str(_get(lines, f"{c.line_account}$", "")).strip()
             got.append((account, sage_money(_get(lines, c.line_amount, 0.0), source=rec)))
-            lines.nMoveNext()
+            moved = return_code(lines.nMoveNext())
+    except ComCallError:
+        raise
     finally:
         _clear(bus)
     want = [(line.account_key, line.amount) for line in inv.lines]
@@ -232,6 +239,29 @@ def _verify(s: BoiSession, inv: NewApInvoice) -> None:
             hint="Check the invoice in A/P Invoice Data Entry before the register is updated, "
             "and check the column names in the connector's Sage settings (BoiColumns).",
         )
+
+
+def _set_key_parts(bus: Any, inv: NewApInvoice, rec: str) -> None:
+    for col, value in (
+        ("APDivisionNo$", inv.key.division_no),
+        ("VendorNo$", inv.key.vendor_no),
+        ("InvoiceNo$", inv.key.invoice_no),
+    ):
+        check(bus.nSetKeyValue(col, value), bus, f"nSetKeyValue({col})", record=rec)
+
+
+def _is_adjustment(bus: Any) -> bool:
+    """True when Sage flagged the new entry as an adjustment of a posted invoice.
+
+    Tolerant: a Sage without the `Adjustment$` column answers 0, which means "no".
+    """
+    answer = bus.nGetValue("Adjustment$", "")
+    return (
+        isinstance(answer, tuple)
+        and len(answer) == 2
+        and return_code(answer[0]) != 0
+        and str(answer[1]).strip().upper() == "Y"
+    )
 
 
 # ---- vendors -------------------------------------------------------------------------
