@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 from datetime import date
 from decimal import Decimal
@@ -28,7 +29,7 @@ def test_lock_backoff_doubles_and_spends_exactly_the_budget() -> None:
     delays = LockRetry(tries=5, budget_seconds=10).delays()
     assert len(delays) == 4
     assert sum(delays) == pytest.approx(10)
-    assert all(b == pytest.approx(2 * a) for a, b in zip(delays, delays[1:], strict=False))
+    assert all(b == pytest.approx(2 * a) for a, b in itertools.pairwise(delays))
     assert LockRetry(tries=1).delays() == ()
 
 
@@ -47,11 +48,13 @@ def test_settings_normalise_company_and_refuse_nonsense() -> None:
 def test_columns_missing_on_the_live_system_are_replaced_by_a_known_alternative() -> None:
     reported = column_names("APDivisionNo$\x8aInvoiceAmount\x8aComment$\x8a")
     assert reported == {"APDivisionNo", "InvoiceAmount", "Comment"}
-    chosen, notes = choose(BoiColumns(), {"AP_Invoice_bus": reported, "lines": {"AccountKey", "Amount"}})
+    available = {"AP_Invoice_bus": reported, "lines": {"AccountKey", "Amount"}}
+    chosen, notes = choose(BoiColumns(), available)
     assert chosen.invoice_amount == "InvoiceAmount"
     assert chosen.line_amount == "Amount"
     assert chosen.line_account == "AccountKey"
-    assert ("column invoice_amount", "InvoiceAmount (from AP_Invoice_bus; InvoiceAmt is not there)") in notes
+    note = "InvoiceAmount (from AP_Invoice_bus; InvoiceAmt is not there)"
+    assert ("column invoice_amount", note) in notes
     # A name nothing confirms is kept (the settings win) and reported.
     chosen2, notes2 = choose(BoiColumns(invoice_due_date="DueOn"), {"AP_Invoice_bus": reported})
     assert chosen2.invoice_due_date == "DueOn"
