@@ -306,6 +306,22 @@ def company(tmp_path: Path) -> Iterator[SandboxCompany]:
 
 
 @pytest.fixture
+def make_sandbox(tmp_path: Path) -> Iterator[Callable[..., SandboxCompany]]:
+    """Build further sandbox companies (e.g. `make_sandbox(batches=True)`)."""
+    made: list[SandboxCompany] = []
+
+    def build(*, batches: bool = False) -> SandboxCompany:
+        company = make_company(tmp_path / f"c{len(made)}", batches=batches)
+        made.append(company)
+        return company
+
+    yield build
+    for company in made:
+        for adapter in company.adapters:
+            adapter.close()
+
+
+@pytest.fixture
 def boi(company: SandboxCompany) -> BoiSage100:
     return company.adapter()
 

@@ -13,6 +13,7 @@ what comes back, and retries records held by another user on its own budget
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from decimal import Decimal
 from typing import TypeVar
 
@@ -183,30 +184,42 @@ class BoiSage100:
         )
 
     def open_batch(self, description: str) -> str:
-        def job(s: BoiSession) -> str:
-            if not self._company(s).uses_batches:
-                return ""
-            bus = s.obj("AP_Invoice_bus")
-            answer = bus.nSelectNewBatch("", "N", description[:30])
-            if not isinstance(answer, tuple) or len(answer) != 2:
-                raise SageVerifyError(
-                    f"nSelectNewBatch gave {answer!r}, expected (ret, batch number)",
-                    operation="open_batch",
-                )
-            check(answer[0], bus, "nSelectNewBatch", record=f"batch '{description}'")
-            return str(answer[1]).strip()
+        return self._run("open_batch", lambda s: self._open_batch(s, description))
 
-        batch = self._run("open_batch", job)
-        if batch:
-            log.info("sage_batch_opened", batch_no=batch)
+    def _open_batch(self, s: BoiSession, description: str) -> str:
+        if not self._company(s).uses_batches:
+            return ""
+        bus = s.obj("AP_Invoice_bus")
+        answer = bus.nSelectNewBatch("", "N", description[:30])
+        if not isinstance(answer, tuple) or len(answer) != 2:
+            raise SageVerifyError(
+                f"nSelectNewBatch gave {answer!r}, expected (ret, batch number)",
+                operation="open_batch",
+            )
+        check(answer[0], bus, "nSelectNewBatch", record=f"batch '{description}'")
+        batch = str(answer[1]).strip()
+        log.info("sage_batch_opened", batch_no=batch, description=description)
         return batch
+
+    def _batch_for(self, s: BoiSession, invoice: NewApInvoice) -> NewApInvoice:
+        """Where the company uses batches and none is given: one batch per session."""
+        if invoice.batch_no or not self._company(s).uses_batches:
+            return invoice
+        batch: str | None = s.cache.get("auto_batch")
+        if batch is None:
+            batch = self._open_batch(s, "ml-connector")
+            s.cache["auto_batch"] = batch
+        return replace(invoice, batch_no=batch)
 
     def create_invoice(self, invoice: NewApInvoice) -> WrittenInvoice:
         boi_writes.validate_invoice(invoice)
+        chosen: list[NewApInvoice] = []
 
         def job(s: BoiSession) -> WrittenInvoice:
-            written = boi_writes.write_invoice(s, invoice)
-            invoice_index.note_written(s, boi_writes.written_as_existing(invoice))
+            effective = self._batch_for(s, invoice)
+            chosen.append(effective)
+            written = boi_writes.write_invoice(s, effective)
+            invoice_index.note_written(s, boi_writes.written_as_existing(effective))
             return written
 
         record = str(invoice.key)
@@ -218,7 +231,7 @@ class BoiSage100:
         log.info("sage_invoice_written", record=record, amount=str(invoice.amount))
         try:
             self._retrying_locks(
-                "verify_invoice", record, lambda s: boi_writes.verify_invoice(s, invoice)
+                "verify_invoice", record, lambda s: boi_writes.verify_invoice(s, chosen[-1])
             )
         except RecordLockedError as exc:
             # Written (nWrite answered 1) but held by someone since: not a mismatch.
