@@ -25,7 +25,13 @@ from ml_connector.sage100.boi_calls import check
 from ml_connector.sage100.boi_session import BoiRunner, BoiSession, ScriptFactory
 from ml_connector.sage100.changestamp import changed_since_filter, is_at_or_after, parse_sage_date
 from ml_connector.sage100.columns import discover_columns
-from ml_connector.sage100.errors import InvoiceExistsError, RecordLockedError, SageVerifyError
+from ml_connector.sage100.errors import (
+    InvoiceExistsError,
+    RecordLockedError,
+    SageRejectedError,
+    SageSessionError,
+    SageVerifyError,
+)
 from ml_connector.sage100.port import (
     AccountFormat,
     ApDivision,
@@ -64,6 +70,7 @@ class BoiSage100:
         self._clock = clock or SystemClock()
         self._runner = BoiRunner(factory, settings, self._clock)
         self._columns_checked = not settings.discover_columns
+        self._column_notes: list[tuple[str, str]] = []
 
     # ---- session -----------------------------------------------------------------------
 
@@ -71,12 +78,14 @@ class BoiSage100:
         return self._runner.run(operation, lambda s: job(self._prepared(s)))
 
     def _prepared(self, s: BoiSession) -> BoiSession:
+        """Check the column names once per process (a failure costs one call, not all)."""
         if not self._columns_checked:
+            self._columns_checked = True
             columns, notes = discover_columns(s)
             self.settings = self.settings.model_copy(update={"columns": columns})
+            self._column_notes = notes or [("columns", "all confirmed by sGetColumns")]
+        if s.settings is not self.settings:
             s.settings = self.settings
-            s.checks.extend(notes)
-            self._columns_checked = True
         return s
 
     @property
@@ -99,8 +108,19 @@ class BoiSage100:
             for name in ("AP_Invoice_bus", "AP_Vendor_bus", "GL_Account_svc"):
                 s.obj(name)
                 s.checks.append((f"object {name}", "created"))
+            divisions = {d.division_no for d in boi_reads.divisions(s)}
+            if self.settings.division not in divisions:
+                raise SageRejectedError(
+                    f"AP division {self.settings.division} is not on file in company "
+                    f"{self.settings.company}",
+                    operation="ping",
+                    hint="Set the connector's AP division to one of: "
+                    + ", ".join(sorted(divisions)),
+                )
             s.use_context("A/P", "AP_Invoice_ui")
-            return HealthReport(info, self.settings.user, tuple(s.checks))
+            checks = [*s.checks, *self._column_notes]
+            checks.append(("division", f"AP division {self.settings.division} on file"))
+            return HealthReport(info, self.settings.user, tuple(checks))
 
         return self._run("ping", job)
 
@@ -233,8 +253,8 @@ class BoiSage100:
             self._retrying_locks(
                 "verify_invoice", record, lambda s: boi_writes.verify_invoice(s, chosen[-1])
             )
-        except RecordLockedError as exc:
-            # Written (nWrite answered 1) but held by someone since: not a mismatch.
+        except (RecordLockedError, SageSessionError) as exc:
+            # Written (nWrite answered 1), but the read-back could not run: not a mismatch.
             log.error("sage_invoice_not_verified", record=record, reason=exc.message)
         return written
 
