@@ -76,7 +76,7 @@ def init_root(  # the command's options
             audit = _audit(stamp)
             _base(conn, audit, batches=batches)
             if seed == "demo":
-                _demo(conn, audit, local.date())
+                _demo(conn, audit, local.date(), batches=batches)
         if data_dir is not None:
             load_data(conn, data_dir / code, audit)
     finally:
@@ -236,7 +236,7 @@ def _base(conn: sqlite3.Connection, audit: dict[str, str], *, batches: bool) -> 
     )
 
 
-def _demo(conn: sqlite3.Connection, audit: dict[str, str], today: date) -> None:
+def _demo(conn: sqlite3.Connection, audit: dict[str, str], today: date, *, batches: bool) -> None:
     accounts = seed.gl_accounts()
     for row in accounts:
         _insert(conn, schema.GL_ACCOUNT, {**row, **audit})
@@ -267,13 +267,22 @@ def _demo(conn: sqlite3.Connection, audit: dict[str, str], today: date) -> None:
     rng = random.Random(42)  # noqa: S311  # demo data
     by_no = {v.vendor_no: v for v in seed.VENDORS}
     seen: set[tuple[str, str]] = set()
-    for inv in [*seed.history(today, accounts), *seed.HAND_KEYED]:
+    for inv in [*seed.HAND_KEYED, *seed.history(today, accounts)]:
         if (inv.vendor_no, inv.invoice_no) in seen:
             continue
         seen.add((inv.vendor_no, inv.invoice_no))
         vendor = by_no[inv.vendor_no]
         _demo_invoice(
             conn, inv, seed.account_key(accounts, vendor.account), vendor.terms, today, rng
+        )
+    if batches:  # the invoices keyed by hand wait in batch 00001
+        conn.execute("UPDATE AP_InvoiceHeader SET BatchNo = '00001'")
+        conn.execute("UPDATE AP_Options SET NextBatchNo = '00002'")
+        batch = {"ModuleCode": "A/P", "BatchType": "IN", "BatchNo": "00001"}
+        _insert(
+            conn,
+            schema.GL_COMPANY_ACTIVE_BATCH,
+            {**batch, "Comment": "Keyed by hand", "PrivateBatch": "N", **audit},
         )
 
 
