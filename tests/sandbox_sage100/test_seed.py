@@ -5,8 +5,11 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from ml_connector.sage100.port import AccountFormat, AccountSegment
-from ml_connector.sandbox.sage100 import seed
+from ml_connector.sandbox.sage100 import SandboxSetupError, init_root, seed
+from ml_connector.sandbox.sage100.testing import account_key, logged_on, new_invoice
 
 
 def _conn(root: Path) -> sqlite3.Connection:
@@ -75,3 +78,31 @@ def test_hand_keyed_invoices_are_where_the_seed_says(root: Path) -> None:
     for inv in seed.HAND_KEYED:
         sql = f"SELECT InvoiceAmt FROM {tables[inv.where]} WHERE VendorNo = ? AND InvoiceNo = ?"  # noqa: S608
         assert conn.execute(sql, (inv.vendor_no, inv.invoice_no)).fetchone() == (float(inv.amount),)
+
+
+def test_other_account_formats(tmp_path: Path) -> None:
+    root = tmp_path / "fmt"
+    init_root(root, account_format="99999.999")
+    conn = sqlite3.connect(root / "ABC.sqlite")
+    assert conn.execute(
+        "SELECT SegmentNo, SegmentLength, SeparatorChar FROM GL_AccountStructure ORDER BY 1"
+    ).fetchall() == [("01", 5.0, "."), ("02", 3.0, "")]
+    accounts = {a for (a,) in conn.execute("SELECT Account FROM GL_Account")}
+    assert "50000.001" in accounts
+    assert all(len(a) == 9 for a in accounts)
+    pvx, ss = logged_on(root)
+    assert account_key(pvx, ss, "50000.001")
+    assert new_invoice(pvx, ss, "FMT-1", [("50000.001", 3.0)])[1] == 1
+
+
+def test_bad_account_formats_are_refused(tmp_path: Path) -> None:
+    for mask in ("99-99", "9999-9-999", "9999-99.999", "9" * 33):
+        with pytest.raises(SandboxSetupError):
+            init_root(tmp_path / "bad", account_format=mask)
+
+
+def test_company_service_object(root: Path) -> None:
+    pvx, ss = logged_on(root)
+    company = pvx.NewObject("SY_Company_svc", ss)
+    assert company.nFind("ABC") == 1
+    assert company.nGetValue("CompanyName$", "") == (1, "Desert Valley Plumbing & Elec.")
