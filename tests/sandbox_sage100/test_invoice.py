@@ -199,9 +199,12 @@ def test_batches_must_be_selected_and_are_held(tmp_path: Path) -> None:
     assert inv.nSetKey() == 0
     assert "batch must be selected" in inv.sLastErrorMsg
     assert inv.nSelectBatch("00042") == 0
-    assert inv.nSelectNewBatch("", "N", "ServiceTitan") == (1, "00001")
-    assert inv.nSelectNewBatch("", "N", "second") == (1, "00002")
+    assert inv.nSelectNewBatch("", "N", "ServiceTitan") == (1, "00002")  # 00001: keyed by hand
+    assert inv.nSelectNewBatch("", "N", "second") == (1, "00003")
+    assert inv.nSelectBatch("00002") == 1
     assert inv.nSelectBatch("1") == 1  # zero-filled
+    assert inv.nSetKey("00WINSUPPW558812") == 1  # keyed by hand, in batch 00001
+    inv.nClear()
     pvx2, ss2 = logged_on(root, user="other", password="pw")
     other = pvx2.NewObject("AP_Invoice_bus", ss2)
     assert other.nSelectBatch("00001") == 0

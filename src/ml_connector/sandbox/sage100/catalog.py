@@ -37,6 +37,7 @@ SERVICES: dict[str, schema.TableSpec] = {
     "AP_INVOICEHISTORYHEADER_SVC": schema.AP_INVOICE_HISTORY_HEADER,
     "AP_INVOICEHISTORYDETAIL_SVC": schema.AP_INVOICE_HISTORY_DETAIL,
     "GL_COMPANYACTIVEBATCH_SVC": schema.GL_COMPANY_ACTIVE_BATCH,
+    "SY_COMPANY_SVC": schema.SY_COMPANY,
 }
 
 BUS_TASKS: dict[str, tuple[str, ...]] = {
@@ -50,7 +51,8 @@ def create_object(session: SySession, name: str) -> ComObject | str:
     """The object for `name`, or the refusal message."""
     upper = name.upper()
     if upper in SERVICES:
-        return ServiceObject(session, SERVICES[upper])
+        spec = SERVICES[upper]
+        return ServiceObject(session, spec, system=spec is schema.SY_COMPANY)
     tasks = BUS_TASKS.get(upper)
     if tasks is None:
         return f"Object {name} was not found."

@@ -1,7 +1,7 @@
 """`ml-connector sandbox sage100 ...`: create, seed and drive the Sage 100 sandbox.
 
 init ROOT [--company ABC] [--user sandbox --password sandbox] [--seed demo|none]
-          [--data DIR] [--batches] [--force]
+          [--data DIR] [--batches] [--account-format 9999-99-999] [--force]
 post-register ROOT --company ABC [--batch 00001] [--posting-date YYYYMMDD]
 lock ROOT --company ABC --table AP_Vendor --key 00FERGUS --seconds 30
 faults ROOT [--lock-rate 0.1] [--com-error-rate 0.01] [--latency-ms 5] [--seed 1]
@@ -49,6 +49,9 @@ def init_command(  # one option each
         Path | None, typer.Option(help="DIR with <COMPANY>/<Table>.json files.")
     ] = None,
     batches: Annotated[bool, typer.Option(help="A/P Options: batch entry for invoices.")] = False,
+    account_format: Annotated[
+        str, typer.Option(help="GL account mask: segments and separator, e.g. 99999.999.")
+    ] = "9999-99-999",
     force: Annotated[bool, typer.Option(help="Replace the company if it exists.")] = False,
 ) -> None:
     """Create a sandbox company (and the system database, user and seed)."""
@@ -61,6 +64,7 @@ def init_command(  # one option each
             seed=seed,
             data_dir=data,
             batches=batches,
+            account_format=account_format,
             force=force,
         )
     except SandboxSetupError as exc:

@@ -27,7 +27,12 @@ from typing import TYPE_CHECKING
 
 from ml_connector.sandbox.sage100 import database as db
 from ml_connector.sandbox.sage100 import schema
-from ml_connector.sandbox.sage100.catalog import account_problem, ap_option, terms_exists
+from ml_connector.sandbox.sage100.catalog import (
+    account_problem,
+    ap_option,
+    division_exists,
+    terms_exists,
+)
 from ml_connector.sandbox.sage100.com import SEP, ComObject, com_call
 from ml_connector.sandbox.sage100.records import BusinessObject, Record
 from ml_connector.sandbox.sage100.schema import DELETE_INVOICE_LINES, Col
@@ -101,6 +106,11 @@ class ApInvoiceBus(BusinessObject):
             tuple(self._keys[c] for c in self.spec.key),
         ).fetchone()
         return str(row[0]) if row else ""
+
+    def check_key(self, parts: dict[str, str]) -> str | None:
+        if not division_exists(self.session, parts["APDivisionNo"]):
+            return f"Division {parts['APDivisionNo']} is not on file."
+        return None
 
     def new_record(self, parts: dict[str, str]) -> Record:
         rec = super().new_record(parts)

@@ -25,6 +25,7 @@ from pathlib import Path
 from ml_connector.clock import Clock, SystemClock
 from ml_connector.sandbox.sage100 import database as db
 from ml_connector.sandbox.sage100 import schema, seed
+from ml_connector.sandbox.sage100.chart import AccountFormatError, AccountPlan
 from ml_connector.sandbox.sage100.register import _insert
 
 ADMIN_ROLE = "SANDBOX_ADMIN"
@@ -44,6 +45,7 @@ def init_root(  # the command's options
     data_dir: Path | None = None,
     company_name: str | None = None,
     batches: bool = False,
+    account_format: str = "9999-99-999",
     force: bool = True,
     clock: Clock | None = None,
     tz: tzinfo | None = None,
@@ -54,6 +56,10 @@ def init_root(  # the command's options
         raise SandboxSetupError(f"company code {company!r} must be 3 letters or digits")
     if seed not in ("demo", "none"):
         raise SandboxSetupError(f"unknown seed {seed!r}: use demo or none")
+    try:
+        plan = AccountPlan.parse(account_format)
+    except AccountFormatError as exc:
+        raise SandboxSetupError(str(exc)) from exc
     root.mkdir(parents=True, exist_ok=True)
     clock = clock or SystemClock()
     local = db.server_local(clock.now(), tz)
@@ -74,9 +80,9 @@ def init_root(  # the command's options
                     conn.execute(stmt)
             conn.execute(schema.LOCK_DDL)
             audit = _audit(stamp)
-            _base(conn, audit, batches=batches)
+            _base(conn, audit, batches=batches, plan=plan)
             if seed == "demo":
-                _demo(conn, audit, local.date())
+                _demo(conn, audit, local.date(), batches=batches, plan=plan)
         if data_dir is not None:
             load_data(conn, data_dir / code, audit)
     finally:
@@ -84,7 +90,7 @@ def init_root(  # the command's options
 
 
 def _default_name(seed: str, code: str) -> str:
-    return "Desert Valley Plumbing & Electric" if seed == "demo" else f"Sandbox Company {code}"
+    return "Desert Valley Plumbing & Elec." if seed == "demo" else f"Sandbox Company {code}"
 
 
 def _audit(stamp: tuple[str, str]) -> dict[str, str]:
@@ -191,7 +197,9 @@ def set_company_access(root: Path, company: str, *, external_access: bool) -> No
         conn.close()
 
 
-def _base(conn: sqlite3.Connection, audit: dict[str, str], *, batches: bool) -> None:
+def _base(
+    conn: sqlite3.Connection, audit: dict[str, str], *, batches: bool, plan: AccountPlan
+) -> None:
     _insert(
         conn,
         schema.AP_OPTIONS,
@@ -217,7 +225,7 @@ def _base(conn: sqlite3.Connection, audit: dict[str, str], *, batches: bool) -> 
                 **audit,
             },
         )
-    for no, desc, length in seed.SEGMENTS:
+    for no, desc, length, separator in plan.structure():
         _insert(
             conn,
             schema.GL_ACCOUNT_STRUCTURE,
@@ -225,7 +233,7 @@ def _base(conn: sqlite3.Connection, audit: dict[str, str], *, batches: bool) -> 
                 "SegmentNo": no,
                 "SegmentDesc": desc,
                 "SegmentLength": float(length),
-                "SeparatorChar": seed.SEPARATOR if no != seed.SEGMENTS[-1][0] else "",
+                "SeparatorChar": separator,
                 **audit,
             },
         )
@@ -236,12 +244,19 @@ def _base(conn: sqlite3.Connection, audit: dict[str, str], *, batches: bool) -> 
     )
 
 
-def _demo(conn: sqlite3.Connection, audit: dict[str, str], today: date) -> None:
-    accounts = seed.gl_accounts()
+def _demo(
+    conn: sqlite3.Connection,
+    audit: dict[str, str],
+    today: date,
+    *,
+    batches: bool,
+    plan: AccountPlan,
+) -> None:
+    accounts = seed.gl_accounts(plan)
     for row in accounts:
         _insert(conn, schema.GL_ACCOUNT, {**row, **audit})
-    ap_key = seed.account_key(accounts, "2000-00-100")
-    cash_key = seed.account_key(accounts, "1000-00-100")
+    ap_key = seed.account_key(accounts, "2000-00-100", plan)
+    cash_key = seed.account_key(accounts, "1000-00-100", plan)
     conn.execute(
         "UPDATE AP_Division SET AccountsPayableAcctKey = ?, CashAcctKey = ? "
         "WHERE APDivisionNo = '00'",
@@ -260,20 +275,29 @@ def _demo(conn: sqlite3.Connection, audit: dict[str, str], today: date) -> None:
                 "CountryCode": "USA",
                 "TermsCode": v.terms,
                 "VendorStatus": v.status,
-                "AccountKey": seed.account_key(accounts, v.account),
+                "AccountKey": seed.account_key(accounts, v.account, plan),
                 **audit,
             },
         )
     rng = random.Random(42)  # noqa: S311  # demo data
     by_no = {v.vendor_no: v for v in seed.VENDORS}
     seen: set[tuple[str, str]] = set()
-    for inv in [*seed.history(today, accounts), *seed.HAND_KEYED]:
+    for inv in [*seed.HAND_KEYED, *seed.history(today, accounts)]:
         if (inv.vendor_no, inv.invoice_no) in seen:
             continue
         seen.add((inv.vendor_no, inv.invoice_no))
         vendor = by_no[inv.vendor_no]
         _demo_invoice(
-            conn, inv, seed.account_key(accounts, vendor.account), vendor.terms, today, rng
+            conn, inv, seed.account_key(accounts, vendor.account, plan), vendor.terms, today, rng
+        )
+    if batches:  # the invoices keyed by hand wait in batch 00001
+        conn.execute("UPDATE AP_InvoiceHeader SET BatchNo = '00001'")
+        conn.execute("UPDATE AP_Options SET NextBatchNo = '00002'")
+        batch = {"ModuleCode": "A/P", "BatchType": "IN", "BatchNo": "00001"}
+        _insert(
+            conn,
+            schema.GL_COMPANY_ACTIVE_BATCH,
+            {**batch, "Comment": "Keyed by hand", "PrivateBatch": "N", **audit},
         )
 
 

@@ -352,6 +352,20 @@ GL_COMPANY_ACTIVE_BATCH = TableSpec(
     ("ModuleCode", "BatchType", "BatchNo"),
 )
 
+# System table readable through SY_Company_svc (created by SYSTEM_DDL below).
+SY_COMPANY = TableSpec(
+    "SY_Company",
+    (
+        _s("CompanyCode", 3, upper=True),
+        _s("CompanyName", 30),
+        _yn("AllowExternalAccess"),
+        _d("DateCreated"),
+        _s("TimeCreated", 8),
+    ),
+    ("CompanyCode",),
+    audit=False,
+)
+
 # Sandbox-only: records held by a user (what ProvideX keeps in its lock tables).
 LOCK_DDL = (
     "CREATE TABLE IF NOT EXISTS SY_SandboxLock (TableName TEXT NOT NULL, KeyValue TEXT NOT NULL, "

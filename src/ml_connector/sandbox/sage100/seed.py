@@ -16,10 +16,10 @@ import random
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from ml_connector.sandbox.sage100.chart import DEFAULT_PLAN, AccountPlan
+
 Row = dict[str, str | float]
 
-SEGMENTS = (("01", "Main Account", 4), ("02", "Department", 2), ("03", "Location", 3))
-SEPARATOR = "-"
 DEPARTMENTS = {"00": "Office", "01": "Plumbing", "02": "Electrical"}
 
 # (main, description, account type, departments, locations, status)
@@ -56,21 +56,29 @@ _ACCOUNTS: tuple[tuple[str, str, str, str, str, str], ...] = (
 _LOCATIONS = {"1": "100", "2": "200"}  # 100 main shop, 200 north branch
 
 
-def gl_accounts() -> list[Row]:
+def gl_accounts(plan: AccountPlan = DEFAULT_PLAN) -> list[Row]:
+    """The demo chart in the given format (accounts a shorter format merges appear once)."""
     rows: list[Row] = []
+    seen: set[str] = set()
     for main, desc, acct_type, depts, locs, status in _ACCOUNTS:
         for d in depts:
             dept = f"0{d}"
             for loc in (_LOCATIONS[x] for x in locs):
-                suffix = "" if dept == "00" else f" - {DEPARTMENTS[dept]}"
-                raw = f"{main}{dept}{loc}"
+                account, raw = plan.fit(main, dept, loc)
+                if raw in seen:
+                    continue
+                seen.add(raw)
+                suffix = "" if dept == "00" or len(plan.lengths) < 2 else f" - {DEPARTMENTS[dept]}"
+                north = "" if loc == "100" or len(plan.lengths) < 3 else " (North)"
                 rows.append(
                     {
                         "AccountKey": f"{len(rows) + 1:09d}",
-                        "Account": SEPARATOR.join((main, dept, loc)),
+                        "Account": account,
                         "RawAccount": raw,
-                        "AccountDesc": (desc + suffix + ("" if loc == "100" else " (North)"))[:50],
-                        "MainAccountCode": main,
+                        "AccountDesc": (desc + suffix + north)[:50],
+                        "MainAccountCode": account.split(plan.separator)[0]
+                        if plan.separator
+                        else raw[: plan.lengths[0]],
                         "Status": status,
                         "AccountType": acct_type,
                         "ClearBalance": "Y" if acct_type >= "11" else "N",
@@ -79,9 +87,11 @@ def gl_accounts() -> list[Row]:
     return rows
 
 
-def account_key(accounts: list[Row], account: str) -> str:
+def account_key(accounts: list[Row], account: str, plan: AccountPlan = DEFAULT_PLAN) -> str:
+    """The AccountKey of a demo account given in the demo's notation ('5000-01-100')."""
+    wanted = plan.convert(account)
     for row in accounts:
-        if row["Account"] == account:
+        if row["Account"] == wanted:
             return str(row["AccountKey"])
     raise KeyError(account)
 
