@@ -89,7 +89,9 @@ def test_a_wrong_home_is_unavailable_not_a_retry(tmp_path: Path, company: Any) -
 
 
 def test_the_module_date_is_today_from_the_clock_or_the_setting(company: Any) -> None:
-    assert company.adapter().company().ap_module_date == date(2026, 1, 5)
+    info = company.adapter().company()
+    assert info.ap_module_date == date(2026, 1, 5)
+    assert info.name == "Sandbox Company ABC"
     fixed = company.adapter(module_date=date(2025, 12, 31))
     assert fixed.company().ap_module_date == date(2025, 12, 31)
 

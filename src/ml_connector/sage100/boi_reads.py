@@ -13,10 +13,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+import structlog
+
 from ml_connector.money import CENT, ZERO
 from ml_connector.sage100.boi_session import BoiSession
 from ml_connector.sage100.changestamp import parse_sage_date, parse_stamp
-from ml_connector.sage100.errors import SageVerifyError
+from ml_connector.sage100.errors import SageLoginError, SageRejectedError, SageVerifyError
 from ml_connector.sage100.port import (
     AccountFormat,
     AccountKey,
@@ -33,6 +35,8 @@ from ml_connector.sage100.port import (
     SageVendorNo,
 )
 from ml_connector.sage100.resultsets import KEY_END, all_of, equals, read_rows
+
+log = structlog.get_logger(__name__)
 
 AUDIT = ("DateUpdated$", "TimeUpdated$", "DateCreated$", "TimeCreated$")
 INVOICE_OBJECTS: dict[InvoiceWhere, str] = {
@@ -331,5 +335,16 @@ def read_vendors(
 
 def company_name(s: BoiSession) -> str:
     """The company's name from SY_Company (system data); "" when Sage does not offer it."""
-    del s
-    return ""
+    code = s.settings.company
+    try:
+        rows = read_rows(
+            s.obj("SY_Company_svc"),
+            ("CompanyCode$", "CompanyName$"),
+            key_column="CompanyCode$",
+            source="SY_Company_svc",
+            filter_expr=equals("CompanyCode$", code),
+        )
+    except (SageLoginError, SageRejectedError) as exc:  # a name is not worth failing for
+        log.info("sage_company_name_unavailable", reason=exc.message)
+        return ""
+    return next((r["CompanyName"] for r in rows if r["CompanyCode"] == code), "")

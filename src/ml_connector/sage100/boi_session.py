@@ -67,6 +67,7 @@ OBJECTS = {
         BoiObject("AP_InvoiceHistoryHeader_svc", "A/P", "AP_Invoice_ui"),
         BoiObject("AP_Division_svc", "A/P", "AP_Invoice_ui"),
         BoiObject("AP_Options_svc", "A/P", "AP_Invoice_ui"),
+        BoiObject("SY_Company_svc", "A/P", "AP_Invoice_ui"),
         BoiObject("AP_Vendor_bus", "A/P", "AP_Vendor_ui"),
         BoiObject("AP_Vendor_svc", "A/P", "AP_Vendor_ui"),
         BoiObject("GL_Account_svc", "G/L", "GL_Account_ui"),
