@@ -128,19 +128,26 @@ class BoiThread:
             self._thread.join(timeout=60)
 
     def _loop(self) -> None:
+        start_error: BaseException | None = None
         if self._on_start is not None:
-            self._on_start()
+            try:
+                self._on_start()
+            except BaseException as exc:  # noqa: BLE001 - every caller is told, none hangs
+                start_error = exc
         try:
             while (item := self._queue.get()) is not None:
                 fn, future = item
                 if not future.set_running_or_notify_cancel():
+                    continue
+                if start_error is not None:
+                    future.set_exception(start_error)
                     continue
                 try:
                     future.set_result(fn())
                 except BaseException as exc:  # noqa: BLE001 - handed to the waiting caller
                     future.set_exception(exc)
         finally:
-            if self._on_stop is not None:
+            if self._on_stop is not None and start_error is None:
                 self._on_stop()
 
 

@@ -151,7 +151,14 @@ class ProvideXComFactory:
     def thread_started(self) -> None:
         import pythoncom  # Windows only; imported where it is used
 
-        pythoncom.CoInitialize()
+        try:
+            pythoncom.CoInitialize()
+        except pythoncom.com_error as exc:
+            raise SageUnavailableError(
+                f"COM could not be initialised on the BOI thread: {exc!r}",
+                operation="CoInitialize",
+                hint=_CAUSES,
+            ) from exc
 
     def thread_stopping(self) -> None:
         import pythoncom  # Windows only
