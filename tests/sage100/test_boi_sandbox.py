@@ -188,3 +188,20 @@ def test_close_tears_the_session_down(company: Any) -> None:
     assert company.rows("SELECT * FROM SY_SandboxLock") == []
     with pytest.raises(Exception, match="closed"):
         sage.gl_accounts()
+
+
+def test_text_with_tabs_quotes_and_accents_reads_back_as_typed(company: Any, boi: Any) -> None:
+    company.insert(
+        "AP_Vendor",
+        APDivisionNo="00",
+        VendorNo="ODD1",
+        VendorName='Señor "Tab"\tSupply',
+        VendorStatus="A",
+        TermsCode="01",
+        DateUpdated="20260105",
+        TimeUpdated="09.00000",
+    )
+    odd = boi.vendor(DivisionNo("00"), SageVendorNo("ODD1"))
+    assert odd is not None
+    assert odd.name == 'Señor "Tab"\tSupply'
+    assert len(list(boi.vendors())) == 4
