@@ -205,3 +205,11 @@ def test_text_with_tabs_quotes_and_accents_reads_back_as_typed(company: Any, boi
     assert odd is not None
     assert odd.name == 'Señor "Tab"\tSupply'
     assert len(list(boi.vendors())) == 4
+
+
+def test_ping_refuses_a_division_the_company_does_not_have(company: Any) -> None:
+    from ml_connector.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="division 07") as info:
+        company.adapter(division="07").ping()
+    assert info.value.hint == "Set the connector's AP division to one of: 00"

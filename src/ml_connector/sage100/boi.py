@@ -20,6 +20,7 @@ from typing import TypeVar
 import structlog
 
 from ml_connector.clock import Clock, SystemClock
+from ml_connector.errors import ConfigError
 from ml_connector.sage100 import boi_reads, boi_writes, invoice_index
 from ml_connector.sage100.boi_calls import check
 from ml_connector.sage100.boi_session import BoiRunner, BoiSession, ScriptFactory
@@ -28,7 +29,6 @@ from ml_connector.sage100.columns import discover_columns
 from ml_connector.sage100.errors import (
     InvoiceExistsError,
     RecordLockedError,
-    SageRejectedError,
     SageSessionError,
     SageVerifyError,
 )
@@ -110,7 +110,7 @@ class BoiSage100:
                 s.checks.append((f"object {name}", "created"))
             divisions = {d.division_no for d in boi_reads.divisions(s)}
             if self.settings.division not in divisions:
-                raise SageRejectedError(
+                raise ConfigError(
                     f"AP division {self.settings.division} is not on file in company "
                     f"{self.settings.company}",
                     operation="ping",
