@@ -51,7 +51,7 @@ def write_demo(
     rng = random.Random(42)  # noqa: S311  # demo data
     by_no = {v.vendor_no: v for v in seed.vendors()}
     seen: set[tuple[str, str]] = set()
-    for inv in [*seed.hand_keyed(), *seed.history()]:
+    for inv in [*seed.hand_keyed(), *seed.MANUAL, *seed.history()]:
         if (inv.vendor_no, inv.invoice_no) in seen:
             continue
         seen.add((inv.vendor_no, inv.invoice_no))

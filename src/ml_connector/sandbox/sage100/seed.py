@@ -254,6 +254,12 @@ def hand_keyed() -> tuple[DemoInvoice, ...]:
     return tuple(out)
 
 
+# Keyed by hand, not copies of ServiceTitan bills (kept stable: other areas' tests use them).
+MANUAL: tuple[DemoInvoice, ...] = (
+    DemoInvoice("FERGUS", "1187-50211", "1432.18", "20250620", "open", "keyed by hand"),
+)
+
+
 def _reference(rng: random.Random, vendor: DemoVendor, day: date) -> str:
     if vendor.kind == "utility":
         return f"{rng.randrange(10**9, 10**10)}"[:7] + day.strftime("%m%y")
