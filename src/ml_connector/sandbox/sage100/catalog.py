@@ -16,9 +16,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ml_connector.sandbox.sage100 import schema
+from ml_connector.sandbox.sage100 import schema, system_schema
+from ml_connector.sandbox.sage100.business import BusinessObject
 from ml_connector.sandbox.sage100.com import ComObject
-from ml_connector.sandbox.sage100.records import BusinessObject, Record, ServiceObject
+from ml_connector.sandbox.sage100.records import Record, ServiceObject
 from ml_connector.sandbox.sage100.schema import Col
 
 if TYPE_CHECKING:
@@ -37,7 +38,7 @@ SERVICES: dict[str, schema.TableSpec] = {
     "AP_INVOICEHISTORYHEADER_SVC": schema.AP_INVOICE_HISTORY_HEADER,
     "AP_INVOICEHISTORYDETAIL_SVC": schema.AP_INVOICE_HISTORY_DETAIL,
     "GL_COMPANYACTIVEBATCH_SVC": schema.GL_COMPANY_ACTIVE_BATCH,
-    "SY_COMPANY_SVC": schema.SY_COMPANY,
+    "SY_COMPANY_SVC": system_schema.SY_COMPANY,
 }
 
 BUS_TASKS: dict[str, tuple[str, ...]] = {
@@ -52,7 +53,7 @@ def create_object(session: SySession, name: str) -> ComObject | str:
     upper = name.upper()
     if upper in SERVICES:
         spec = SERVICES[upper]
-        return ServiceObject(session, spec, system=spec is schema.SY_COMPANY)
+        return ServiceObject(session, spec, system=spec is system_schema.SY_COMPANY)
     tasks = BUS_TASKS.get(upper)
     if tasks is None:
         return f"Object {name} was not found."

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from ml_connector.clock import Clock, SystemClock
 from ml_connector.sandbox.sage100 import database as db
-from ml_connector.sandbox.sage100 import schema, seed
+from ml_connector.sandbox.sage100 import schema, seed, system_schema
 from ml_connector.sandbox.sage100.chart import AccountFormatError, AccountPlan
 from ml_connector.sandbox.sage100.database import insert_row
 from ml_connector.sandbox.sage100.demo import write_demo
@@ -110,16 +110,16 @@ def _init_system(root: Path, code: str, name: str, stamp: tuple[str, str]) -> No
     conn = db.connect(root / db.SYSTEM_DB)
     try:
         with db.transaction(conn):
-            for stmt in schema.SYSTEM_DDL:
+            for stmt in system_schema.SYSTEM_DDL:
                 conn.execute(stmt)
             conn.executemany(
                 "INSERT OR IGNORE INTO SY_Task (TaskKey, ProgramName, TaskName, ModuleCode) "
                 "VALUES (?, ?, ?, ?)",
-                schema.TASKS,
+                system_schema.TASKS,
             )
             conn.executemany(
                 "INSERT OR IGNORE INTO SY_RoleSecurity VALUES (?, ?, 'Y', 'Y', 'Y', 'Y')",
-                [(ADMIN_ROLE, t[0]) for t in schema.TASKS],
+                [(ADMIN_ROLE, t[0]) for t in system_schema.TASKS],
             )
             conn.execute(
                 "INSERT OR REPLACE INTO SY_Company (CompanyCode, CompanyName, AllowExternalAccess, "
