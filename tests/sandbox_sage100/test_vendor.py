@@ -104,3 +104,14 @@ def test_columns_and_raw_record(root: Path) -> None:
     )
     inv = pvx.NewObject("AP_InvoiceHeader_svc", ss)
     assert "InvoiceAmt" in inv.sGetColumns("").split(SEP)
+
+
+def test_a_vendor_with_invoices_cannot_be_deleted(root: Path) -> None:
+    _, _, bus = _vendor_bus(root)
+    assert bus.nDelete("00FERGUS") == 0
+    assert bus.sLastErrorMsg == "Vendor 00-FERGUS has open invoices and cannot be deleted."
+    assert bus.nSetKey("00NEWONE") == 2
+    bus.nSetValue("VendorName$", "Short Lived")
+    assert bus.nWrite() == 1
+    assert bus.nDelete("00NEWONE") == 1
+    assert bus.nFind("00NEWONE") == 0

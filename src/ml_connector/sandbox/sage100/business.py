@@ -76,6 +76,11 @@ class BusinessObject(ServiceObject):
             [rec.get(n, "") for n in names],
         )
 
+    def check_delete(self, rec: Record) -> str | None:
+        """A refusal to delete this record (e.g. a vendor with invoices), or None."""
+        del rec
+        return None
+
     def delete_rows(self, rec: Record) -> None:
         where = " AND ".join(f"{c} = ?" for c in self.spec.key)
         self.conn.execute(
@@ -211,7 +216,7 @@ class BusinessObject(ServiceObject):
         if self._state != "edit" or self._rec is None:
             self._leave_edit()
             return self._fail("The record was not found.")
-        refusal = self.require_right("RemoveAccess", "remove")
+        refusal = self.require_right("RemoveAccess", "remove") or self.check_delete(self._rec)
         if refusal:
             return self._fail(refusal)
         with db.transaction(self.conn):

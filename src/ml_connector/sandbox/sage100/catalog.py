@@ -149,3 +149,18 @@ class ApVendorBus(BusinessObject):
         if not str(self._rec.get("VendorName", "")).strip():
             return "VendorName is required."
         return None
+
+    def check_delete(self, rec: Record) -> str | None:
+        key = (rec["APDivisionNo"], rec["VendorNo"])
+        for table, what in (
+            ("AP_InvoiceHeader", "invoices in data entry"),
+            ("AP_OpenInvoice", "open invoices"),
+            ("AP_InvoiceHistoryHeader", "invoice history"),
+        ):
+            found = self.conn.execute(
+                f"SELECT 1 FROM {table} WHERE APDivisionNo = ? AND VendorNo = ? LIMIT 1",  # noqa: S608  # fixed names
+                key,
+            ).fetchone()
+            if found is not None:
+                return f"Vendor {key[0]}-{key[1]} has {what} and cannot be deleted."
+        return None
