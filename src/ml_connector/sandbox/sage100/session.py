@@ -33,6 +33,7 @@ from ml_connector.sandbox.sage100.faults import (
     FaultPlan,
     disconnected,
     provide_x_error,
+    server_timezone,
 )
 from ml_connector.sandbox.sage100.schema import MODULES
 
@@ -48,7 +49,8 @@ class ProvideXScript:
     ) -> None:
         self.root = Path(root)
         self.clock = clock or SystemClock()
-        self.tz = tz  # the Sage server's zone; None means this machine's local zone
+        # The Sage server's zone: given, else [server] timezone in sandbox.toml, else local.
+        self.tz = tz if tz is not None else server_timezone(self.root)
         self._home: str | None = None
 
     def Init(self, home: str) -> None:  # Sage's COM name
