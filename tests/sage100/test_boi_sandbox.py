@@ -147,6 +147,13 @@ def test_the_reference_index_sees_new_history_rows_after_its_refresh_interval(
     # ...while an invoice the adapter writes is in the index at once.
     boi.create_invoice(invoice("AZ-77", "12.00"))
     assert len(boi.find_invoices_by_reference("AZ77", Decimal("12.00"))) == 2
+    # A clerk deletes the unposted entry: data entry is re-read whole, so it goes away.
+    with company.db() as conn:
+        conn.execute("DELETE FROM AP_InvoiceHeader WHERE InvoiceNo = 'AZ-77'")
+    company.clock.advance(31)
+    assert [f.where for f in boi.find_invoices_by_reference("AZ77", Decimal("12.00"))] == [
+        "history"
+    ]
 
 
 # ---- session -------------------------------------------------------------------------
