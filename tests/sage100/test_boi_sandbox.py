@@ -220,3 +220,42 @@ def test_ping_refuses_a_division_the_company_does_not_have(company: Any) -> None
     with pytest.raises(ConfigError, match="division 07") as info:
         company.adapter(division="07").ping()
     assert info.value.hint == "Set the connector's AP division to one of: 00"
+
+
+class SharedSandboxFactory:
+    """Like `ProvideXComFactory`: says which installation it reaches, so that adapters of
+    several companies share one session per process."""
+
+    def __init__(self, company: Any) -> None:
+        self.company = company
+
+    @property
+    def share_key(self) -> tuple[str, str]:
+        return ("sandbox", str(self.company.root))
+
+    def __call__(self) -> Any:
+        return self.company.script()
+
+
+def test_two_companies_share_one_session_and_keep_their_data_apart(company: Any) -> None:
+    from datetime import UTC
+
+    from ml_connector.sandbox.sage100 import init_root
+
+    init_root(company.root, company="XYZ", seed="none", clock=company.clock, tz=UTC)
+    abc = BoiSage100(company.settings(), SharedSandboxFactory(company), clock=company.clock)
+    xyz = BoiSage100(
+        company.settings(company="XYZ"), SharedSandboxFactory(company), clock=company.clock
+    )
+    abc.create_vendor(NewVendor(DivisionNo("00"), SageVendorNo("ONLYABC"), "Only in ABC"))
+    xyz.create_vendor(NewVendor(DivisionNo("00"), SageVendorNo("ONLYXYZ"), "Only in XYZ"))
+    assert {v.vendor_no for v in abc.vendors()} == {"FERGUS", "WINSUPP", "CED", "ONLYABC"}
+    assert {v.vendor_no for v in xyz.vendors()} == {"ONLYXYZ"}
+    abc.create_invoice(invoice("SHARED-1"))
+    assert xyz.find_invoices_by_reference("SHARED-1", Decimal("40.00")) == []
+    assert len(abc.find_invoices_by_reference("SHARED-1", Decimal("40.00"))) == 1
+    assert abc.session_serial == xyz.session_serial == 1  # one session for both
+    abc.close()
+    assert [v.vendor_no for v in xyz.vendors()] == ["ONLYXYZ"]  # still open for XYZ
+    xyz.close()
+    assert company.rows("SELECT * FROM SY_SandboxLock") == []

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar, runtime_checkable
@@ -154,7 +154,10 @@ class BoiThread:
 class BoiSession:
     """One logged-on SY_Session and the business objects created through it.
 
-    Lives on the BOI thread only. `cache` holds per-session data (the reference index).
+    Lives on the BOI thread only. One session can serve several companies of the same
+    Sage installation: `prepare(settings)` switches company (`nSetCompany`, objects made
+    again) when a job is for another one. `cache` holds per-company data (the reference
+    index) for the current company.
     """
 
     def __init__(self, script: Guarded, settings: BoiSettings, clock: Clock, serial: int) -> None:
@@ -163,11 +166,16 @@ class BoiSession:
         self.clock = clock
         self.serial = serial
         self.opened_at = clock.monotonic()
-        self.cache: dict[str, Any] = {}
+        self.company = ""
         self.checks: list[tuple[str, str]] = []
+        self._caches: dict[str, dict[str, Any]] = {}
         self._session: Guarded | None = None
         self._objects: dict[str, Guarded] = {}
-        self._context: tuple[str, str] | None = None
+        self._context: tuple[str, str, str] | None = None
+
+    @property
+    def cache(self) -> dict[str, Any]:
+        return self._caches.setdefault(self.company, {})
 
     @property
     def module_date(self) -> str:
@@ -206,20 +214,32 @@ class BoiSession:
                 step="logon",
             )
         self.checks.append(("logon", f"logged on as {s.user} via {how}"))
+        self.prepare(s)
+
+    def prepare(self, settings: BoiSettings) -> None:
+        """Make the session ready for a job of `settings`' company (switching if needed)."""
+        self.settings = settings
+        if settings.company == self.company:
+            return
+        session = self._require_session()
+        self._drop_objects()
+        self.company = ""
+        self._context = None
         check(
-            session.nSetCompany(s.company),
+            session.nSetCompany(settings.company),
             session,
-            f"nSetCompany({s.company})",
+            f"nSetCompany({settings.company})",
             phase="session",
             step="company",
         )
-        self.checks.append(("company", f"company {s.company} opened"))
+        self.company = settings.company
+        self.checks.append(("company", f"company {settings.company} opened"))
         self.use_context("A/P", "AP_Invoice_ui")
         self.checks.append(("module date", f"A/P module date {self.module_date}"))
 
     def use_context(self, module: str, task: str) -> None:
         """Switch the session's module, module date and program (security context)."""
-        if self._context == (module, task):
+        if self._context == (module, task, self.module_date):
             return
         session = self._require_session()
         check(
@@ -245,7 +265,7 @@ class BoiSession:
             phase="session",
             step="rights",
         )
-        self._context = (module, task)
+        self._context = (module, task, self.module_date)
 
     def obj(self, name: str) -> Guarded:
         """The business object `name`, created on first use, in its module's context."""
@@ -268,11 +288,14 @@ class BoiSession:
         self._objects[name] = created
         return created
 
-    def close(self) -> None:
-        """Best-effort teardown: every error is logged, none is raised."""
+    def _drop_objects(self) -> None:
         for name, obj in list(self._objects.items()):
             _quietly(f"{name}.DropObject", obj.DropObject)
         self._objects.clear()
+
+    def close(self) -> None:
+        """Best-effort teardown: every error is logged, none is raised."""
+        self._drop_objects()
         if self._session is not None:
             _quietly("SY_Session.nCleanup", self._session.nCleanup)
             _quietly("SY_Session.DropObject", self._session.DropObject)
@@ -293,11 +316,14 @@ def _quietly(what: str, fn: Callable[[], object]) -> None:
 
 
 class BoiRunner:
-    """Runs jobs `job(session)` on the BOI thread, with one session per process."""
+    """Runs jobs `job(session)` on the BOI thread, with one session.
 
-    def __init__(self, factory: ScriptFactory, settings: BoiSettings, clock: Clock) -> None:
+    Adapters of several companies of one Sage installation share one runner (and so one
+    thread and one session) through `acquire_runner`; each job brings its own settings.
+    """
+
+    def __init__(self, factory: ScriptFactory, clock: Clock) -> None:
         self._factory = factory
-        self._settings = settings
         self._clock = clock
         if isinstance(factory, ThreadBoundFactory):
             self._thread = BoiThread(
@@ -312,17 +338,18 @@ class BoiRunner:
     def thread_ident(self) -> int | None:
         return self._thread.ident
 
-    def run(self, operation: str, job: Callable[[BoiSession], T]) -> T:
+    def run(self, operation: str, settings: BoiSettings, job: Callable[[BoiSession], T]) -> T:
         return self._thread.run(
-            lambda: self._run_here(operation, job), timeout=self._settings.call_timeout_seconds
+            lambda: self._run_here(operation, settings, job),
+            timeout=settings.call_timeout_seconds,
         )
 
     def close(self) -> None:
         self._thread.stop(final=self._drop)
 
-    def _run_here(self, operation: str, job: Callable[[BoiSession], T]) -> T:
+    def _run_here(self, operation: str, settings: BoiSettings, job: Callable[[BoiSession], T]) -> T:
         try:
-            return job(self._current())
+            return job(self._current(settings))
         except ComCallError as exc:
             self._drop()
             raise SageSessionError(
@@ -333,10 +360,10 @@ class BoiRunner:
                 "the bitness of Python against ProvideX (docs/sage-adapter.md).",
             ) from exc
 
-    def _current(self) -> BoiSession:
+    def _current(self, settings: BoiSettings) -> BoiSession:
         s = self._session
         if s is not None and self._clock.monotonic() - s.opened_at > (
-            self._settings.session_max_age_seconds
+            settings.session_max_age_seconds
         ):
             log.info("sage_session_recycled", serial=s.serial)
             self._drop()
@@ -344,16 +371,16 @@ class BoiRunner:
         if s is None:
             self._serial += 1
             script = self._factory()
-            s = BoiSession(
-                Guarded(script, "ProvideX.Script"), self._settings, self._clock, self._serial
-            )
+            s = BoiSession(Guarded(script, "ProvideX.Script"), settings, self._clock, self._serial)
             self._session = s
             try:
                 s.open()
             except BaseException:
                 self._drop()
                 raise
-            log.info("sage_session_opened", serial=s.serial, company=self._settings.company)
+            log.info("sage_session_opened", serial=s.serial, company=settings.company)
+        else:
+            s.prepare(settings)
         return s
 
     def _drop(self) -> None:
@@ -361,3 +388,44 @@ class BoiRunner:
         if s is not None:
             s.close()
             log.info("sage_session_dropped", serial=s.serial)
+
+
+# ---- one session per process ---------------------------------------------------------
+
+_SHARED: dict[Hashable, tuple[BoiRunner, int]] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def _share_key(factory: ScriptFactory, settings: BoiSettings) -> Hashable | None:
+    """Adapters share a runner when their factory says it makes the same COM server
+    (`share_key`) and they log on to the same Home as the same user."""
+    key = getattr(factory, "share_key", None)
+    if key is None:
+        return None
+    return (key, settings.home.casefold(), settings.user.casefold())
+
+
+def acquire_runner(factory: ScriptFactory, settings: BoiSettings, clock: Clock) -> BoiRunner:
+    """The process's runner for this Sage installation and user (made on first use)."""
+    key = _share_key(factory, settings)
+    if key is None:
+        return BoiRunner(factory, clock)
+    with _SHARED_LOCK:
+        runner, users = _SHARED.get(key, (None, 0))
+        if runner is None:
+            runner, users = BoiRunner(factory, clock), 0
+        _SHARED[key] = (runner, users + 1)
+        return runner
+
+
+def release_runner(runner: BoiRunner) -> None:
+    """Give a runner back; the last user closes it (session torn down, thread ended)."""
+    with _SHARED_LOCK:
+        for key, (shared, users) in list(_SHARED.items()):
+            if shared is runner:
+                if users > 1:
+                    _SHARED[key] = (shared, users - 1)
+                    return
+                del _SHARED[key]
+                break
+    runner.close()

@@ -148,6 +148,11 @@ class ProvideXComFactory:
     def __init__(self, prog_id: str = PROG_ID) -> None:
         self.prog_id = prog_id
 
+    @property
+    def share_key(self) -> tuple[str, str]:
+        """Adapters with the same ProgID, Home and user share one session per process."""
+        return ("com", self.prog_id.casefold())
+
     def thread_started(self) -> None:
         import pythoncom  # Windows only; imported where it is used
 
