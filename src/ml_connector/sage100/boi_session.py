@@ -1,25 +1,20 @@
-"""The BOI session and the one thread every BOI call runs on.
-
-`BoiThread` is a worker thread with a queue: callers on any thread submit a function and
-wait for its result. COM objects are apartment-bound, so the ProvideX.Script object, the
-SY_Session and every business object are created and used on that thread only.
+"""The BOI session, and the runner that keeps one per process on the BOI thread.
 
 `BoiSession` is one logged-on SY_Session: Init(Home), SY_Session, nLogon / nSetUser,
 nSetCompany, then per module nSetDate + nSetModule + nSetProgram(nLookupTask(task)) before
 business objects of that module are created or used. Teardown drops every object, then
 nCleanup and DropObject on the session.
 
-`BoiRunner` owns both: one session per process, opened on first use, recycled after
-`session_max_age_seconds`, and dropped after any COM-level exception; the call that met the
-exception raises `SageSessionError` (retry) and the next call opens a new session.
+`BoiRunner` owns a `BoiThread` (boi_thread.py) and the session: opened on first use,
+recycled after `session_max_age_seconds`, and dropped after any COM-level exception; the
+call that met the exception raises `SageSessionError` (retry) and the next call opens a new
+session. `acquire_runner` shares one runner between adapters of one Sage installation.
 """
 
 from __future__ import annotations
 
-import queue
 import threading
 from collections.abc import Callable, Hashable
-from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
@@ -28,9 +23,12 @@ import structlog
 from ml_connector.clock import Clock
 from ml_connector.errors import Sage100Error
 from ml_connector.sage100.boi_calls import ComCallError, Guarded, check, last_error, return_code
+from ml_connector.sage100.boi_thread import BoiThread
 from ml_connector.sage100.changestamp import format_sage_date
 from ml_connector.sage100.errors import SageLoginError, SageSessionError, SageUnavailableError
 from ml_connector.sage100.settings import BoiSettings
+
+__all__ = ["BoiRunner", "BoiSession", "BoiThread", "ScriptFactory", "acquire_runner"]
 
 log = structlog.get_logger(__name__)
 
@@ -74,81 +72,6 @@ OBJECTS = {
         BoiObject("GL_AccountStructure_svc", "G/L", "GL_Account_ui"),
     )
 }
-
-
-class BoiThread:
-    """One daemon thread running submitted functions in order."""
-
-    def __init__(
-        self,
-        name: str = "sage100-boi",
-        *,
-        on_start: Callable[[], None] | None = None,
-        on_stop: Callable[[], None] | None = None,
-    ) -> None:
-        self._queue: queue.Queue[tuple[Callable[[], Any], Future[Any]] | None] = queue.Queue()
-        self._on_start = on_start
-        self._on_stop = on_stop
-        self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
-        self._lock = threading.Lock()
-        self._started = False
-        self._stopped = False
-
-    @property
-    def ident(self) -> int | None:
-        return self._thread.ident
-
-    def run(self, fn: Callable[[], T], timeout: float | None = None) -> T:
-        """Run `fn` on the BOI thread and return its result (or raise its exception)."""
-        if threading.current_thread() is self._thread:
-            return fn()
-        future: Future[T] = Future()
-        with self._lock:
-            if self._stopped:
-                raise SageSessionError("the Sage connection is closed", operation="boi")
-            if not self._started:
-                self._thread.start()
-                self._started = True
-            self._queue.put((fn, future))
-        return future.result(timeout)
-
-    def stop(self, final: Callable[[], None] | None = None) -> None:
-        """Run `final` on the thread (if it ever started), then end the thread."""
-        with self._lock:
-            if self._stopped:
-                return
-            self._stopped = True
-            started = self._started
-            if started:
-                if final is not None:
-                    done: Future[Any] = Future()
-                    self._queue.put((final, done))
-                self._queue.put(None)
-        if started:
-            self._thread.join(timeout=60)
-
-    def _loop(self) -> None:
-        start_error: BaseException | None = None
-        if self._on_start is not None:
-            try:
-                self._on_start()
-            except BaseException as exc:  # noqa: BLE001 - every caller is told, none hangs
-                start_error = exc
-        try:
-            while (item := self._queue.get()) is not None:
-                fn, future = item
-                if not future.set_running_or_notify_cancel():
-                    continue
-                if start_error is not None:
-                    future.set_exception(start_error)
-                    continue
-                try:
-                    future.set_result(fn())
-                except BaseException as exc:  # noqa: BLE001 - handed to the waiting caller
-                    future.set_exception(exc)
-        finally:
-            if self._on_stop is not None and start_error is None:
-                self._on_stop()
 
 
 class BoiSession:
