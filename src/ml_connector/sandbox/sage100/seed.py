@@ -122,6 +122,7 @@ _TYPES = {"Asset": "04", "Liability": "07", "Revenue": "11", "COGS": "12", "Expe
 class DemoVendor:
     vendor_no: str
     name: str  # as keyed in Sage (<= 30)
+    street: str
     city: str
     state: str
     zip_code: str
@@ -167,13 +168,25 @@ def vendors() -> tuple[DemoVendor, ...]:
         state = states[v.id]
         active = v.active or v.id in ACTIVE_HERE
         out.append(
-            DemoVendor(number, (name or v.name)[:30], v.city, state, v.zip, v.phone, v.email,
-                       _TERMS_BY_NAME[v.terms], _default_account(v), "A" if active else "I",
-                       v.kind, v.id)
-        )  # fmt: skip
+            DemoVendor(
+                vendor_no=number,
+                name=(name or v.name)[:30],
+                street=v.street,
+                city=v.city,
+                state=state,
+                zip_code=v.zip,
+                telephone=v.phone,
+                email=v.email,
+                terms=_TERMS_BY_NAME[v.terms],
+                account=_default_account(v),
+                status="A" if active else "I",
+                kind=v.kind,
+                st_id=v.id,
+            )
+        )
     for number, name, city, state, zip_code, terms, account, status in SAGE_ONLY:
         out.append(
-            DemoVendor(number, name, city, state, zip_code, "", "", terms, account, status, "")
+            DemoVendor(number, name, "", city, state, zip_code, "", "", terms, account, status, "")
         )
     return tuple(out)
 
