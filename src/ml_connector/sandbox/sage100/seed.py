@@ -111,6 +111,8 @@ SAGE_ACCOUNTS: tuple[tuple[str, str, str, str], ...] = (
     ("1000-00-100", "Cash - Operating", "01", "A"),
     ("1100-00-100", "Accounts Receivable", "03", "A"),
     ("3000-00-100", "Retained Earnings", "10", "A"),
+    ("6400-00-100", "Vehicle Fuel - Company", "13", "A"),
+    ("6900-00-100", "Insurance - Company", "13", "A"),
     ("5150-02-100", "Subcontractors - Old (do not use)", "12", "I"),
     ("6310-07-100", "Postage", "13", "I"),
     ("5900-00-100", "Miscellaneous Job Cost", "12", "D"),
