@@ -36,6 +36,7 @@ def write_demo(
                 "APDivisionNo": "00",
                 "VendorNo": v.vendor_no,
                 "VendorName": v.name,
+                "AddressLine1": v.street[:30],
                 "City": v.city[:20],
                 "State": v.state,
                 "ZipCode": v.zip_code,

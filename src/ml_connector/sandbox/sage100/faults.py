@@ -61,6 +61,19 @@ def provide_x_error(description: str) -> SandboxComError:
     )
 
 
+RPC_E_WRONG_THREAD = -2147417842
+
+
+def wrong_thread() -> SandboxComError:
+    """What a single-threaded-apartment COM object raises when called from another thread."""
+    return SandboxComError(
+        RPC_E_WRONG_THREAD,
+        "The application called an interface that was marshalled for a different thread.",
+        None,
+        None,
+    )
+
+
 def disconnected() -> SandboxComError:
     """What every call on a broken session raises."""
     return SandboxComError(

@@ -111,6 +111,8 @@ SAGE_ACCOUNTS: tuple[tuple[str, str, str, str], ...] = (
     ("1000-00-100", "Cash - Operating", "01", "A"),
     ("1100-00-100", "Accounts Receivable", "03", "A"),
     ("3000-00-100", "Retained Earnings", "10", "A"),
+    ("6400-00-100", "Vehicle Fuel - Company", "13", "A"),
+    ("6900-00-100", "Insurance - Company", "13", "A"),
     ("5150-02-100", "Subcontractors - Old (do not use)", "12", "I"),
     ("6310-07-100", "Postage", "13", "I"),
     ("5900-00-100", "Miscellaneous Job Cost", "12", "D"),
@@ -122,6 +124,7 @@ _TYPES = {"Asset": "04", "Liability": "07", "Revenue": "11", "COGS": "12", "Expe
 class DemoVendor:
     vendor_no: str
     name: str  # as keyed in Sage (<= 30)
+    street: str
     city: str
     state: str
     zip_code: str
@@ -167,13 +170,25 @@ def vendors() -> tuple[DemoVendor, ...]:
         state = states[v.id]
         active = v.active or v.id in ACTIVE_HERE
         out.append(
-            DemoVendor(number, (name or v.name)[:30], v.city, state, v.zip, v.phone, v.email,
-                       _TERMS_BY_NAME[v.terms], _default_account(v), "A" if active else "I",
-                       v.kind, v.id)
-        )  # fmt: skip
+            DemoVendor(
+                vendor_no=number,
+                name=(name or v.name)[:30],
+                street=v.street,
+                city=v.city,
+                state=state,
+                zip_code=v.zip,
+                telephone=v.phone,
+                email=v.email,
+                terms=_TERMS_BY_NAME[v.terms],
+                account=_default_account(v),
+                status="A" if active else "I",
+                kind=v.kind,
+                st_id=v.id,
+            )
+        )
     for number, name, city, state, zip_code, terms, account, status in SAGE_ONLY:
         out.append(
-            DemoVendor(number, name, city, state, zip_code, "", "", terms, account, status, "")
+            DemoVendor(number, name, "", city, state, zip_code, "", "", terms, account, status, "")
         )
     return tuple(out)
 
