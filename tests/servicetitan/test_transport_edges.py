@@ -25,6 +25,7 @@ from ml_connector.servicetitan.errors import (
     MalformedResponseError,
     StRateLimitedError,
     StServerError,
+    StUnauthorizedError,
     StUnreachableError,
     TokenThrottledError,
     WrongEnvironmentError,
@@ -265,3 +266,21 @@ def test_mark_exported_checks_each_result() -> None:
     assert [(r.id, r.success) for r in results] == [(10, True), (20, False), (30, False)]
     assert results[1].error_message == "already exported"
     assert results[2].error_message == "ServiceTitan returned no result for it"
+
+
+def test_401_even_with_a_fresh_token_is_reported_after_one_reauthentication() -> None:
+    fake = FakeServiceTitan(
+        lambda r: httpx.Response(
+            401, json={"title": "Unauthorized", "status": 401, "traceId": "t-401"}
+        )
+    )
+    with _client(fake) as client, pytest.raises(StUnauthorizedError) as info:
+        list(client.gl_accounts())
+    assert fake.tokens == 2
+    assert [r.headers["Authorization"] for r in fake.api_requests] == [
+        "Bearer tok-1",
+        "Bearer tok-2",
+    ]
+    assert info.value.action is Action.STOP
+    assert info.value.trace_id == "t-401"
+    assert "reconnect the application" in (info.value.hint or "")
