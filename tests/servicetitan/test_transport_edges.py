@@ -284,3 +284,9 @@ def test_401_even_with_a_fresh_token_is_reported_after_one_reauthentication() ->
     assert info.value.action is Action.STOP
     assert info.value.trace_id == "t-401"
     assert "reconnect the application" in (info.value.hint or "")
+
+
+@pytest.mark.parametrize(("max_rps", "burst"), [(0, 5), (60, 1), (58, 5)])
+def test_a_rate_that_could_break_the_limit_is_refused(max_rps: float, burst: int) -> None:
+    with pytest.raises(ValueError, match="max_rps"):
+        _client(FakeServiceTitan(lambda r: _page([])), max_rps=max_rps, burst=burst)

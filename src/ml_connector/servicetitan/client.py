@@ -104,8 +104,10 @@ class ServiceTitanClient:
         tokens: TokenCache | None = None,
         on_invalid: Callable[[InvalidRecordError], None] | None = None,
     ) -> None:
-        if not 0 < max_rps < SERVICETITAN_LIMIT_RPS:
-            raise ValueError(f"max_rps must be above 0 and below {SERVICETITAN_LIMIT_RPS:g}")
+        if not 0 < max_rps < SERVICETITAN_LIMIT_RPS or max_rps + burst > SERVICETITAN_LIMIT_RPS:
+            raise ValueError(
+                f"max_rps must be above 0, and max_rps + burst at most {SERVICETITAN_LIMIT_RPS:g}"
+            )
         if not 1 <= page_size <= MAX_PAGE_SIZE:
             raise ValueError(f"page_size must be between 1 and {MAX_PAGE_SIZE}")
         self.environment = environment
