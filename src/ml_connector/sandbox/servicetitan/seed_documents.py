@@ -27,13 +27,12 @@ from decimal import Decimal
 from typing import Any
 
 from ml_connector.sandbox.servicetitan.seed import (
-    BUSINESS_UNITS,
+    REFERENCE as REFERENCE_DATA,
+)
+from ml_connector.sandbox.servicetitan.seed import (
     SEED_START,
     VENDORS,
     gl_ref,
-)
-from ml_connector.sandbox.servicetitan.seed import (
-    REFERENCE as REFERENCE_DATA,
 )
 from ml_connector.sandbox.servicetitan.seed_jobs import (
     SPAN,
@@ -83,7 +82,6 @@ SERVICE_GL = {
 FLEET_GL = {622: "6400-07-100", 623: "6410-07-100", 624: "6410-07-100"}
 LOCATIONS = [{"id": 900 + n, "name": f"Truck {n:02d}", "type": "Truck"} for n in range(1, 13)]
 WAREHOUSE = {"id": 900, "name": "Main Warehouse", "type": "Warehouse"}
-FIELD_UNITS = [b for b in BUSINESS_UNITS if b[0] != 107 and b[4]]
 TERMS_DAYS = {"Net 30": 30, "Net 15": 15, "Net 10": 10, "Due on receipt": 0}
 
 
