@@ -215,3 +215,14 @@ def test_token_expired_mid_run_by_the_servers_clock(tmp_path: Any) -> None:
     assert len(got) == len(set(got)) > 10
     assert stats["unauthorized"] == 1
     assert stats["tokens_issued"] == 2
+
+
+def test_api_base_that_is_not_the_api_is_a_wrong_environment(sandbox: Any) -> None:
+    env = StEnvironment.custom(
+        sandbox.base_url + "/nothing-here", sandbox.base_url + "/connect/token"
+    )
+    with (
+        client_for(sandbox, environment=env) as client,
+        pytest.raises(WrongEnvironmentError, match="does not serve ServiceTitan's API"),
+    ):
+        client.check_connection()
