@@ -18,16 +18,25 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 import httpx
 import structlog
-from pydantic import BaseModel, SecretStr
+from pydantic import BaseModel
 
 from ml_connector.clock import Clock, SystemClock
 from ml_connector.servicetitan.auth import PROCESS_TOKENS, Authenticator, TokenCache
-from ml_connector.servicetitan.environment import StCredentials, StEnvironment
-from ml_connector.servicetitan.errors import InvalidRecordError
+from ml_connector.servicetitan.environment import (
+    LocalServiceTitan,
+    StCredentials,
+    StEnvironment,
+    local_connection,
+)
+from ml_connector.servicetitan.errors import (
+    InvalidRecordError,
+    StNotFoundError,
+    WrongEnvironmentError,
+)
 from ml_connector.servicetitan.paging import (
     MAX_PAGE_SIZE,
     ExportFeed,
@@ -74,17 +83,6 @@ MAX_INVALID_KEPT = 1000
 DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=60.0, write=30.0, pool=10.0)
 
 
-class LocalServiceTitan(Protocol):
-    """Anything serving the ServiceTitan API locally with its credentials (the sandbox's
-    `running_sandbox(...)` object is one)."""
-
-    base_url: str
-    tenant_id: int
-    client_id: str
-    client_secret: str
-    app_key: str
-
-
 class ServiceTitanClient:
     """One ServiceTitan tenant over HTTP. Thread-safe; close it (or use `with`)."""
 
@@ -104,8 +102,10 @@ class ServiceTitanClient:
         tokens: TokenCache | None = None,
         on_invalid: Callable[[InvalidRecordError], None] | None = None,
     ) -> None:
-        if not 0 < max_rps < SERVICETITAN_LIMIT_RPS:
-            raise ValueError(f"max_rps must be above 0 and below {SERVICETITAN_LIMIT_RPS:g}")
+        if not 0 < max_rps < SERVICETITAN_LIMIT_RPS or max_rps + burst > SERVICETITAN_LIMIT_RPS:
+            raise ValueError(
+                f"max_rps must be above 0, and max_rps + burst at most {SERVICETITAN_LIMIT_RPS:g}"
+            )
         if not 1 <= page_size <= MAX_PAGE_SIZE:
             raise ValueError(f"page_size must be between 1 and {MAX_PAGE_SIZE}")
         self.environment = environment
@@ -146,18 +146,9 @@ class ServiceTitanClient:
 
     @classmethod
     def for_local(cls, server: LocalServiceTitan, **options: Any) -> ServiceTitanClient:
-        """A client of a local stand-in: `ServiceTitanClient.for_local(sb)`, token URL
-        `{base_url}/connect/token`. Options as for the constructor."""
-        environment = StEnvironment.custom(
-            server.base_url, server.base_url + "/connect/token", name="sandbox"
-        )
-        credentials = StCredentials(
-            tenant_id=int(server.tenant_id),
-            client_id=server.client_id,
-            client_secret=SecretStr(server.client_secret),
-            app_key=SecretStr(server.app_key),
-        )
-        return cls(environment, credentials, **options)
+        """A client of a local stand-in such as the sandbox: `for_local(sb)` (token URL
+        `{base_url}/connect/token`); options as for the constructor."""
+        return cls(*local_connection(server), **options)
 
     # -- plumbing ------------------------------------------------------------------------
 
@@ -394,5 +385,17 @@ class ServiceTitanClient:
     # -- checks --------------------------------------------------------------------------
 
     def check_connection(self) -> None:
-        """Get a token and read one GL account: raises the error a person needs to see."""
-        next(iter(self._list("accounting", "gl-accounts", GlAccount, {}, page_size=1)), None)
+        """Get a token and read one GL account: raises the error a person needs to see
+        (a 404 there means the API base URL is not ServiceTitan's API)."""
+        try:
+            next(iter(self._list("accounting", "gl-accounts", GlAccount, {}, page_size=1)), None)
+        except StNotFoundError as exc:
+            raise WrongEnvironmentError(
+                f"the {self.environment.name} API base {self.environment.api_base} does not "
+                "serve ServiceTitan's API (404 on the GL account list)",
+                status=404,
+                url=exc.url,
+                operation="check ServiceTitan connection",
+                trace_id=exc.trace_id,
+                hint="check the environment (production or integration) and the API base URL",
+            ) from exc
