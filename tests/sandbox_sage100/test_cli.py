@@ -184,7 +184,7 @@ def test_lock_command_in_a_subprocess(root: Path) -> None:
             "--key",
             "00GRAYBAR",
             "--seconds",
-            "2",
+            "4",
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
