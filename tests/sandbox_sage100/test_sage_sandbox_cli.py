@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -10,6 +11,7 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 import typer
 from typer.testing import CliRunner
 
@@ -27,6 +29,26 @@ def _app() -> typer.Typer:
 def _invoke(*args: str) -> tuple[int, str]:
     result = CliRunner().invoke(_app(), ["sage100", *args])
     return result.exit_code, result.output
+
+
+def _wait_for_lock_command(root: Path, key: str) -> None:
+    """Until the lock command holds `key` (polling the lock table, never taking locks)."""
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        conn = sqlite3.connect(root / "ABC.sqlite")
+        try:
+            row = conn.execute(
+                "SELECT 1 FROM SY_SandboxLock WHERE KeyValue = ? AND HolderId = 'lock-command'",
+                (key,),
+            ).fetchone()
+        except sqlite3.OperationalError:
+            row = None
+        finally:
+            conn.close()
+        if row is not None:
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"the lock command never held {key}")
 
 
 def test_init_creates_the_documented_layout(tmp_path: Path) -> None:
@@ -123,15 +145,13 @@ def test_lock_command_holds_then_releases(root: Path) -> None:
     worker = threading.Thread(
         target=lambda: done.append(
             _invoke(
-                "lock", str(root), "--table", "AP_Vendor", "--key", "00FERGUS", "--seconds", "1.5"
+                "lock", str(root), "--table", "AP_Vendor", "--key", "00FERGUS", "--seconds", "3"
             )
         )
     )
     worker.start()
-    deadline = time.monotonic() + 5
-    while bus.nSetKey("00FERGUS") != 0 and time.monotonic() < deadline:
-        bus.nClear()
-        time.sleep(0.02)
+    _wait_for_lock_command(root, "00FERGUS")
+    assert bus.nSetKey("00FERGUS") == 0
     assert bus.sLastErrorMsg == IN_USE_MESSAGE
     worker.join(10)
     assert done
@@ -164,7 +184,7 @@ def test_lock_command_in_a_subprocess(root: Path) -> None:
             "--key",
             "00GRAYBAR",
             "--seconds",
-            "2",
+            "4",
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -173,10 +193,8 @@ def test_lock_command_in_a_subprocess(root: Path) -> None:
     try:
         pvx, ss = logged_on(root, program="AP_Vendor_ui")
         bus = pvx.NewObject("AP_Vendor_bus", ss)
-        deadline = time.monotonic() + 15
-        while bus.nSetKey("00GRAYBAR") != 0 and time.monotonic() < deadline:
-            bus.nClear()
-            time.sleep(0.05)
+        _wait_for_lock_command(root, "00GRAYBAR")
+        assert bus.nSetKey("00GRAYBAR") == 0
         assert bus.sLastErrorMsg == IN_USE_MESSAGE
         out, err = proc.communicate(timeout=30)
     finally:
@@ -193,3 +211,23 @@ def test_show_command_prints_rows(root: Path) -> None:
     assert "Ferguson Enterprises #1187" in out
     assert _invoke("show", str(root), "--table", "NOPE")[0] == 2
     assert _invoke("show", str(root), "--table", "AP_Vendor", "--where", "bad syntax")[0] == 2
+
+
+@pytest.mark.skipif(os.name != "posix", reason="process liveness is checked on POSIX")
+def test_a_killed_holder_frees_its_record_at_once(root: Path) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ml_connector", "sandbox", "sage100", "lock", str(root),
+         "--table", "AP_Vendor", "--key", "00CED", "--seconds", "600"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        pvx, ss = logged_on(root, program="AP_Vendor_ui")
+        bus = pvx.NewObject("AP_Vendor_bus", ss)
+        _wait_for_lock_command(root, "00CED")
+        assert bus.nSetKey("00CED") == 0
+        assert bus.sLastErrorMsg == IN_USE_MESSAGE
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
+    assert bus.nSetKey("00CED") == 1  # the OS freed the dead process's lock
