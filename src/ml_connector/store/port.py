@@ -118,6 +118,9 @@ class ReviewItem:
     resolved_at: datetime | None = None
     resolved_by: str = ""
     note: str = ""
+    # what the item is about when it is not a document, e.g. "st_vendor:4711"; part of the
+    # dedupe key, so two open vendor reviews without a document stay two items
+    subject: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,8 +200,9 @@ class StateTx(Protocol):
 
     # review queue
     def add_review(self, item: ReviewItem) -> int:
-        """Add an item; an OPEN item of the same (pair, kind, doc_kind, doc_id) is updated
-        in place instead of duplicated. Returns the item id."""
+        """Add an item; an OPEN item of the same (pair, kind, doc_kind, doc_id, subject) is
+        updated in place (reason, suggestion, details) instead of duplicated. Returns the
+        item id."""
         ...
 
     def get_review(self, review_id: int) -> ReviewItem | None: ...
