@@ -1,0 +1,32 @@
+"""Fixtures: one seeded sandbox per module (fast), and a fresh one per test when state matters."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from st_sandbox_http import Api
+
+from ml_connector.sandbox.servicetitan.server import RunningSandbox, running_sandbox
+
+
+@pytest.fixture(scope="module")
+def shared_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSandbox]:
+    """A demo sandbox (size 300) shared by the read-only tests of one module."""
+    with running_sandbox(tmp_path_factory.mktemp("st-shared"), size=300) as sb:
+        yield sb
+
+
+@pytest.fixture
+def api(shared_sandbox: RunningSandbox) -> Iterator[Api]:
+    client = Api(shared_sandbox)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def fresh(tmp_path: Path) -> Iterator[RunningSandbox]:
+    """A sandbox of its own, for tests that change state or limits."""
+    with running_sandbox(tmp_path / "state", size=120) as sb:
+        yield sb
