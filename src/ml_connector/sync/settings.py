@@ -78,6 +78,14 @@ class InvoiceRoute:
         return True
 
 
+def split_vendor(text: str, default_division: str) -> tuple[str, str]:
+    """'01-FERGUSO' -> ('01', 'FERGUSO'); 'FERGUSO' -> (default division, 'FERGUSO')."""
+    value = text.strip().upper()
+    if len(value) > 3 and value[2] == "-":
+        return value[:2], value[3:]
+    return default_division, value
+
+
 def route_for(routes: tuple[InvoiceRoute, ...], invoice: Invoice) -> InvoiceRoute | None:
     """The first rule that matches, or None (the invoice is not for AP)."""
     for route in routes:

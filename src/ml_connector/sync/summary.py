@@ -26,6 +26,7 @@ class Outcome(enum.StrEnum):
     REVIEW = "review"  # vendor, GL, invalid document, Sage rejected it
     RETRY = "retry"  # transient failure; tried again next cycle
     SKIPPED = "skipped"  # canceled, nothing to write
+    UNCHANGED = "unchanged"  # re-read, already final for this revision (not listed)
 
 
 @dataclass(frozen=True, slots=True)
