@@ -3,11 +3,11 @@
 Owns the fuzzy score used by the vendor matcher. The score is a weighted overlap (Dice) of
 the two names' words: distinctive words ("ferguson", "apex", "84") weigh 3, initials and
 two-letter words 1, trade words (supply, plumbing, roofing) 1, filler words (enterprises,
-group, sales) 0.7. Words pair up
-one to one: equal words count fully; a clear typo in a distinctive word (one edit, with
-rapidfuzz's OSA distance) counts 0.8; a distinctive word that is a prefix of the other
-("ferg" / "ferguson") 0.75; the last word of a name Sage cut at 30 characters counts fully
-when it is a prefix of the other's word. Two different trade words never pair.
+group, sales) 0.7. Words pair up one to one: equal words count fully; a clear typo in a
+distinctive word (one edit, with rapidfuzz's OSA distance) counts 0.8; a distinctive word
+that is a prefix of the other ("ferg" / "ferguson") 0.75, an initial ("n" / "north") 0.5;
+the last word of a name Sage cut at 30 characters counts fully when it is a prefix of the
+other's word. Two different trade words never pair.
 
 Then two penalties, because different words in the same place usually mean different
 companies: when both names keep distinctive words the other lacks ("Johnson Supply" vs
@@ -31,6 +31,7 @@ from ml_connector.sync.names import TRADE_WORDS, ParsedName, is_generic, token_w
 
 TYPO_SIMILARITY: Final = 0.8
 PREFIX_SIMILARITY: Final = 0.75
+INITIAL_SIMILARITY: Final = 0.5
 CONFLICT_FACTOR: Final = 0.85
 REORDERED_CAP: Final = 88.0
 EXTRA_WORD_CAP: Final = 88.0
@@ -71,6 +72,8 @@ def _word_similarity(a: str, b: str, a_cut: bool, b_cut: bool) -> float:
     short, long_ = (a, b) if len(a) <= len(b) else (b, a)
     if len(short) >= 3 and long_.startswith(short):
         return PREFIX_SIMILARITY
+    if len(short) == 1 and long_.startswith(short):
+        return INITIAL_SIMILARITY  # "N. Texas" / "North Texas"
     if len(short) >= 5 and OSA.distance(a, b, score_cutoff=1) <= 1:
         return TYPO_SIMILARITY
     return 0.0
