@@ -6,6 +6,7 @@ Usage: python engine_crash_child.py <st_base_url> <tenant_id> <sage_root> <state
 from __future__ import annotations
 
 import sys
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -53,7 +54,11 @@ def main(argv: list[str]) -> int:
     )
     store = SqlStateStore.open(state_url, clock=clock)
     engine = SyncEngine(PairId("main"), source, sage, store, crash_settings(), clock)
+    sys.stdout.write("ready\n")
+    sys.stdout.flush()
+    started = time.monotonic()
     summary = engine.run_cycle()
+    sys.stdout.write(f"cycle took {time.monotonic() - started:.2f} s\n")
     sys.stdout.write(f"written={summary.written} failed={summary.failed}\n")
     return 0
 

@@ -14,18 +14,20 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from engine_bills import ap_bill
 from engine_crash_child import crash_settings
 from engine_world import PAIR, boi_sage, sandbox_client
 
 from ml_connector.clock import SystemClock
 from ml_connector.sandbox.sage100 import init_root
 from ml_connector.sandbox.servicetitan.server import running_sandbox
-from ml_connector.store.port import DocKind, LedgerStatus
+from ml_connector.store.port import DocKind, LedgerStatus, VendorLink
 from ml_connector.store.sql import SqlStateStore
 from ml_connector.sync.engine import SyncEngine
 
 CHILD = Path(__file__).with_name("engine_crash_child.py")
-RUNS = 8
+RUNS = 10
+BASE_ID = 9_500_000
 
 
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
@@ -36,18 +38,37 @@ def test_killed_at_random_points_every_bill_lands_exactly_once(tmp_path: Path) -
     root.mkdir()
     init_root(root, seed="demo")
     state_url = f"sqlite:///{tmp_path / 'state.sqlite'}"
-    SqlStateStore.open(state_url).close()  # migrations run once, before any child
+    setup = SqlStateStore.open(state_url)  # migrations run once, before any child
+    with setup.transaction() as tx:  # Ferguson's branch, picked by a person
+        tx.add_link(VendorLink(PAIR, 601, "00", "FERGUS", "manual"))
+    setup.close()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(CHILD.parent), *sys.path])}
     with running_sandbox(tmp_path / "st", seed="demo", size=80) as sb:
         kills = 0
-        for _ in range(RUNS):
+        for run in range(RUNS):
+            # new and edited bills, so that every run has writes to be killed in
+            sb.upsert(
+                "ap-bills",
+                [
+                    ap_bill(
+                        BASE_ID + run * 100 + n,
+                        reference=f"K{run}-{n}-{rng.randrange(10**12)}",
+                        amount=f"{rng.randrange(-5000, 90000) / 100:.2f}",
+                    )
+                    for n in range(15)
+                ],
+            )
             child = subprocess.Popen(
                 [sys.executable, str(CHILD), sb.base_url, str(sb.tenant_id), str(root), state_url],
                 env=env,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
             )
-            time.sleep(rng.uniform(1.0, 4.0))
+            assert child.stdout is not None
+            assert child.stdout.readline().strip() == b"ready", (
+                child.stderr.read() if child.stderr else ""
+            )
+            time.sleep(rng.uniform(0.0, 0.5))  # somewhere inside the cycle
             if child.poll() is None:
                 child.send_signal(signal.SIGKILL)
                 kills += 1
@@ -68,6 +89,9 @@ def test_killed_at_random_points_every_bill_lands_exactly_once(tmp_path: Path) -
             with store.transaction() as tx:
                 ledger = list(tx.iter_ledger(PAIR))
                 pending = tx.pending_outbox(PAIR)
+                runs = tx.last_runs(PAIR, limit=50)
+            # the killed runs stay "running" (marked interrupted once they are an hour old)
+            assert [r.status for r in runs[:2]] == ["completed", "completed"]
             bills = {
                 b.id: b for t in ("Procurement", "ApBill") for b in source.ap_bills(bill_type=t)
             }
