@@ -9,8 +9,9 @@ from decimal import Decimal
 from engine_bills import ap_bill
 from engine_world import PAIR, World
 
-from ml_connector.store.port import DocKind, LedgerStatus, ReviewKind, ReviewStatus
+from ml_connector.store.port import DocKind, LedgerStatus, OutboxItem, ReviewKind, ReviewStatus
 from ml_connector.sync.review import ReviewQueue
+from ml_connector.sync.settings import InvoiceRoute, InvoiceVendorSource
 from ml_connector.sync.summary import CycleSummary, DocumentOutcome, Outcome
 
 BASE_ID = 9_100_000
@@ -262,3 +263,54 @@ def test_every_vendor_link_is_audited_with_its_method(world: World) -> None:
     assert summary.vendors_linked + summary.vendors_created == len(links)
     assert len(events) == len(links)
     assert {str(e.details["st_vendor_id"]) for e in events} == {str(k.st_vendor_id) for k in links}
+
+
+def test_invoices_routed_to_ap_are_written_to_the_rule_vendor(world: World) -> None:
+    route = InvoiceRoute(
+        name="generators",
+        vendor=InvoiceVendorSource("fixed", "00-FERGUS"),
+        business_units=frozenset({"generators"}),
+    )
+    summary = world.cycle(settings=replace(world.settings, invoice_routes=(route,)))
+    routed = outcomes(summary, DocKind.INVOICE)
+    assert routed, "the seed has Generators invoices"
+    invoices = {i.id: i for i in world.source.invoices(ids=list(routed))}
+    assert all((invoices[i].business_unit.name or "") == "Generators" for i in routed)  # type: ignore[union-attr]
+    written = [o for o in routed.values() if o.outcome is Outcome.WRITTEN]
+    assert written
+    entry = world.sage_entry()
+    for o in written:
+        assert o.vendor == "00-FERGUS"
+        amount, comment = entry[sage_key(o)]
+        assert amount == invoices[o.doc_id].total
+        assert comment.startswith(f"ST inv {o.doc_id}")
+    again = world.cycle(settings=replace(world.settings, invoice_routes=(route,)))
+    assert outcomes(again, DocKind.INVOICE) == {}
+
+
+def test_mark_exported_refused_per_item_is_retried_then_reviewed(world: World) -> None:
+    with world.store.transaction() as tx:
+        tx.add_outbox(
+            OutboxItem(
+                pair=PAIR,
+                operation="mark_ap_bill_exported",
+                payload={"id": 8_888_888, "external_id": "00-FERGUS invoice X", "message": ""},
+                created_at=world.clock.now(),
+            )
+        )
+    settings = replace(world.settings, mark_exported=True, export_max_attempts=2)
+    world.cycle(settings=settings)
+    with world.store.transaction() as tx:
+        [pending] = tx.pending_outbox(PAIR)
+    assert pending.attempts == 1
+    assert "was not found" in pending.last_error
+    world.cycle(settings=settings)
+    queue = ReviewQueue(PAIR, world.store, world.clock)
+    [item] = [r for r in queue.items() if r.kind is ReviewKind.EXPORT_MARK_FAILED]
+    assert item.doc_id == 8_888_888
+    with world.store.transaction() as tx:
+        assert tx.pending_outbox(PAIR) == []
+    queue.retry(item.id or 0, by="maria")
+    with world.store.transaction() as tx:
+        [again] = tx.pending_outbox(PAIR)
+    assert again.payload["id"] == 8_888_888
