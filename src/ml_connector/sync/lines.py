@@ -63,8 +63,13 @@ class LineMapper:
 
     def _gl_mapper(self) -> GlMapper:
         if self._mapper is None:
-            path = self._ctx.settings.gl_rules_path
-            rules = GlRules.load(path) if path is not None else GlRules.default()
+            s = self._ctx.settings
+            if s.gl_rules is not None:
+                rules = s.gl_rules
+            elif s.gl_rules_path is not None:
+                rules = GlRules.load(s.gl_rules_path)
+            else:
+                rules = GlRules.default()
             self._mapper = GlMapper(
                 rules, self._ctx.sage.account_format(), self._ctx.sage_ref().gl_accounts
             )

@@ -329,9 +329,20 @@ class VendorResolver:
         if key not in self._by_name:
             decision = self._vendor_matcher().decide(name=doc.vendor_name)
             if decision.outcome == "link" and decision.vendor_no:
-                result: VendorResult = ResolvedVendor(
+                found = ResolvedVendor(
                     decision.division_no or ctx.settings.division, decision.vendor_no, "name"
                 )
+                result: VendorResult = found
+                with ctx.store.transaction() as tx:
+                    score = "" if decision.score is None else f" (score {decision.score:.1f})"
+                    ctx.audit(
+                        tx,
+                        "vendor_matched",
+                        f"customer {doc.vendor_name!r} of routed invoices matched to Sage vendor "
+                        f"{found.label} by {decision.method}{score} (rule {route.name!r})",
+                        doc=doc,
+                        details={"method": decision.method, "score": decision.score},
+                    )
             else:
                 result = VendorReview(
                     ReviewKind.AMBIGUOUS_VENDOR
