@@ -15,7 +15,6 @@ from typing import Any
 
 from ml_connector.store.port import DocKind, PairId
 
-
 MAX_KEPT_OUTCOMES = 1000  # per run record; the audit log holds every decision
 
 
