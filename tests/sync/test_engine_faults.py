@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from dataclasses import replace
 from decimal import Decimal
 
 from engine_bills import ap_bill
-from engine_world import World
+from engine_world import PAIR, World
 
 from ml_connector.sandbox.sage100.locks import held_record
 from ml_connector.sync.summary import Outcome
@@ -63,3 +64,40 @@ def test_a_held_invoice_record_is_retried_next_cycle(world: World) -> None:
     assert "retry_scheduled" in actions
     second = world.cycle()
     assert [o.outcome for o in second.outcomes if o.doc_id == BASE_ID + 50] == [Outcome.WRITTEN]
+
+
+def test_servicetitan_429s_5xx_and_short_tokens_lose_nothing(world: World) -> None:
+    bills = [
+        ap_bill(BASE_ID + 100 + n, reference=f"ST5XX-{n}", amount=f"{7 + n}.10") for n in range(15)
+    ]
+    world.st.upsert("ap-bills", bills)
+    world.st.set_faults("rate429=0.15,rate5xx=0.15,token_lifetime=120,retry_after=1,seed=3")
+    settings = replace(world.settings, mark_exported=True)
+    for _ in range(8):
+        summary = world.cycle(settings=settings)
+        with world.store.transaction() as tx:
+            pending = tx.pending_outbox(PAIR)
+        if not summary.errors and summary.failed == 0 and not pending:
+            break
+    world.st.set_faults()
+    final = world.cycle(settings=settings)
+    assert final.failed == 0
+    assert final.written == 0
+    entry = world.sage_entry()
+    for b in bills:
+        keys = [k for k, (_a, c) in entry.items() if c.startswith(f"ST bill {b['id']} ")]
+        assert len(keys) == 1
+        assert entry[keys[0]][0] == Decimal(b["billAmount"])
+    exported = world.source.ap_bills(bill_type="ApBill", ids=[b["id"] for b in bills])
+    assert {b.sync_status for b in exported} <= {"Exported", "PostedAndExported"}
+
+
+def test_an_unlicensed_module_is_reported_and_its_cursor_kept(world: World) -> None:
+    world.st.set_faults("unlicensed=accounting")
+    summary = world.cycle()
+    assert summary.errors
+    assert "ap_bills:ApBill" in " ".join(summary.errors)
+    with world.store.transaction() as tx:
+        assert tx.get_cursor(PAIR, "ap_bills:ApBill") is None
+    world.st.set_faults()
+    assert world.cycle().written > 0
