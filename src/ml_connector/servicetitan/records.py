@@ -59,7 +59,23 @@ def _timestamp(value: Any) -> datetime | None:
     return dt.astimezone(UTC)
 
 
+def _exact(value: Any) -> Decimal | None:
+    """A quantity or unit cost: exact, never rounded (a unit cost may carry 3+ decimals)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, float | bool):
+        raise ValueError("a quantity or unit cost arrived as a float; parse JSON with Decimal")
+    try:
+        number = Decimal(str(value).strip())
+    except ArithmeticError as exc:
+        raise ValueError(f"not a number: {value!r}") from exc
+    if not number.is_finite():
+        raise ValueError(f"not a finite number: {value!r}")
+    return number
+
+
 Money = Annotated[Decimal | None, BeforeValidator(_money)]
+Exact = Annotated[Decimal | None, BeforeValidator(_exact)]
 CalendarDate = Annotated[date | None, BeforeValidator(_calendar_date)]
 Timestamp = Annotated[datetime | None, BeforeValidator(_timestamp)]
 
@@ -113,14 +129,15 @@ class ExternalDataItem(StRecord):
 
 
 class ApBillItem(StRecord):
-    """A material or equipment line; its amount is quantity x cost."""
+    """A material or equipment line; its amount is quantity x unit cost, rounded to cents
+    once (the unit cost itself is kept exact)."""
 
     id: int
     order: int | None = None
     name: str | None = None
     description: str | None = None
-    quantity: Money = None
-    cost: Money = None
+    quantity: Exact = None
+    cost: Exact = None
     vendor_part_number: str | None = None
     general_ledger_account: GlAccountRef | None = None
     cost_of_sale_account: GlAccountRef | None = None
@@ -193,10 +210,10 @@ class InvoiceItem(StRecord):
     sku_name: str | None = None
     display_name: str | None = None
     description: str | None = None
-    quantity: Money = None
-    cost: Money = None
+    quantity: Exact = None
+    cost: Exact = None  # unit cost
     total_cost: Money = None
-    price: Money = None
+    price: Exact = None  # unit price
     total: Money = None
     general_ledger_account: GlAccountRef | None = None
     cost_of_sale_account: GlAccountRef | None = None
@@ -336,8 +353,8 @@ class PurchaseOrderItem(StRecord):
     sku_name: str | None = None
     sku_code: str | None = None
     description: str | None = None
-    quantity: Decimal | None = None
-    cost: Money = None
+    quantity: Exact = None
+    cost: Exact = None  # unit cost
     total: Money = None
     budget_code_id: int | None = None
 
