@@ -1,17 +1,22 @@
 """A whole sync cycle on both sandboxes with SQLite state: the first cycle over N seeded
-bills (reads, vendor matching and creation, GL mapping, duplicate checks, writes), then a
-second cycle with nothing new (the cost of re-reading and the ledger check).
+bills (a backfill: reads, vendor matching and creation, GL mapping, duplicate checks,
+writes), then a second cycle with nothing new (the cost of re-reading and the ledger check).
 
-Prints documents per second. Usage: python benchmarks/bench_sync_cycle.py [N]
+Prints bills per second, ServiceTitan requests per 1,000 bills and tokens used (from the
+sandbox's own counts), BOI calls per bill (counted on the way into the Sage sandbox), peak
+memory (max RSS), and the requests and seconds of the cycle with nothing new.
+Usage: python benchmarks/bench_sync_cycle.py [N]   (the README quotes N = 20000)
 """
 
 from __future__ import annotations
 
 import logging
+import resource
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import structlog
 from pydantic import SecretStr
@@ -27,6 +32,28 @@ from ml_connector.store.port import PairId
 from ml_connector.store.sql import SqlStateStore
 from ml_connector.sync.engine import SyncEngine
 from ml_connector.sync.settings import SyncSettings
+
+
+class CountingCom:
+    """Wraps a ProvideX.Script-like object and everything it hands out, counting calls."""
+
+    calls = 0
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._inner, name)
+        if not callable(value):
+            return CountingCom(value) if name.startswith("o") else value
+
+        def call(*args: Any) -> Any:
+            CountingCom.calls += 1
+            unwrapped = [a._inner if isinstance(a, CountingCom) else a for a in args]
+            result = value(*unwrapped)
+            return CountingCom(result) if hasattr(result, "sLastErrorMsg") else result
+
+        return call
 
 
 def main(size: int) -> None:
@@ -52,7 +79,7 @@ def main(size: int) -> None:
                 BoiSettings(
                     home=str(root), company="ABC", user="sandbox", password=SecretStr("sandbox")
                 ),
-                lambda: ProvideXScript(root),
+                lambda: CountingCom(ProvideXScript(root, apartment="free")),
                 clock=clock,
             )
             settings = SyncSettings(
@@ -61,24 +88,37 @@ def main(size: int) -> None:
                 freight_account="5400-00-100",
             )
             engine = SyncEngine(PairId("bench"), source, sage, store, settings, clock)
+            sb.reset_stats()
             t = time.perf_counter()
             first = engine.run_cycle()
             t_first = time.perf_counter() - t
+            boi_first = CountingCom.calls
+            st_first = sb.stats()
+            sb.reset_stats()
             t = time.perf_counter()
             second = engine.run_cycle()
             t_second = time.perf_counter() - t
+            st_second = sb.stats()
             sage.close()
             source.close()
         store.close()
     handled = len(first.outcomes)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
         f"first cycle:  {handled} bills in {t_first:.1f} s ({handled / t_first:,.0f} bills/s); "
         f"written {first.written}, review {first.sent_to_review}, vendors created "
         f"{first.vendors_created}"
     )
     print(
+        f"  ServiceTitan: {st_first['requests']} requests "
+        f"({1000 * st_first['requests'] / max(handled, 1):.1f} per 1,000 bills), "
+        f"{st_first['tokens_issued']} token(s); BOI calls: {boi_first} "
+        f"({boi_first / max(handled, 1):.1f} per bill); peak memory (max RSS) {peak_mb:.0f} MB"
+    )
+    print(
         f"second cycle (nothing new since the cursor): {t_second:.2f} s, "
-        f"written {second.written}, re-read {second.unchanged}"
+        f"{st_second['requests']} ServiceTitan requests, written {second.written}, "
+        f"re-read {second.unchanged}"
     )
 
 
