@@ -51,6 +51,8 @@ def test_minimal_config_gets_the_documented_defaults(write_toml: WriteToml) -> N
     assert pair.servicetitan.max_rps == 50
     assert pair.sage100.company == "ABC"  # upper-cased
     assert pair.sage100.ap_division == "00"
+    assert pair.sage100.use_batches is None  # follow A/P Options
+    assert pair.sage100.module_date == "today"
     assert pair.sync.ap_bills is True
     assert pair.sync.invoices is False
     assert pair.sync.create_missing_vendors is True
@@ -242,3 +244,16 @@ def test_sandbox_config_is_accepted_on_loopback_only(tmp_path: Path) -> None:
             base_dir=tmp_path, st_base_url="https://st.example.com", sage_root=tmp_path / "s"
         )
     assert "loopback sandbox" in str(caught.value)
+
+
+def test_fixed_module_date_takes_a_toml_date(write_toml: WriteToml, tmp_path: Path) -> None:
+    text = MINIMAL.replace(
+        'user = "mlconnect"',
+        'user = "mlconnect"\nmodule_date = "fixed"\nmodule_date_value = 2026-03-31',
+    )
+    config = load_config(write_toml(text))
+    assert str(config.pair("main").sage100.module_date_value) == "2026-03-31"
+    write_config(config, tmp_path / "again.toml")
+    assert load_config(tmp_path / "again.toml") == config.model_copy()
+    err = _error(write_toml, text.replace('module_date = "fixed"\n', ""))
+    assert "module_date_value" in err.problems[0][1]

@@ -50,6 +50,8 @@ def test_a_sandbox_literal_is_hidden_when_shown() -> None:
     assert VALUE not in str(ref)
     assert VALUE not in repr(ref)
     assert ref.to_config() == f"sandbox:{VALUE}"
+    assert ref == SecretRef.sandbox(VALUE)
+    assert ref != SecretRef.sandbox("other")
 
 
 def test_environment_references() -> None:

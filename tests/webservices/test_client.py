@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 from pydantic import SecretStr
+from zeep.exceptions import Fault
 
 from ml_connector.errors import Action, ConfigError
 from ml_connector.sage100.errors import SageLoginError, SageUnavailableError
@@ -19,6 +20,7 @@ from ml_connector.sage100.webservices import (
     WebServicesSettings,
     WebServicesUnreachableError,
 )
+from ml_connector.sage100.webservices.errors import translate
 from ml_connector.sandbox.webservices import RunningWebServices
 
 # The sandbox's logon (set in conftest.py).
@@ -200,3 +202,43 @@ def test_plain_http_can_be_allowed_explicitly() -> None:
     )
     with SageWebServicesClient(settings) as c:  # building it contacts nothing
         assert c.url == "http://sage01.example.com/SageWebServices/MasBasicService.svc"
+
+
+@pytest.mark.parametrize(
+    ("fault_text", "expected"),
+    [
+        ("Invalid user name or password.", SageLoginError),
+        ("User logon failed.", SageLoginError),
+        ("The company XYZ is not valid.", SageLoginError),
+        ("Web Services are not enabled for this company.", SageLoginError),
+        ("Access is denied.", SageLoginError),
+        ("The user's role does not permit Customer Maintenance View.", SageLoginError),
+        ("Customer 01-ABC was not found.", WebServicesFaultError),
+        ("Sales order 0000123 was not found.", WebServicesFaultError),
+        ("Item code XYZ-100 is not on file.", WebServicesFaultError),
+        ("An exception occurred.", WebServicesServerError),
+        ("An exception occurred", WebServicesServerError),
+    ],
+)
+def test_fault_texts_are_classified(fault_text: str, expected: type[Exception]) -> None:
+    err = translate(
+        Fault(fault_text, code="s:Client"),
+        operation="GetCustomer",
+        url="https://sage01.example.com/SageWebServices/MasBasicService.svc?x=1",
+        record=None,
+        secrets=("pw",),
+    )
+    assert type(err) is expected
+    assert "?x=1" not in str(err)
+
+
+def test_server_text_echoing_the_password_is_scrubbed() -> None:
+    err = translate(
+        Fault(f"Bad value {PASSWORD} in request", code="s:Client"),
+        operation="GetCustomer",
+        url="https://sage01.example.com/x.svc",
+        record=None,
+        secrets=(PASSWORD,),
+    )
+    assert PASSWORD not in str(err)
+    assert PASSWORD not in getattr(err, "sage_message", "")

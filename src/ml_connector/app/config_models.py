@@ -147,8 +147,16 @@ class WebhookSettings(StrictModel):
     listen: str = "127.0.0.1:8790"
     path: str = Field(default="/webhooks/servicetitan", pattern=r"^/[A-Za-z0-9/_.-]*$")
     hmac_key: Secret | None = None
-    signature_header: str = Field(default="X-ST-Signature", min_length=1)
-    encoding: Literal["base64", "hex"] = "base64"
+    # ServiceTitan's header name and encoding are unconfirmed: accept any of these by default.
+    signature_headers: list[str] = Field(
+        default_factory=lambda: [
+            "X-ServiceTitan-Signature",
+            "ServiceTitan-Signature",
+            "X-ST-Signature",
+        ],
+        min_length=1,
+    )
+    encoding: Literal["hex", "base64", "any"] = "any"
 
     @field_validator("listen")
     @classmethod

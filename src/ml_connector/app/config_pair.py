@@ -4,6 +4,7 @@ eBusiness Web Services), and what the sync does between them."""
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
@@ -100,9 +101,9 @@ class Sage100Settings(StrictModel):
     user: str = Field(min_length=1)
     password: Secret
     ap_division: str = Field(default="00", pattern=r"^\d{2}$")
-    use_batches: bool = True
-    module_date: Literal["system", "invoice_date", "fixed"] = "system"
-    module_date_value: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$")
+    use_batches: bool | None = None  # absent: follow A/P Options (ask Sage)
+    module_date: Literal["today", "fixed"] = "today"
+    module_date_value: date | None = None  # TOML date (2026-03-31) or "2026-03-31"
     webservices: WebServicesConfig | None = None
 
     @field_validator("company")

@@ -25,7 +25,7 @@ import os
 import re
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 import keyring
@@ -52,7 +52,7 @@ class SecretRef:
     kind: SecretKind
     service: str = ""  # keyring service
     name: str = ""  # keyring user name, or the environment variable
-    literal: SecretStr | None = field(default=None, compare=False)  # sandbox only
+    literal: SecretStr | None = None  # sandbox only (SecretStr compares by value)
 
     @classmethod
     def parse(cls, text: str) -> SecretRef:
