@@ -11,6 +11,7 @@ skipped. eBusiness Web Services, when configured, get their own ping over SOAP.
 
 from __future__ import annotations
 
+import importlib.util
 import struct
 import sys
 from collections.abc import Callable
@@ -31,6 +32,7 @@ from ml_connector.sage100.webservices import SageWebServicesClient, WebServicesS
 
 PLATFORM = "platform"
 COM = "COM registration"
+PYWIN32 = "pywin32"
 HOME = "Home path"
 ROOT = "sandbox root"
 SESSION = "session"
@@ -114,10 +116,26 @@ def com_registration_row(rows: Rows, reg: ComRegistration) -> CheckResult:
     )
 
 
+def pywin32_installed() -> bool:
+    """pywin32 (pythoncom, win32com) importable by this Python."""
+    return all(importlib.util.find_spec(m) is not None for m in ("pythoncom", "win32com"))
+
+
+def _pywin32(rows: Rows, installed: bool) -> CheckResult:
+    if installed:
+        return rows.ok(PYWIN32, "pythoncom and win32com found")
+    return rows.failed(
+        PYWIN32,
+        "pywin32 is not installed for this Python (ml-connector drives ProvideX through it)",
+        f'Install it into this Python: "{sys.executable}" -m pip install pywin32',
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class SageCheckOptions:
     platform: str = sys.platform
     com_registration: Callable[[], ComRegistration] = read_com_registration
+    pywin32_installed: Callable[[], bool] = pywin32_installed
 
 
 def sage_checks(
@@ -145,11 +163,13 @@ def sage_checks(
             )
             return results + [rows.skipped(n, "BOI needs Windows") for n in [HOME, *later]]
         com = rows.guard(COM, lambda: com_registration_row(rows, options.com_registration()))
+        pywin32 = rows.guard(PYWIN32, lambda: _pywin32(rows, options.pywin32_installed()))
         home = rows.guard(HOME, lambda: _home(rows, sage.home or ""))
-        results += [com, home]
-        if com.verdict == "FAILED" or home.verdict == "FAILED":
-            why = "ProvideX.Script is not usable" if com.verdict == "FAILED" else "no Home folder"
-            return results + [rows.skipped(n, why) for n in later]
+        results += [com, pywin32, home]
+        if com.verdict == "FAILED" or pywin32.verdict == "FAILED":
+            return results + [rows.skipped(n, "ProvideX.Script is not usable") for n in later]
+        if home.verdict == "FAILED":
+            return results + [rows.skipped(n, "no Home folder") for n in later]
     else:
         root = rows.guard(ROOT, lambda: _root(rows, sage.root))
         results.append(root)
