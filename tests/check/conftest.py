@@ -83,6 +83,7 @@ class ConfigMaker:
     sage_root: Path
 
     def data(self) -> dict[str, Any]:
+        """The config as parsed TOML (a fresh copy each time)."""
         return {
             "pairs": {
                 "demo": {
@@ -120,6 +121,9 @@ class ConfigMaker:
         pair["sage100"].update(sage or {})
         for key in drop:
             pair["sage100"].pop(key, None)
+        for key, value in list(pair["sage100"].items()):
+            if value is None:
+                del pair["sage100"][key]
         self.folder.mkdir(parents=True, exist_ok=True)
         path = self.folder / "config.toml"
         path.write_text(tomli_w.dumps(data), encoding="utf-8")
@@ -167,8 +171,10 @@ def cli(store: SecretStore) -> Invoke:
 
     check_cli.register(app, store_factory=lambda: store)
 
-    def invoke(*args: str, input: str | None = None) -> CliResult:
-        result = CliRunner().invoke(app, list(args), input=input)
+    def invoke(
+        *args: str, input: str | None = None, env: dict[str, str] | None = None
+    ) -> CliResult:
+        result = CliRunner().invoke(app, list(args), input=input, env=env)
         if result.exception is not None and not isinstance(result.exception, SystemExit):
             raise result.exception
         return CliResult(result.exit_code, result.stdout, result.stderr)
