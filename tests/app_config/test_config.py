@@ -8,9 +8,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
 from ml_connector.app.config import (
     ConfigFileError,
+    init_config,
     load_config,
     sandbox_config,
     write_config,
@@ -257,3 +259,38 @@ def test_fixed_module_date_takes_a_toml_date(write_toml: WriteToml, tmp_path: Pa
     assert load_config(tmp_path / "again.toml") == config.model_copy()
     err = _error(write_toml, text.replace('module_date = "fixed"\n', ""))
     assert "module_date_value" in err.problems[0][1]
+
+
+def test_state_url_gets_its_password_from_a_reference(write_toml: WriteToml) -> None:
+    text = MINIMAL + ('[state]\nurl = "postgres://mlc@db01:5432/mlc"\npassword = "env:PGPASS_ML"\n')
+    state = load_config(write_toml(text)).state
+    assert state.password == SecretRef.parse("env:PGPASS_ML")
+    full = state.url_with_password(SecretStr("p@ss/w:rd"))
+    assert full == "postgres://mlc:p%40ss%2Fw%3Ard@db01:5432/mlc"
+    assert state.url_with_password(None) == "postgres://mlc@db01:5432/mlc"
+
+
+def test_init_config_uses_conventional_references_and_a_fresh_guid(tmp_path: Path) -> None:
+    first = init_config(
+        base_dir=tmp_path,
+        tenant_id=99,
+        client_id="cid.x",
+        sage_home=r"\\SAGE01\Sage\MAS90\Home",
+        company="abc",
+        user="mlc",
+    )
+    second = init_config(
+        base_dir=tmp_path, tenant_id=99, client_id="c", sage_home="h", company="ABC", user="u"
+    )
+    pair = first.pair("main")
+    assert str(pair.servicetitan.client_secret) == "keyring:ml-connector/main.st-client-secret"
+    assert str(pair.sage100.password) == "keyring:ml-connector/main.sage-password"
+    assert pair.sync.application_guid != second.pair("main").sync.application_guid
+    write_config(first, tmp_path / "config.toml")
+    assert load_config(tmp_path / "config.toml") == first
+
+
+def test_a_file_saved_by_notepad_with_a_bom_loads(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + MINIMAL.replace("\n", "\r\n").encode("utf-8"))
+    assert load_config(path).pair("main").sage100.company == "ABC"

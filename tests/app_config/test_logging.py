@@ -23,6 +23,7 @@ from ml_connector.app.logging import (
     redact_url,
 )
 from ml_connector.app.secrets import SecretRef, SecretStore
+from ml_connector.errors import ConfigError
 from ml_connector.sage100.webservices import SageWebServicesClient, WebServicesSettings
 from ml_connector.sandbox.webservices import demo_sandbox, running_webservices
 
@@ -182,3 +183,17 @@ def test_no_password_reaches_the_log_through_the_webservices_client(
             structlog.get_logger("t").debug("envelopes", history=client.history.dump())
     assert "envelopes" in out.getvalue()
     assert password not in out.getvalue()
+
+
+def test_an_unwritable_log_file_is_a_config_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "logs"
+    blocker.write_text("a file where the folder should be", encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        configure_logging(_settings(tmp_path), stream=io.StringIO())
+    assert "cannot open the log file" in str(caught.value)
+    assert not [h for h in logging.getLogger().handlers if getattr(h, "_ml_connector_handler", 0)]
+
+
+def test_status_codes_are_not_mistaken_for_secrets() -> None:
+    text = "HTTP status code=503 companyCode=ABC page=2"
+    assert redact_text(text) == text

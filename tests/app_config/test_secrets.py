@@ -162,6 +162,7 @@ def test_cli_set_check_and_delete(tmp_path: Path) -> None:
     assert backend.entries == {}
     result = runner.invoke(app, ["secrets", "set", "--for-service-account"])
     assert "psexec -s" in result.output
+    assert secrets_cli.service_account_guide("keyring:a/b").count("keyring:a/b") == 2
 
 
 def test_cli_check_reports_missing_secrets(example_path: Path) -> None:

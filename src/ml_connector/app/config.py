@@ -2,6 +2,7 @@
 
     config = load_config(path)                 # AppConfig, or ConfigFileError
     write_config(config, path)                 # used by `ml-connector init` and `sandbox up`
+    init_config(...)                           # a first config for `ml-connector init`
     sandbox_config(...)                        # the config `sandbox up` writes
 
 A `ConfigFileError` names the file, each key that is wrong (`pairs.main.sage100.company`) and
@@ -16,6 +17,7 @@ import os
 import sys
 import tempfile
 import tomllib
+import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -48,6 +50,7 @@ __all__ = [
     "config_from_mapping",
     "config_to_toml",
     "default_config_path",
+    "init_config",
     "load_config",
     "sandbox_config",
     "write_config",
@@ -147,7 +150,7 @@ def load_config(path: Path | None = None) -> AppConfig:
             hint="Check that the account running ml-connector may read the file.",
         ) from None
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
+        data = tomllib.loads(raw.decode("utf-8-sig"))  # Notepad may add a byte-order mark
     except UnicodeDecodeError:
         raise ConfigFileError(
             path, [("", "is not UTF-8 text")], hint="Save the file as UTF-8."
@@ -193,6 +196,60 @@ def write_config(config: AppConfig, path: Path, *, overwrite: bool = False) -> N
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def conventional_refs(pair: str, *, service: str = "ml-connector") -> dict[str, str]:
+    """The keyring references `init` writes for a pair (the app key is shared by all pairs)."""
+    return {
+        "client_secret": f"keyring:{service}/{pair}.st-client-secret",
+        "app_key": f"keyring:{service}/st-app-key",
+        "sage_password": f"keyring:{service}/{pair}.sage-password",
+    }
+
+
+def init_config(
+    *,
+    base_dir: Path,
+    tenant_id: int,
+    client_id: str,
+    sage_home: str,
+    company: str,
+    user: str,
+    pair: str = "main",
+    environment: str = "production",
+    ap_division: str = "00",
+    webservices_url: str | None = None,
+) -> AppConfig:
+    """A first config for `ml-connector init`: keyring references named by
+    `conventional_refs` (store the values with `ml-connector secrets set`), a fresh
+    application GUID, every other key at its default."""
+    refs = conventional_refs(pair)
+    sage: dict[str, Any] = {
+        "mode": "boi",
+        "home": sage_home,
+        "company": company,
+        "user": user,
+        "password": refs["sage_password"],
+        "ap_division": ap_division,
+    }
+    if webservices_url:
+        sage["webservices"] = {"url": webservices_url}
+    data: dict[str, Any] = {
+        "pairs": {
+            pair: {
+                "servicetitan": {
+                    "environment": environment,
+                    "tenant_id": tenant_id,
+                    "client_id": client_id,
+                    "client_secret": refs["client_secret"],
+                    "app_key": refs["app_key"],
+                },
+                "sage100": sage,
+                "sync": {"application_guid": str(uuid.uuid4())},
+            }
+        }
+    }
+    return config_from_mapping(data, base_dir=base_dir)
 
 
 def sandbox_config(

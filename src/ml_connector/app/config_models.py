@@ -25,12 +25,16 @@ from urllib.parse import urlsplit
 from croniter import croniter
 from pydantic import (
     Field,
+    SecretStr,
     SerializationInfo,
+    SerializerFunctionWrapHandler,
     ValidationInfo,
     field_serializer,
     field_validator,
+    model_serializer,
     model_validator,
 )
+from sqlalchemy.engine import make_url
 
 from ml_connector.app.config_pair import (
     InvoiceRoute,
@@ -84,6 +88,13 @@ class ScheduleSettings(StrictModel):
             raise ValueError("not a valid cron expression (five fields, e.g. '*/20 6-20 * * 1-5')")
         return value
 
+    @model_serializer(mode="wrap")
+    def _out(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if self.cron is not None:
+            data.pop("interval_minutes", None)  # written back, it would conflict with cron
+        return data
+
     @model_validator(mode="after")
     def _one(self) -> ScheduleSettings:
         if self.cron is not None and "interval_minutes" in self.model_fields_set:
@@ -116,11 +127,18 @@ class StateSettings(StrictModel):
                     return f"sqlite:///{(base / path).resolve().as_posix()}"
             return value
         parts = urlsplit(value)
-        if not parts.scheme.startswith("postgresql"):
+        if not parts.scheme.startswith("postgres"):
             raise ValueError("must be sqlite:///<path> or postgresql+psycopg://user@host/db")
         if parts.password:
             raise ValueError("must not hold the password: put a secret reference in `password`")
         return value
+
+    def url_with_password(self, password: SecretStr | None) -> str:
+        """The URL to open, with the resolved `password` put in (never log the result)."""
+        if password is None or self.url.startswith("sqlite:"):
+            return self.url
+        url = make_url(self.url).set(password=password.get_secret_value())
+        return url.render_as_string(hide_password=False)
 
 
 class LoggingSettings(StrictModel):

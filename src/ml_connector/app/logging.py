@@ -34,6 +34,7 @@ import structlog
 from pydantic import SecretBytes, SecretStr
 
 from ml_connector.app.config_models import LoggingSettings
+from ml_connector.errors import ConfigError
 
 MASK = "***"
 _OURS = "_ml_connector_handler"
@@ -45,7 +46,7 @@ SECRET_KEY = re.compile(
 )
 _QUERY_KEYS = (
     r"access_token|refresh_token|id_token|token|client_secret|secret|password|passwd|pwd"
-    r"|api_key|apikey|app_key|key|sig|signature|code"
+    r"|api_key|apikey|app_key|key|sig|signature"
 )
 # (cheap substring guards on the lower-cased text, pattern, replacement)
 _PATTERNS: tuple[tuple[tuple[str, ...], re.Pattern[str], str], ...] = (
@@ -228,14 +229,23 @@ def configure_logging(
         )
         handlers.append(console)
     if settings.to_file:
-        settings.file.parent.mkdir(parents=True, exist_ok=True)
-        file_handler = logging.handlers.RotatingFileHandler(
-            settings.file,
-            maxBytes=settings.max_bytes,
-            backupCount=settings.backup_count,
-            encoding="utf-8",
-            delay=True,
-        )
+        try:  # opened now, so that a bad path stops the start instead of losing every record
+            settings.file.parent.mkdir(parents=True, exist_ok=True)
+            file_handler = logging.handlers.RotatingFileHandler(
+                settings.file,
+                maxBytes=settings.max_bytes,
+                backupCount=settings.backup_count,
+                encoding="utf-8",
+            )
+        except OSError as exc:
+            for handler in handlers:
+                handler.close()
+            raise ConfigError(
+                f"cannot open the log file {settings.file}: {exc.strerror}",
+                operation="configure logging",
+                hint="Check [logging] file and that this account may write to its folder "
+                "(or set to_file = false).",
+            ) from exc
         file_handler.setFormatter(_formatter(shared, json_renderer))
         handlers.append(file_handler)
 

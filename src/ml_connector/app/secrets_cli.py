@@ -38,6 +38,12 @@ On Linux (systemd), prefer env: references and an EnvironmentFile= readable by r
 """
 
 
+def service_account_guide(ref: str = "keyring:ml-connector/<name>") -> str:
+    """How to store a secret where a Windows service can read it (for `init
+    --for-service-account` and `secrets set --for-service-account`)."""
+    return SERVICE_ACCOUNT_GUIDE.format(who=current_identity(), ref=ref)
+
+
 def _parse(ref: str) -> SecretRef:
     try:
         return SecretRef.parse(ref)
@@ -60,8 +66,7 @@ def register(app: typer.Typer, *, store_factory: Callable[[], SecretStore] = Sec
     ) -> None:
         """Store a secret in this account's credential store."""
         if for_service_account:
-            shown = ref or "keyring:ml-connector/<name>"
-            typer.echo(SERVICE_ACCOUNT_GUIDE.format(who=current_identity(), ref=shown))
+            typer.echo(service_account_guide(ref or "keyring:ml-connector/<name>"))
             return
         parsed = _parse(ref)
         if from_stdin:

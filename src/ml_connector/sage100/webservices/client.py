@@ -127,7 +127,10 @@ class SageWebServicesClient:
             self._transport.session.verify = str(settings.ca_bundle)
         self.history = EnvelopeHistory(maxlen=history_size, secrets=self._secrets)
         zeep_settings = zeep.Settings(
-            # Lenient parsing: a real server's records carry more fields than our WSDL lists.
+            # Lenient: a real server's records carry more fields than our reconstructed WSDL
+            # lists, and strict mode would refuse them. (zeep also parses in lxml's recover
+            # mode then; entities stay unresolved and DTDs forbidden, and non-XML answers are
+            # stopped by the transport's content-type check.)
             strict=False,
             xml_huge_tree=False,
             forbid_dtd=True,
