@@ -346,14 +346,27 @@ class Given:
             pytest.skip("writes into the real Sage company are off (ML_CONNECTOR_REAL_SAGE_WRITES)")
 
 
-@pytest.fixture(params=["sandbox", pytest.param("real", marks=pytest.mark.real_sage)])
+@pytest.fixture(
+    params=["sandbox", "sandbox-demo", pytest.param("real", marks=pytest.mark.real_sage)]
+)
 def given(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Given]:
+    """The `Sage100` under test: the BOI adapter on the sandbox (arranged rows, or the demo
+    company with a year of history), or on a real Sage server."""
     if request.param == "sandbox":
         company = make_company(tmp_path)
         sage = company.adapter()
         yield Given(
             sage, SageVendorNo("FERGUS"), (AccountKey(MATERIALS), AccountKey(ELECTRICAL)), True
         )
+    elif request.param == "sandbox-demo":
+        if not SANDBOX:
+            pytest.skip("the Sage sandbox (ml_connector.sandbox.sage100) is not available")
+        clock = HookClock(datetime(2026, 1, 5, 14, 0, tzinfo=UTC))
+        init_root(tmp_path / "demo", seed="demo", clock=clock, tz=UTC)
+        demo = SandboxCompany(tmp_path / "demo", clock)
+        sage = demo.adapter()
+        active = [a.account_key for a in sage.gl_accounts() if a.is_active]
+        yield Given(sage, SageVendorNo("FERGUS"), (active[0], active[-1]), True)
     else:
         sage = real_sage_or_skip()
         active = [a.account_key for a in sage.gl_accounts() if a.is_active]

@@ -5,14 +5,17 @@ survives midnight."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 from structlog.testing import capture_logs
 
+from ml_connector.clock import ManualClock
 from ml_connector.errors import Action
+from ml_connector.sage100.boi import BoiSage100
 from ml_connector.sage100.errors import (
     InvoiceExistsError,
     RecordLockedError,
@@ -31,6 +34,7 @@ from ml_connector.sage100.port import (
     SageInvoiceNo,
     SageVendorNo,
 )
+from ml_connector.sage100.settings import BoiSettings
 
 
 def invoice(
@@ -270,3 +274,22 @@ def test_the_vendor_cursor_keeps_working_across_midnight(company: Any, boi: Any)
     assert {v.vendor_no for v in boi.vendors(after.updated)} == {"EARLY2"}
     # A vendor changed earlier on the cursor's day is not "changed since".
     assert "FERGUS" not in since_before
+
+
+def test_the_demo_companys_hand_keyed_duplicates_are_found_and_refused(tmp_path: Any) -> None:
+    from ml_connector.sandbox.sage100 import ProvideXScript, init_root
+
+    clock = ManualClock(datetime(2026, 11, 20, 15, 0, tzinfo=UTC))
+    root = tmp_path / "demo"
+    init_root(root, seed="demo", clock=clock, tz=UTC)
+    settings = BoiSettings(home="h", company="ABC", user="sandbox", password=SecretStr("sandbox"))
+    with BoiSage100(settings, lambda: ProvideXScript(root, clock=clock), clock=clock) as sage:
+        # Keyed by hand before go-live: found by reference + amount under another spelling.
+        found = sage.find_invoices_by_reference("1187 50211", Decimal("1432.18"))
+        assert ("open", "FERGUS") in {(f.where, f.key.vendor_no) for f in found}
+        key = invoice("1187-50211").key
+        before = sage.find_invoice(key)
+        with pytest.raises(InvoiceExistsError) as info:
+            sage.create_invoice(invoice("1187-50211", "1432.18"))
+        assert info.value.where == before[0].where
+        assert sage.find_invoice(key) == before  # not adjusted
