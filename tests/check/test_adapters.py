@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from conftest import APP_KEY, SAGE_PASSWORD, ST_SECRET, ConfigMaker
+from check_support import APP_KEY, SAGE_PASSWORD, ST_SECRET, ConfigMaker
 from pydantic import SecretStr
 
 from ml_connector.app.adapters import (

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import keyring.errors
-from conftest import APP_KEY, SAGE_PASSWORD, SECRETS, ST_SECRET, ConfigMaker, Invoke
+from check_support import APP_KEY, SAGE_PASSWORD, SECRETS, ST_SECRET, ConfigMaker, Invoke
 from keyring.backend import KeyringBackend
 from keyring.compat import properties
 

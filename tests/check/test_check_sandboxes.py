@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import APP_KEY, SECRETS, TENANT, ConfigMaker, Invoke, free_port
+from check_support import APP_KEY, SECRETS, TENANT, ConfigMaker, Invoke, free_port
 
 from ml_connector.sandbox.sage100 import add_user
 from ml_connector.sandbox.servicetitan.server import RunningSandbox, running_sandbox
@@ -122,7 +122,7 @@ def test_servicetitan_down(cli: Invoke, tmp_path: Path, sage_root: Path) -> None
 
 
 def test_wrong_app_key(cli: Invoke, make_config: ConfigMaker, keyring_backend) -> None:
-    keyring_backend.entries[("ml-connector", "demo.st-app-key")] = "Wrong-AppKey-0x77"
+    keyring_backend.entries[("ml-connector", "st-app-key")] = "Wrong-AppKey-0x77"
     code, rows = check_json(cli, make_config.write())
     assert code == 1
     assert rows[("servicetitan", "token")]["verdict"] == "ok"

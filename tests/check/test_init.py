@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from conftest import APP_KEY, SAGE_PASSWORD, SECRETS, ST_SECRET, TENANT, CliResult, Invoke
+from check_support import APP_KEY, SAGE_PASSWORD, SECRETS, ST_SECRET, TENANT, CliResult, Invoke
 from typer.testing import CliRunner
 
 from ml_connector.app import init_cli
@@ -65,9 +65,10 @@ def test_init_from_flags_stores_secrets_in_the_keyring(
     assert pair.sage100.company == "ABC"
     assert pair.sage100.use_batches is False
     assert config.schedule.interval_minutes == 20
+    assert pair.sync.application_guid is not None
     assert keyring_backend.entries == {
         ("ml-connector", "demo.st-client-secret"): ST_SECRET,
-        ("ml-connector", "demo.st-app-key"): APP_KEY,
+        ("ml-connector", "st-app-key"): APP_KEY,
         ("ml-connector", "demo.sage-password"): SAGE_PASSWORD,
     }
     assert "Stored 3 secrets" in result.stdout

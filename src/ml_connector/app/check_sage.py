@@ -23,12 +23,13 @@ from pydantic import SecretStr
 from ml_connector.app.adapters import build_sage
 from ml_connector.app.check_types import CheckResult, Rows
 from ml_connector.app.config_pair import PairSettings
+from ml_connector.app.webservices_check import check_webservices
 from ml_connector.clock import Clock
-from ml_connector.errors import Sage100Error
+from ml_connector.errors import ConnectorError, Sage100Error
 from ml_connector.sage100.boi import BoiSage100
 from ml_connector.sage100.errors import SageSessionError
 from ml_connector.sage100.port import HealthReport
-from ml_connector.sage100.webservices import SageWebServicesClient, WebServicesSettings
+from ml_connector.sage100.webservices import WebServicesSettings
 
 PLATFORM = "platform"
 COM = "COM registration"
@@ -200,7 +201,7 @@ def _root(rows: Rows, root: Path | None) -> CheckResult:
     )
 
 
-def failed_step(exc: Sage100Error) -> str:
+def failed_step(exc: ConnectorError) -> str:
     """Which ping step an error of `BoiSage100.ping()` belongs to (by the failing call)."""
     op = exc.operation or ""
     text = f"{op} {exc.message}"
@@ -257,7 +258,7 @@ def rows_from_ping(rows: Rows, build: Callable[[], BoiSage100]) -> list[CheckRes
     with sage:
         try:
             report = sage.ping()
-        except Sage100Error as exc:
+        except ConnectorError as exc:  # Sage100Error, or ConfigError for a wrong division
             step = failed_step(exc)
             at = PING_STEPS.index(step)
             out = [rows.ok(n, "passed") for n in PING_STEPS[:at]]
@@ -298,11 +299,9 @@ def webservices_row(
         ws = settings()
         if ws is None:  # pragma: no cover - the caller only asks when configured
             return rows.skipped(WEBSERVICES, "not configured")
-        with SageWebServicesClient(ws) as client:
-            version = client.ping()
-            return rows.ok(
-                WEBSERVICES,
-                f"contract version {version} at {client.url}; logon as {ws.user} accepted",
-            )
+        result = check_webservices(ws)
+        if result.ok:
+            return rows.ok(WEBSERVICES, f"{result.message} at {result.url}")
+        return rows.failed(WEBSERVICES, f"{result.url}: {result.message}", result.hint or "")
 
     return rows.guard(WEBSERVICES, ping)

@@ -8,7 +8,9 @@ MLC_INIT_SAGE_PASSWORD).
 
 Secrets never go into the config file and are never printed: with `--secrets keyring` (the
 default) they go to the OS credential store of the account running `init` (through
-`SecretStore`), and the config holds `keyring:ml-connector/<pair>.<name>` references; with
+`SecretStore`), and the config holds the `conventional_refs` keyring references
+(`keyring:ml-connector/<pair>.st-client-secret`, `keyring:ml-connector/st-app-key` shared by
+every pair, `keyring:ml-connector/<pair>.sage-password`); with
 `--secrets env` the config holds `env:MLC_<PAIR>_<NAME>` references and `init` says which
 variables to set. A Windows service running as LocalSystem cannot read an administrator's
 Credential Manager: `--for-service` on Windows stores into the keyring only when `init`
@@ -19,6 +21,7 @@ variables, saying how to set them (and how to run `init` as SYSTEM instead).
 from __future__ import annotations
 
 import sys
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,16 +30,16 @@ from typing import Annotated, Any, Literal
 import typer
 from pydantic import SecretStr
 
-from ml_connector.app.config import config_from_mapping, default_config_path, write_config
+from ml_connector.app.config import (
+    config_from_mapping,
+    conventional_refs,
+    default_config_path,
+    write_config,
+)
 from ml_connector.app.secrets import SecretRef, SecretStore, current_identity
 from ml_connector.errors import ConfigError, ConnectorError
 
-KEYRING_SERVICE = "ml-connector"
-SECRET_NAMES = {
-    "st_client_secret": "st-client-secret",
-    "st_app_key": "st-app-key",
-    "sage_password": "sage-password",
-}
+SECRET_KEYS = ("st_client_secret", "st_app_key", "sage_password")
 
 SERVICE_FALLBACK = """\
 A Windows service running as LocalSystem cannot read the Credential Manager of {who}.
@@ -95,13 +98,16 @@ def _env_var(pair: str, key: str) -> str:
 
 
 def secret_refs(pair: str, kind: Literal["keyring", "env"]) -> dict[str, SecretRef]:
-    """The references `init` writes for a pair's three secrets."""
+    """The references `init` writes for a pair's three secrets: the conventional keyring
+    names (the app key is one for every pair), or MLC_<PAIR>_<NAME> variables."""
     if kind == "keyring":
+        refs = conventional_refs(pair)
         return {
-            key: SecretRef("keyring", service=KEYRING_SERVICE, name=f"{pair}.{name}")
-            for key, name in SECRET_NAMES.items()
+            "st_client_secret": SecretRef.parse(refs["client_secret"]),
+            "st_app_key": SecretRef.parse(refs["app_key"]),
+            "sage_password": SecretRef.parse(refs["sage_password"]),
         }
-    return {key: SecretRef("env", name=_env_var(pair, key)) for key in SECRET_NAMES}
+    return {key: SecretRef("env", name=_env_var(pair, key)) for key in SECRET_KEYS}
 
 
 def _is_system(identity: str) -> bool:
@@ -324,6 +330,7 @@ def _config_data(
         "ap_bills": extra["ap_bills"],
         "create_missing_vendors": extra["create_missing_vendors"],
         "mark_exported": extra["mark_exported"],
+        "application_guid": str(uuid.uuid4()),  # this install's key in ServiceTitan externalData
     }
     return {
         "pairs": {pair: {"servicetitan": st, "sage100": sage, "sync": sync}},
