@@ -10,7 +10,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import keyring.errors
+import tomli_w
 from check_support import APP_KEY, SAGE_PASSWORD, SECRETS, ST_SECRET, ConfigMaker, Invoke
 from keyring.backend import KeyringBackend
 from keyring.compat import properties
@@ -251,3 +253,31 @@ def test_memory_keyring_left_untouched_by_check(make_config: ConfigMaker) -> Non
     before = dict(backend.entries)
     run_checks(make_config.write(), store=SecretStore(environ={}, keyring_backend=backend))
     assert backend.entries == before
+
+
+def test_production_credentials_refused_names_the_other_environment(
+    make_config: ConfigMaker, store: SecretStore
+) -> None:
+    """Integration credentials sent to production: the fix names the other environment.
+    (ServiceTitan's real token endpoint, stood in for by a transport: one edge case.)"""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        assert request.url.host == "auth.servicetitan.io"
+        assert ST_SECRET.encode() in request.content  # sent, but never shown
+        return httpx.Response(400, json={"error": "invalid_client"})
+
+    data = make_config.data()
+    st = data["pairs"]["demo"]["servicetitan"]
+    for key in ("api_base", "auth_url"):
+        st.pop(key)
+    st["environment"] = "production"
+    make_config.folder.mkdir(parents=True, exist_ok=True)
+    path = make_config.folder / "prod.toml"
+    path.write_text(tomli_w.dumps(data), encoding="utf-8")
+    options = CheckOptions(st_transport=httpx.MockTransport(answer))
+    report = run_checks(path, store=store, options=options)
+    token = next(r for r in report.results if r.name == "token")
+    assert token.verdict == "FAILED"
+    assert "production token endpoint" in token.detail
+    assert "set environment = 'integration'" in token.fix
+    assert ST_SECRET not in json.dumps(report.to_json())

@@ -247,3 +247,19 @@ def test_wrong_ap_division(cli: Invoke, make_config: ConfigMaker) -> None:
     assert division["verdict"] == "FAILED"
     assert "07" in division["detail"]
     assert rows[("sage100", "GL account format")]["verdict"] == "ok"
+
+
+def test_token_requests_throttled(cli: Invoke, tmp_path: Path, sage_root: Path) -> None:
+    settings = SandboxSettings(
+        tenant_id=TENANT, client_secret=SECRETS[0], app_key=APP_KEY, token_requests_per_minute=1
+    )
+    with running_sandbox(tmp_path / "st-slow", size=5, settings=settings) as sb:
+        path = ConfigMaker(tmp_path / "conf", sb.base_url, sage_root).write()
+        first, _ = check_json(cli, path)
+        code, rows = check_json(cli, path)
+    assert first == 0
+    assert code == 1
+    token = rows[("servicetitan", "token")]
+    assert token["verdict"] == "FAILED"
+    assert "throttling" in token["detail"]
+    assert "wait a minute" in token["fix"]

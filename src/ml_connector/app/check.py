@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
 from pydantic import SecretStr
 
 from ml_connector.app.check_sage import SageCheckOptions, sage_checks, webservices_row
@@ -38,6 +39,7 @@ class CheckOptions:
     """Switches for tests and unusual machines; the defaults are what a person runs."""
 
     st_retry: RetryPolicy = CHECK_RETRY
+    st_transport: httpx.BaseTransport | None = None  # an httpx transport, for edge tests
     sage: SageCheckOptions = field(default_factory=SageCheckOptions)
 
 
@@ -147,7 +149,13 @@ def _pair_rows(
         results.append(rows.skipped("token", "a ServiceTitan secret is missing (see above)"))
     else:
         results += servicetitan_checks(
-            name, pair, st_secret, app_key, clock, retry=options.st_retry
+            name,
+            pair,
+            st_secret,
+            app_key,
+            clock,
+            retry=options.st_retry,
+            transport=options.st_transport,
         )
     password = values.get(f"{base}.sage100.password")
     if password is None:

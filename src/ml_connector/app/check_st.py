@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
 
+import httpx
 from pydantic import SecretStr
 
 from ml_connector.app.adapters import build_servicetitan
@@ -95,8 +96,9 @@ def servicetitan_checks(
     clock: Clock,
     *,
     retry: RetryPolicy = CHECK_RETRY,
+    transport: httpx.BaseTransport | None = None,
 ) -> list[CheckResult]:
-    """Every ServiceTitan row of one pair."""
+    """Every ServiceTitan row of one pair (`transport`: an httpx transport, for edge tests)."""
     rows = Rows(pair_name, "servicetitan")
     st = pair.servicetitan
     probes = [*MODULE_PROBES, *([INVOICES_PROBE] if pair.sync.invoices else [])]
@@ -112,6 +114,7 @@ def servicetitan_checks(
             limiters=LimiterRegistry(),
             page_size=1,
             timeout=min(st.timeout_seconds, 15.0),
+            transport=transport,
         )
     except ConnectorError as exc:
         first = rows.error(TOKEN, exc)
