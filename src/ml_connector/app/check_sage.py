@@ -244,6 +244,15 @@ def _passed_details(report: HealthReport, division: str) -> dict[str, str]:
     }
 
 
+def _reached(user: str, company: str) -> dict[str, str]:
+    """Details of the steps a failed ping got past (its report is lost with the error)."""
+    return {
+        SESSION: "ProvideX session opened",
+        LOGIN: f"logged on as {user}",
+        COMPANY: f"company {company} opened",
+    }
+
+
 def rows_from_ping(rows: Rows, build: Callable[[], BoiSage100]) -> list[CheckResult]:
     """The ping's rows (every step) and the GL account format row."""
     skipped_all = (*PING_STEPS[1:], ACCOUNT_FORMAT)
@@ -261,7 +270,8 @@ def rows_from_ping(rows: Rows, build: Callable[[], BoiSage100]) -> list[CheckRes
         except ConnectorError as exc:  # Sage100Error, or ConfigError for a wrong division
             step = failed_step(exc)
             at = PING_STEPS.index(step)
-            out = [rows.ok(n, "passed") for n in PING_STEPS[:at]]
+            done = _reached(sage.settings.user, sage.settings.company)
+            out = [rows.ok(n, done.get(n, "passed")) for n in PING_STEPS[:at]]
             out.append(rows.error(step, exc))
             out += [rows.skipped(n, f"Sage {step} failed") for n in PING_STEPS[at + 1 :]]
             if step != DIVISION:
