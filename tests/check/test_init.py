@@ -172,17 +172,23 @@ def test_interactive_prompts_hide_secrets(
 ) -> None:
     keyring_backend.entries.clear()
     answers = [
-        "custom", st_sandbox.base_url, f"{st_sandbox.base_url}/connect/token", str(TENANT),
+        "prod", "custom", st_sandbox.base_url, f"{st_sandbox.base_url}/connect/token", str(TENANT),
         "sandbox-client", ST_SECRET, APP_KEY, "sandbox", str(sage_root), "ABC", "sync",
-        SAGE_PASSWORD, "n",
-    ]  # fmt: skip
+        SAGE_PASSWORD, "02", "off", "20", "y", "n", "n",
+    ]  # fmt: skip  # then: AP division, batches, minutes, create vendors, mark exported, check
     path = tmp_path / "config.toml"
     result = cli("init", "--config", str(path), "--pair", "demo", input="\n".join(answers) + "\n")
     result.assert_clean()
     assert result.exit_code == 0, result.stdout
     assert "ServiceTitan client secret" in result.stdout
+    assert "Answer one of: production, integration, custom" in result.stdout
     assert "Run the connectivity check now?" in result.stdout
-    assert load_config(path).pair("demo").sage100.root == sage_root
+    config = load_config(path)
+    assert config.pair("demo").sage100.root == sage_root
+    assert config.pair("demo").sage100.ap_division == "02"
+    assert config.pair("demo").sage100.use_batches is False
+    assert config.schedule.interval_minutes == 20
+    assert config.pair("demo").sync.mark_exported is False
     assert len(keyring_backend.entries) == 3
 
 

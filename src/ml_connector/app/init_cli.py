@@ -81,6 +81,21 @@ FIELDS: dict[str, Field] = {
 }
 
 
+CHOICES = {
+    "st_environment": ("production", "integration", "custom"),
+    "sage_mode": ("boi", "sandbox"),
+}
+
+
+def _choose(question: str, choices: tuple[str, ...], default: str) -> str:
+    """Ask until the answer is one of `choices`."""
+    while True:
+        answer = str(typer.prompt(f"{question} ({'/'.join(choices)})", default=default))
+        if answer.strip().lower() in choices:
+            return answer.strip().lower()
+        typer.echo(f"Answer one of: {', '.join(choices)}")
+
+
 def _needed(values: dict[str, Any], secrets_from_env: bool) -> list[str]:
     """The fields that must have a value, given what is already chosen."""
     needed = ["st_environment", "st_tenant_id", "st_client_id", "sage_mode", "sage_company"]
@@ -159,17 +174,24 @@ def register(
         sage_password: Annotated[
             str | None, Opt(envvar="MLC_INIT_SAGE_PASSWORD", show_envvar=True)
         ] = None,
-        ap_division: Annotated[str, Opt(help="AP division for new records.")] = "00",
+        ap_division: Annotated[
+            str | None, Opt(help="AP division for new records [default: 00].")
+        ] = None,
         batches: Annotated[
             bool | None, Opt("--batches/--no-batches", help="Default: follow A/P Options.")
         ] = None,
-        interval_minutes: Annotated[int, Opt(help="Minutes between sync cycles.")] = 15,
+        interval_minutes: Annotated[
+            int | None, Opt(help="Minutes between sync cycles [default: 15].")
+        ] = None,
         cron: Annotated[str | None, Opt(help="A cron schedule instead of the interval.")] = None,
         sync_ap_bills: Annotated[bool, Opt("--sync-ap-bills/--no-sync-ap-bills")] = True,
         create_missing_vendors: Annotated[
-            bool, Opt("--create-missing-vendors/--no-create-missing-vendors")
-        ] = True,
-        mark_exported: Annotated[bool, Opt("--mark-exported/--no-mark-exported")] = False,
+            bool | None,
+            Opt("--create-missing-vendors/--no-create-missing-vendors", help="[default: on]"),
+        ] = None,
+        mark_exported: Annotated[
+            bool | None, Opt("--mark-exported/--no-mark-exported", help="[default: off]")
+        ] = None,
         run_check: Annotated[
             bool | None, Opt("--check/--no-check", help="Run the check at the end.")
         ] = None,
@@ -231,6 +253,7 @@ def _init(
     if fallback:
         kind = "env"
     values = _collect(given, interactive, secrets_from_env=(kind == "env" and not fallback))
+    extra = _options(extra, interactive)
     refs = secret_refs(pair, kind)
     data = _config_data(pair, values, refs, extra)
     config = config_from_mapping(data, base_dir=path.parent, source=path)  # validates first
@@ -291,8 +314,45 @@ def _collect(given: dict[str, Any], interactive: bool, *, secrets_from_env: bool
         if key in values or key not in _needed(values, secrets_from_env):
             continue
         spec = FIELDS[key]
-        values[key] = typer.prompt(spec.prompt, default=spec.default, hide_input=spec.secret)
+        if key in CHOICES:
+            values[key] = _choose(spec.prompt, CHOICES[key], spec.default)
+        else:
+            values[key] = typer.prompt(spec.prompt, default=spec.default, hide_input=spec.secret)
     return values
+
+
+def _options(extra: dict[str, Any], interactive: bool) -> dict[str, Any]:
+    """The optional settings: what was given, else asked (interactive), else the default."""
+    out = dict(extra)
+    ask = interactive
+
+    def pick(key: str, default: Any, question: Callable[[], Any]) -> None:
+        if out.get(key) is None:
+            out[key] = question() if ask else default
+
+    pick("ap_division", "00", lambda: typer.prompt("AP division for new records", default="00"))
+    if out.get("use_batches") is None and ask:
+        answer = _choose(
+            "Batch entry for invoices, auto = as A/P Options", ("auto", "on", "off"), "auto"
+        )
+        out["use_batches"] = None if answer == "auto" else answer == "on"
+    if not out.get("cron"):
+        pick(
+            "interval_minutes",
+            15,
+            lambda: typer.prompt("Minutes between sync cycles", default=15, type=int),
+        )
+    pick(
+        "create_missing_vendors",
+        True,
+        lambda: typer.confirm("Create Sage vendors that are not found?", default=True),
+    )
+    pick(
+        "mark_exported",
+        False,
+        lambda: typer.confirm("Mark AP bills exported in ServiceTitan?", default=False),
+    )
+    return out
 
 
 def _config_data(
