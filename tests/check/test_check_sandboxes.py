@@ -237,7 +237,20 @@ def test_missing_secret_reference(cli: Invoke, make_config: ConfigMaker) -> None
     assert "MLC_NOT_SET_APP_KEY" in secret["detail"]
     assert "Set MLC_NOT_SET_APP_KEY" in secret["fix"]
     assert rows[("servicetitan", "token")]["verdict"] == "skipped"
+    assert rows[("servicetitan", "pricebook: categories")]["verdict"] == "skipped"
     assert_sage_ok(rows)
+
+
+def test_missing_sage_password(cli: Invoke, make_config: ConfigMaker, keyring_backend) -> None:
+    del keyring_backend.entries[("ml-connector", "demo.sage-password")]
+    code, rows = check_json(cli, make_config.write())
+    assert code == 1
+    secret = rows[("config", "secret sage100.password")]
+    assert secret["verdict"] == "FAILED"
+    assert "not in the credential store" in secret["detail"]
+    assert "ml-connector secrets set keyring:ml-connector/demo.sage-password" in secret["fix"]
+    assert {rows[("sage100", n)]["verdict"] for n in SAGE_ROWS} == {"skipped"}
+    assert_st_ok(rows)
 
 
 def test_wrong_ap_division(cli: Invoke, make_config: ConfigMaker) -> None:

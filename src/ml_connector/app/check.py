@@ -20,6 +20,7 @@ from pathlib import Path
 import httpx
 from pydantic import SecretStr
 
+from ml_connector.app import check_sage, check_st
 from ml_connector.app.check_sage import SageCheckOptions, sage_checks, webservices_row
 from ml_connector.app.check_st import CHECK_RETRY, servicetitan_checks
 from ml_connector.app.check_types import CheckReport, CheckResult, Rows
@@ -146,7 +147,8 @@ def _pair_rows(
     results: list[CheckResult] = []
     if st_secret is None or app_key is None:
         rows = Rows(name, "servicetitan")
-        results.append(rows.skipped("token", "a ServiceTitan secret is missing (see above)"))
+        why = "a ServiceTitan secret is missing (see above)"
+        results += [rows.skipped(n, why) for n in check_st.row_names(pair)]
     else:
         results += servicetitan_checks(
             name,
@@ -160,7 +162,9 @@ def _pair_rows(
     password = values.get(f"{base}.sage100.password")
     if password is None:
         rows = Rows(name, "sage100")
-        results.append(rows.skipped("login", "the Sage password is missing (see above)"))
+        why = "the Sage password is missing (see above)"
+        names = check_sage.row_names(pair, options.sage.platform)
+        results += [rows.skipped(n, why) for n in names]
     else:
         results += sage_checks(name, pair, password, clock, options.sage)
     if pair.sage100.webservices is not None:

@@ -179,6 +179,17 @@ def sage_checks(
     return results + rows_from_ping(rows, lambda: build_sage(pair, password, clock))
 
 
+def row_names(pair: PairSettings, platform: str = sys.platform) -> list[str]:
+    """Every BOI row of the pair, in order (Web Services apart)."""
+    if pair.sage100.mode == "sandbox":
+        first = [ROOT]
+    elif platform != "win32":
+        first = [PLATFORM, HOME]
+    else:
+        first = [COM, PYWIN32, HOME]
+    return [*first, *PING_STEPS, ACCOUNT_FORMAT]
+
+
 def _home(rows: Rows, home: str) -> CheckResult:
     if Path(home).is_dir():
         return rows.ok(HOME, f"{home} is a folder")

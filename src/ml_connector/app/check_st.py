@@ -88,6 +88,16 @@ def _other_environment(name: str) -> str:
     return "integration" if name == "production" else "production"
 
 
+def probes_for(pair: PairSettings) -> list[ModuleProbe]:
+    """The module reads the pair's sync needs."""
+    return [*MODULE_PROBES, *([INVOICES_PROBE] if pair.sync.invoices else [])]
+
+
+def row_names(pair: PairSettings) -> list[str]:
+    """Every ServiceTitan row of the pair, in order."""
+    return [TOKEN, APP_KEY, TENANT, *(p.name for p in probes_for(pair))]
+
+
 def servicetitan_checks(
     pair_name: str,
     pair: PairSettings,
@@ -101,8 +111,8 @@ def servicetitan_checks(
     """Every ServiceTitan row of one pair (`transport`: an httpx transport, for edge tests)."""
     rows = Rows(pair_name, "servicetitan")
     st = pair.servicetitan
-    probes = [*MODULE_PROBES, *([INVOICES_PROBE] if pair.sync.invoices else [])]
-    names = [TOKEN, APP_KEY, TENANT, *(p.name for p in probes)]
+    probes = probes_for(pair)
+    names = row_names(pair)
     try:
         client = build_servicetitan(
             pair,
