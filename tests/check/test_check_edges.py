@@ -108,6 +108,8 @@ def test_unexpected_error_is_a_row_and_goes_to_the_log_file(make_config: ConfigM
     assert rows[("servicetitan", "token")]["verdict"] == "skipped"
     log = (make_config.folder / "logs" / "check.log").read_text(encoding="utf-8")
     assert "check_unexpected_error" in log
+    for secret in SECRETS:
+        assert secret not in log
     assert "Traceback" in log  # the details are in the log file, not on the screen
 
 

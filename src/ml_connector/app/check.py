@@ -14,6 +14,7 @@ every secret value resolved is masked again before the report is returned.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -72,8 +73,10 @@ def run_checks_on(
     pair: str | None = None,
     clock: Clock | None = None,
     options: CheckOptions | None = None,
+    on_secret: Callable[[str], None] | None = None,
 ) -> CheckReport:
-    """Run every check against an already loaded config."""
+    """Run every check against an already loaded config. `on_secret` is told every secret
+    value resolved (e.g. `LoggingHandle.redactor.add_secret`, so the log file masks it)."""
     options = options or CheckOptions()
     clock = clock or SystemClock()
     config_rows = Rows("", "config")
@@ -93,6 +96,9 @@ def run_checks_on(
             return CheckReport(source, tuple(results))
         names = [pair]
     secrets = _secret_rows(config, store, names)
+    if on_secret is not None:
+        for value in secrets.values.values():
+            on_secret(value.get_secret_value())
     results += secrets.rows
     for name in names:
         results += _pair_rows(config, name, store, secrets.values, clock, options)

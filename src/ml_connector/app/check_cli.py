@@ -54,7 +54,13 @@ def check_config(config_path: Path, store: SecretStore, *, pair: str | None = No
             "Let this account write the log folder, or set [logging] file.",
         )
     try:
-        report = run_checks_on(config, source=str(config_path), store=store, pair=pair)
+        report = run_checks_on(
+            config,
+            source=str(config_path),
+            store=store,
+            pair=pair,
+            on_secret=handle.redactor.add_secret if handle is not None else None,
+        )
     finally:
         if handle is not None:
             handle.close()
