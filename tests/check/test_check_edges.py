@@ -113,6 +113,18 @@ def test_unexpected_error_is_a_row_and_goes_to_the_log_file(make_config: ConfigM
     assert "Traceback" in log  # the details are in the log file, not on the screen
 
 
+def test_unwritable_log_file_is_a_warning(cli: Invoke, make_config: ConfigMaker) -> None:
+    path = make_config.write()
+    text = path.read_text(encoding="utf-8").replace("logs/check.log", "config.toml/check.log")
+    path.write_text(text, encoding="utf-8")
+    result = cli("check", "--config", str(path), "--json")
+    result.assert_clean()
+    assert result.exit_code == 0  # a warning, and the JSON is still the only output
+    row = result.rows()[("config", "log file")]
+    assert row["verdict"] == "warning"
+    assert "[logging] file" in row["fix"]
+
+
 def test_boi_needs_windows(cli: Invoke, make_config: ConfigMaker) -> None:
     path = make_config.write(sage={"mode": "boi", "home": r"C:\Sage\MAS90\Home"}, drop=("root",))
     result = cli("check", "--config", str(path), "--json")

@@ -27,7 +27,7 @@ from ml_connector.app.check_types import CheckResult, Rows
 from ml_connector.app.config import default_config_path, load_config
 from ml_connector.app.logging import LoggingHandle, configure_logging
 from ml_connector.app.secrets import SecretStore, current_identity
-from ml_connector.errors import ConnectorError
+from ml_connector.errors import ConfigError, ConnectorError
 
 log = structlog.get_logger(__name__)
 
@@ -47,12 +47,15 @@ def check_config(config_path: Path, store: SecretStore, *, pair: str | None = No
     try:
         # The console gets nothing: a person reads the table, a script the JSON.
         handle = configure_logging(config.logging, stream=io.StringIO())
-    except OSError as exc:  # e.g. the log folder is not writable; the check still runs
+    except (ConfigError, OSError) as exc:  # the log folder is not writable: check anyway
+        why = exc.message if isinstance(exc, ConfigError) else str(exc.strerror)
         warn = Rows("", "config").warning(
             "log file",
-            f"cannot write the log file {config.logging.file}: {exc.strerror}",
-            "Let this account write the log folder, or set [logging] file.",
+            f"no log file: {why}",
+            "Let this account write the log folder, or set [logging] file (or to_file = false).",
         )
+        quiet = config.logging.model_copy(update={"to_file": False})
+        handle = configure_logging(quiet, stream=io.StringIO())  # still nothing on the console
     try:
         report = run_checks_on(
             config,
