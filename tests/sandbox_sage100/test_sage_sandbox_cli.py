@@ -31,6 +31,26 @@ def _invoke(*args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
+def _wait_for_lock_command(root: Path, key: str) -> None:
+    """Until the lock command holds `key` (polling the lock table, never taking locks)."""
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        conn = sqlite3.connect(root / "ABC.sqlite")
+        try:
+            row = conn.execute(
+                "SELECT 1 FROM SY_SandboxLock WHERE KeyValue = ? AND HolderId = 'lock-command'",
+                (key,),
+            ).fetchone()
+        except sqlite3.OperationalError:
+            row = None
+        finally:
+            conn.close()
+        if row is not None:
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"the lock command never held {key}")
+
+
 def test_init_creates_the_documented_layout(tmp_path: Path) -> None:
     root = tmp_path / "sage"
     code, out = _invoke(
@@ -125,15 +145,13 @@ def test_lock_command_holds_then_releases(root: Path) -> None:
     worker = threading.Thread(
         target=lambda: done.append(
             _invoke(
-                "lock", str(root), "--table", "AP_Vendor", "--key", "00FERGUS", "--seconds", "1.5"
+                "lock", str(root), "--table", "AP_Vendor", "--key", "00FERGUS", "--seconds", "3"
             )
         )
     )
     worker.start()
-    deadline = time.monotonic() + 5
-    while bus.nSetKey("00FERGUS") != 0 and time.monotonic() < deadline:
-        bus.nClear()
-        time.sleep(0.02)
+    _wait_for_lock_command(root, "00FERGUS")
+    assert bus.nSetKey("00FERGUS") == 0
     assert bus.sLastErrorMsg == IN_USE_MESSAGE
     worker.join(10)
     assert done
@@ -166,7 +184,7 @@ def test_lock_command_in_a_subprocess(root: Path) -> None:
             "--key",
             "00GRAYBAR",
             "--seconds",
-            "2",
+            "4",
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -175,10 +193,8 @@ def test_lock_command_in_a_subprocess(root: Path) -> None:
     try:
         pvx, ss = logged_on(root, program="AP_Vendor_ui")
         bus = pvx.NewObject("AP_Vendor_bus", ss)
-        deadline = time.monotonic() + 15
-        while bus.nSetKey("00GRAYBAR") != 0 and time.monotonic() < deadline:
-            bus.nClear()
-            time.sleep(0.05)
+        _wait_for_lock_command(root, "00GRAYBAR")
+        assert bus.nSetKey("00GRAYBAR") == 0
         assert bus.sLastErrorMsg == IN_USE_MESSAGE
         out, err = proc.communicate(timeout=30)
     finally:
@@ -208,10 +224,8 @@ def test_a_killed_holder_frees_its_record_at_once(root: Path) -> None:
     try:
         pvx, ss = logged_on(root, program="AP_Vendor_ui")
         bus = pvx.NewObject("AP_Vendor_bus", ss)
-        deadline = time.monotonic() + 15
-        while bus.nSetKey("00CED") != 0 and time.monotonic() < deadline:
-            bus.nClear()
-            time.sleep(0.05)
+        _wait_for_lock_command(root, "00CED")
+        assert bus.nSetKey("00CED") == 0
         assert bus.sLastErrorMsg == IN_USE_MESSAGE
     finally:
         proc.kill()
