@@ -193,7 +193,7 @@ def test_interactive_prompts_hide_secrets(
 
 
 def run_for_service(
-    tmp_path: Path, st: RunningSandbox, root: Path, who: str
+    tmp_path: Path, st: RunningSandbox, root: Path, who: str, *extra: str
 ) -> tuple[CliResult, MemoryKeyring]:
     backend = MemoryKeyring()
     app = typer.Typer()
@@ -214,6 +214,7 @@ def run_for_service(
             "--non-interactive",
             "--no-check",
             "--for-service",
+            *extra,
             *flags(st, root),
         ],
     )
@@ -227,7 +228,9 @@ def test_for_service_as_an_administrator_falls_back_to_machine_variables(
     result.assert_clean()
     assert result.exit_code == 0, result.stderr
     assert backend.entries == {}
-    assert "LocalSystem cannot read the Credential Manager of CONTOSO\\admin" in result.stdout
+    assert "runs as LocalSystem, which cannot read the Credential Manager of CONTOSO\\admin" in (
+        result.stdout
+    )
     assert "setx /M" in result.stdout
     assert "psexec -s -i" in result.stdout
     assert "MLC_DEMO_ST_APP_KEY" in result.stdout
@@ -241,3 +244,16 @@ def test_for_service_from_a_system_prompt_uses_its_keyring(
     assert result.exit_code == 0, result.stderr
     assert len(backend.entries) == 3
     assert "credential store of NT AUTHORITY\\SYSTEM" in result.stdout
+
+
+def test_for_service_as_its_dedicated_account_uses_its_keyring(
+    st_sandbox: RunningSandbox, sage_root: Path, tmp_path: Path
+) -> None:
+    account = ("--service-account", ".\\mlsvc")
+    result, backend = run_for_service(tmp_path, st_sandbox, sage_root, "SAGESRV\\mlsvc", *account)
+    assert result.exit_code == 0, result.stderr
+    assert len(backend.entries) == 3
+    other, backend = run_for_service(tmp_path, st_sandbox, sage_root, "SAGESRV\\admin", *account)
+    assert other.exit_code == 0, other.stderr
+    assert backend.entries == {}
+    assert "runas /user:.\\mlsvc cmd.exe" in other.stdout

@@ -42,15 +42,15 @@ from ml_connector.errors import ConfigError, ConnectorError
 SECRET_KEYS = ("st_client_secret", "st_app_key", "sage_password")
 
 SERVICE_FALLBACK = """\
-A Windows service running as LocalSystem cannot read the Credential Manager of {who}.
+The service runs as {account}, which cannot read the Credential Manager of {who}.
 The config therefore refers to machine-level environment variables:
 {variables}
 Set each one from an elevated prompt (then restart the service):
     setx /M <VARIABLE> "<value>"
-Or, to keep the secrets in the Credential Manager of LocalSystem instead, run this same
-`ml-connector init --for-service ...` from a SYSTEM prompt (Sysinternals: psexec -s -i cmd.exe),
-or run the service as a dedicated account and run init as that account
-(runas /user:DOMAIN\\svc-mlconnector cmd.exe).
+Or, to keep the secrets in the Credential Manager of {account} instead, run this same
+`ml-connector init --for-service ...` as that account: for LocalSystem from a SYSTEM prompt
+(Sysinternals: psexec -s -i cmd.exe); for a dedicated account with
+runas /user:{runas} cmd.exe (and --service-account {runas}).
 """
 
 Opt = typer.Option
@@ -125,9 +125,17 @@ def secret_refs(pair: str, kind: Literal["keyring", "env"]) -> dict[str, SecretR
     return {key: SecretRef("env", name=_env_var(pair, key)) for key in SECRET_KEYS}
 
 
-def _is_system(identity: str) -> bool:
-    name = identity.rsplit("\\", 1)[-1].upper()
-    return name == "SYSTEM" or name.endswith("$")
+def _user_part(identity: str) -> str:
+    return identity.rsplit("\\", 1)[-1].upper()
+
+
+def runs_as(identity: str, service_account: str) -> bool:
+    """True when `identity` (this process) is the account the service runs as, so that its
+    credential store is the one the service reads."""
+    who = _user_part(identity)
+    if service_account.upper() in ("LOCALSYSTEM", "SYSTEM", "NT AUTHORITY\\SYSTEM"):
+        return who == "SYSTEM" or who.endswith("$")
+    return who == _user_part(service_account)
 
 
 def register(
@@ -153,6 +161,9 @@ def register(
         for_service: Annotated[
             bool, Opt("--for-service", help="The secrets are for the Windows service/systemd.")
         ] = False,
+        service_account: Annotated[
+            str, Opt(help="With --for-service on Windows: the account the service runs as.")
+        ] = "LocalSystem",
         st_environment: Annotated[
             str | None, Opt(help="production, integration or custom.")
         ] = None,
@@ -206,6 +217,7 @@ def register(
                 interactive=not non_interactive,
                 secrets_kind=secrets,
                 for_service=for_service,
+                service_account=service_account,
                 given=given,
                 extra={
                     "ap_division": ap_division,
@@ -236,6 +248,7 @@ def _init(
     interactive: bool,
     secrets_kind: str,
     for_service: bool,
+    service_account: str,
     given: dict[str, Any],
     extra: dict[str, Any],
     run_check: bool | None,
@@ -249,7 +262,12 @@ def _init(
         raise ConfigError(f"config file {path} already exists", hint="Pass --force to replace it.")
     who = identity()
     kind: Literal["keyring", "env"] = "env" if secrets_kind == "env" else "keyring"
-    fallback = for_service and platform == "win32" and kind == "keyring" and not _is_system(who)
+    fallback = (
+        for_service
+        and platform == "win32"
+        and kind == "keyring"
+        and not runs_as(who, service_account)
+    )
     if fallback:
         kind = "env"
     values = _collect(given, interactive, secrets_from_env=(kind == "env" and not fallback))
@@ -278,7 +296,11 @@ def _init(
             )
     elif fallback:
         listing = "\n".join(f"    {ref.name}" for ref in refs.values())
-        typer.echo(SERVICE_FALLBACK.format(who=who, variables=listing))
+        runas = service_account if "\\" in service_account else "DOMAIN\\svc-mlconnector"
+        text = SERVICE_FALLBACK.format(
+            account=service_account, who=who, variables=listing, runas=runas
+        )
+        typer.echo(text)
     else:
         typer.echo("The config refers to these environment variables; set them where the")
         typer.echo("connector runs (systemd: EnvironmentFile=, readable by root only):")
