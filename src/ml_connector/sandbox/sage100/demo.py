@@ -21,11 +21,13 @@ def write_demo(
     for row in accounts:
         insert_row(conn, schema.GL_ACCOUNT, {**row, **audit})
     conn.execute(
-        "UPDATE AP_Division SET AccountsPayableAcctKey = ?, CashAcctKey = ? "
-        "WHERE APDivisionNo = '00'",
+        "UPDATE AP_Division SET AccountsPayableAcctKey = ?, CashAcctKey = ?, "
+        "FreightAcctKey = ?, SalesTaxAcctKey = ? WHERE APDivisionNo = '00'",
         (
             seed.account_key(accounts, "2000-00-100", plan),
             seed.account_key(accounts, "1000-00-100", plan),
+            seed.account_key(accounts, "5200-00-100", plan),  # Freight In
+            seed.account_key(accounts, "5250-00-100", plan),  # Purchase Tax
         ),
     )
     for v in seed.vendors():
