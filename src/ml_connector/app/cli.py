@@ -38,7 +38,7 @@ def version() -> None:
 def _register() -> None:
     """Attach the sub-commands that live beside the code they drive."""
     # Each import below adds its commands to `app` / `sandbox_app`.
-    from ml_connector.app import secrets_cli, service_cli
+    from ml_connector.app import check_cli, secrets_cli, service_cli
     from ml_connector.sandbox.sage100 import cli as sage_sandbox_cli
     from ml_connector.sandbox.servicetitan import cli as st_sandbox_cli
 
@@ -46,6 +46,7 @@ def _register() -> None:
     secrets_cli.register(app)
     st_sandbox_cli.register(sandbox_app)
     sage_sandbox_cli.register(sandbox_app)
+    check_cli.register(app)  # `check` and `init`
 
 
 def main() -> None:
