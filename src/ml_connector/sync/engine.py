@@ -46,6 +46,7 @@ from ml_connector.sync.streams import (
     window_for,
 )
 from ml_connector.sync.summary import CycleSummary, Outcome
+from ml_connector.sync.vendor_sync import vendor_step
 
 STALE_RUN = timedelta(hours=1)
 
@@ -145,6 +146,7 @@ class _Cycle:
     def run(self, now: datetime) -> None:
         ctx = self.ctx
         end = signpost(now, ctx.settings.signpost_safety)
+        vendor_step(ctx)  # vendors both ways before documents (DESIGN §4 step 2)
         self._pending()
         trackers: list[CursorTracker] = []
         for bill_type in ctx.settings.bill_types:
