@@ -308,6 +308,9 @@ class VendorActions:
             return
         full = {**details, "candidates": [dict(c) for c in action.candidates]}
         with ctx.store.transaction() as tx:
+            for item in tx.list_reviews(ctx.pair):
+                if item.subject == subject and item.reason == action.reason:
+                    return  # already waiting for a person, for the same reason
             review_id = tx.add_review(
                 ReviewItem(
                     pair=ctx.pair,

@@ -377,8 +377,8 @@ class VendorSync:
             self._remember(
                 VendorLink(self.ctx.pair, st.id, sage.division_no, sage.vendor_no, forward.method)
             )
-        elif forward.outcome == "review" and forward.method != "none":
-            self._apply(st, forward)
+        # otherwise the ServiceTitan vendor's own match decides (and asks a person) when it
+        # changes: a review is never raised from this side for a ServiceTitan vendor
 
 
 def vendor_step(ctx: CycleContext) -> VendorSyncSummary | None:
