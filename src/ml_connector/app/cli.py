@@ -38,11 +38,13 @@ def version() -> None:
 def _register() -> None:
     """Attach the sub-commands that live beside the code they drive."""
     # Each import below adds its commands to `app` / `sandbox_app`.
+    from ml_connector.app import vendors_cli
     from ml_connector.sandbox.sage100 import cli as sage_sandbox_cli
     from ml_connector.sandbox.servicetitan import cli as st_sandbox_cli
 
     st_sandbox_cli.register(sandbox_app)
     sage_sandbox_cli.register(sandbox_app)
+    vendors_cli.register(app)
 
 
 def main() -> None:
