@@ -1,0 +1,66 @@
+"""A bill for a vendor whose Sage side is inactive goes to review, never into Sage: Sage's
+A/P Invoice Data Entry refuses an inactive vendor, and the engine turns that refusal into a
+review item (SAGE_REJECTED). The vendor step keeps the link and audits the deactivation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from vendor_world import PAIR, VendorWorld
+
+from ml_connector.store.port import DocKind, LedgerStatus, ReviewKind
+
+GRAINGER = (608, "W.W. Grainger, Inc.")
+RENT_GL = {"id": 1, "name": "Rent", "number": "6400-00-100", "type": "Expense"}
+
+
+def bill(bill_id: int, reference: str, amount: str, vendor: tuple[int, str]) -> dict[str, Any]:
+    return {
+        "id": bill_id,
+        "billType": "ApBill",
+        "status": "Unreconciled",
+        "syncStatus": "Posted",
+        "source": "Standalone",
+        "referenceNumber": reference,
+        "vendorNumber": None,
+        "summary": "test bill",
+        "billDate": "2026-01-10T00:00:00Z",
+        "dueDate": "2026-02-10T00:00:00Z",
+        "billAmount": amount,
+        "vendorInvoiceTotal": amount,
+        "taxAmount": "0.00",
+        "shippingAmount": "0.00",
+        "doNotPay": False,
+        "vendor": {"id": vendor[0], "name": vendor[1]},
+        "businessUnit": {"id": 107, "name": "Office & Admin"},
+        "jobNumber": None,
+        "items": [],
+        "expenseItems": [
+            {
+                "id": bill_id * 10,
+                "amount": amount,
+                "description": "line",
+                "generalLedgerAccount": RENT_GL,
+            }
+        ],
+        "customFields": [],
+    }
+
+
+def test_bill_for_an_inactive_sage_vendor_goes_to_review(vworld: VendorWorld) -> None:
+    vworld.with_settings(start_at=vworld.clock.now())  # only the bills of this test
+    vworld.cycle()
+    assert vworld.links()[608].vendor_no == "GRAINGE"
+    vworld.sage_set("00-GRAINGE", VendorStatus="I")
+    vworld.st.upsert("ap-bills", [bill(4_000_001, "GR-77812", "310.40", GRAINGER)])
+    summary = vworld.cycle()
+    assert summary.written == 0
+    with vworld.store.transaction() as tx:
+        entry = tx.get_ledger(PAIR, DocKind.AP_BILL, 4_000_001)
+    assert entry is not None
+    assert entry.status is LedgerStatus.REVIEW
+    [item] = [r for r in vworld.reviews() if r.doc_id == 4_000_001]
+    assert item.kind is ReviewKind.SAGE_REJECTED
+    assert "inactive" in item.reason.lower()
+    assert vworld.audit("vendor_deactivated")
+    assert vworld.links()[608].vendor_no == "GRAINGE"  # the link stays
