@@ -314,3 +314,45 @@ def test_mark_exported_refused_per_item_is_retried_then_reviewed(world: World) -
     with world.store.transaction() as tx:
         [again] = tx.pending_outbox(PAIR)
     assert again.payload["id"] == 8_888_888
+
+
+def test_ambiguous_vendor_goes_to_review_and_a_person_links_it(world: World) -> None:
+    waterworks = (602, "Ferguson Waterworks")
+    world.st.upsert(
+        "ap-bills", [ap_bill(BASE_ID + 60, reference="WW-1", amount="33.00", vendor=waterworks)]
+    )
+    first = outcomes(world.cycle())[BASE_ID + 60]
+    assert first.outcome is Outcome.REVIEW
+    queue = ReviewQueue(PAIR, world.store, world.clock)
+    [item] = [r for r in queue.items() if r.doc_id == BASE_ID + 60]
+    assert item.kind in (ReviewKind.AMBIGUOUS_VENDOR, ReviewKind.UNKNOWN_VENDOR)
+    assert item.details["candidates"]
+    queue.resolve(item.id or 0, by="maria", vendor="FERGWAT")
+    second = outcomes(world.cycle())[BASE_ID + 60]
+    assert second.outcome is Outcome.WRITTEN
+    assert second.vendor == "00-FERGWAT"
+    with world.store.transaction() as tx:
+        link = tx.get_link_by_st(PAIR, 602)
+    assert link is not None
+    assert link.method == "manual"
+
+
+def test_unmapped_line_goes_to_review_until_a_rule_exists(world: World) -> None:
+    bill = ap_bill(
+        BASE_ID + 70, reference="GL-1", amount="80.00", lines=[("80.00", {"number": "7777"})]
+    )
+    world.st.upsert("ap-bills", [bill])
+    strict = replace(world.settings, fallback_gl_account=None)
+    first = outcomes(world.cycle(settings=strict))[BASE_ID + 70]
+    assert first.outcome is Outcome.REVIEW
+    assert "7777" in first.reason
+    queue = ReviewQueue(PAIR, world.store, world.clock)
+    [item] = [r for r in queue.items() if r.doc_id == BASE_ID + 70]
+    assert item.kind is ReviewKind.UNMAPPED_GL
+    # the controller adds a fallback account, then retries the item
+    queue.retry(item.id or 0, by="maria")
+    second = world.cycle()
+    assert outcomes(second)[BASE_ID + 70].outcome is Outcome.WRITTEN
+    with world.store.transaction() as tx:
+        actions = [e.action for e in tx.iter_audit(pair=PAIR) if e.doc_id == BASE_ID + 70]
+    assert "gl_fallback_used" in actions

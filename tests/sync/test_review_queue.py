@@ -92,6 +92,8 @@ def test_resolving_changed_after_export_accepts_the_revision_without_rewriting(
 ) -> None:
     queue = ReviewQueue(PAIR, store, ManualClock())
     rid = seed(store, 2, ReviewKind.CHANGED_AFTER_EXPORT, LedgerStatus.WRITTEN)
+    with pytest.raises(ReviewError):
+        queue.retry(rid, by="maria")  # never written again
     queue.resolve(rid, by="maria")
     entry = ledger(store, 2)
     assert entry.status is LedgerStatus.WRITTEN

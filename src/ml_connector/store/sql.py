@@ -35,6 +35,7 @@ from sqlalchemy.pool import StaticPool
 from ml_connector.clock import Clock, SystemClock
 from ml_connector.errors import ConfigError
 from ml_connector.store.migrate import upgrade_to_head
+from ml_connector.store.port import StateStore, StateTx
 from ml_connector.store.translate import redact_url, translate
 from ml_connector.store.tx import SqlStateTx
 
@@ -115,15 +116,24 @@ class SqlStateStore:
                 operation="open",
                 hint="use sqlite:///path/to/state.sqlite or postgresql+psycopg://user@host/db",
             ) from None  # the parser's own message repeats the URL, password included
+        if parsed.drivername in ("postgres", "postgresql"):
+            parsed = parsed.set(drivername="postgresql+psycopg")  # psycopg 3, not psycopg2
         if parsed.get_backend_name() == "sqlite":
             engine = _sqlite_engine(parsed, busy_timeout, echo)
         elif parsed.get_backend_name() == "postgresql":
-            engine = create_engine(
-                parsed,
-                echo=echo,
-                pool_pre_ping=True,
-                connect_args={"options": f"-c lock_timeout={int(busy_timeout * 1000)}"},
-            )
+            try:
+                engine = create_engine(
+                    parsed,
+                    echo=echo,
+                    pool_pre_ping=True,
+                    connect_args={"options": f"-c lock_timeout={int(busy_timeout * 1000)}"},
+                )
+            except ImportError as exc:
+                raise ConfigError(
+                    f"the PostgreSQL driver for {shown} is not installed ({exc.name})",
+                    operation="open",
+                    hint="pip install 'ml-connector[postgres]' (psycopg 3)",
+                ) from exc
         else:
             raise ConfigError(
                 f"unsupported state database {shown}: use SQLite or PostgreSQL",
@@ -178,5 +188,10 @@ class SqlStateStore:
             conn.close()
 
     def close(self) -> None:
-        """Close every pooled connection. The store can not be used afterwards."""
+        """Close every pooled connection (a later `transaction()` would open new ones)."""
         self._engine.dispose()
+
+
+def _implements_the_port(store: SqlStateStore, tx: SqlStateTx) -> tuple[StateStore, StateTx]:
+    """Never called: mypy checks here that both classes satisfy the port's Protocols."""
+    return store, tx

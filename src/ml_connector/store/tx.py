@@ -237,7 +237,7 @@ class SqlStateTx:
                     review_items.c.pair == item.pair, review_items.c.open_key == key
                 )
             ).scalar_one_or_none()
-            if existing is not None:
+            if existing is not None and item.status is ReviewStatus.OPEN:
                 self._conn.execute(
                     update(review_items)
                     .where(review_items.c.id == existing)

@@ -98,6 +98,12 @@ class ReviewQueue:
         now = self.clock.now()
         with self.store.transaction() as tx:
             item = self._open_item(tx, review_id)
+            if item.kind is ReviewKind.CHANGED_AFTER_EXPORT:
+                raise ReviewError(
+                    f"review item {review_id}: a document changed after it was written to Sage "
+                    "is never written again",
+                    hint="adjust Sage by hand, then resolve the item (or ignore it)",
+                )
             if item.kind is ReviewKind.EXPORT_MARK_FAILED:
                 tx.add_outbox(
                     OutboxItem(

@@ -43,7 +43,10 @@ CREATE TABLE IF NOT EXISTS records (
     version INTEGER NOT NULL,
     body TEXT NOT NULL,
     PRIMARY KEY (resource, id)
-) WITHOUT ROWID;
+);
+-- Covers every filter column, so that paging (LIMIT/OFFSET) skips index entries, not bodies.
+CREATE INDEX IF NOT EXISTS records_list ON records
+    (resource, id, active, bill_type, sync_status, status, modified_us, created_us);
 CREATE INDEX IF NOT EXISTS records_modified ON records (resource, modified_us);
 CREATE INDEX IF NOT EXISTS records_version ON records (resource, version);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -272,24 +275,40 @@ class RecordStore:
         where, params = self._where(resource, query)
         order = {"id": "id", "modifiedOn": "modified_us", "createdOn": "created_us"}[query.order_by]
         direction = "DESC" if query.descending else "ASC"
+        # Ids first, from the covering index (skipping the offset reads no bodies), then the
+        # bodies of one page. Filters on the body (`extra`) need the table itself.
+        source = "records" if query.extra else "records INDEXED BY records_list"
         sql = (
-            f"SELECT body FROM records WHERE {where} ORDER BY {order} {direction}, id {direction}"  # noqa: S608 - columns are fixed names, values are bound
-            " LIMIT ? OFFSET ?"
+            f"SELECT id FROM {source} WHERE {where}"  # noqa: S608 - fixed names, values bound
+            f" ORDER BY {order} {direction}, id {direction} LIMIT ? OFFSET ?"
         )
         with self._lock:
-            rows = self._db.execute(
-                sql, [*params, page_size + 1, (page - 1) * page_size]
-            ).fetchall()
+            ids = [
+                int(r[0])
+                for r in self._db.execute(
+                    sql, [*params, page_size + 1, (page - 1) * page_size]
+                ).fetchall()
+            ]
+            wanted = ids[:page_size]
+            marks = ",".join("?" * len(wanted))
+            found: dict[int, str] = {}
+            if wanted:
+                found = dict(
+                    self._db.execute(
+                        "SELECT id, body FROM records"  # noqa: S608 - placeholders only
+                        f" WHERE resource = ? AND id IN ({marks})",
+                        [resource, *wanted],
+                    ).fetchall()
+                )
             total = None
             if with_total:
                 total = int(
                     self._db.execute(
-                        f"SELECT count(*) FROM records WHERE {where}",  # noqa: S608 - as above
+                        f"SELECT count(*) FROM {source} WHERE {where}",  # noqa: S608 - as above
                         params,
                     ).fetchone()[0]
                 )
-        bodies = [str(r[0]) for r in rows[:page_size]]
-        return bodies, len(rows) > page_size, total
+        return [str(found[i]) for i in wanted], len(ids) > page_size, total
 
     def scan(self, resource: str, query: Query) -> Iterator[dict[str, Any]]:
         """Every matching record, decoded, in id order (small resources only)."""

@@ -1,0 +1,58 @@
+"""The `ml-connector` command line.
+
+Each area registers its own Typer sub-application here. `main()` is the console entry
+point: a `ConnectorError` becomes a short message with what to do (exit 2), never a
+traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from ml_connector import __version__
+from ml_connector.errors import ConnectorError
+
+app = typer.Typer(
+    name="ml-connector",
+    help="ServiceTitan AP bills and invoices into Sage 100 accounts payable, exactly once.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+sandbox_app = typer.Typer(
+    help="Local stand-ins for ServiceTitan and Sage 100, for the demo and tests.",
+    no_args_is_help=True,
+)
+app.add_typer(sandbox_app, name="sandbox")
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    typer.echo(__version__)
+
+
+def _register() -> None:
+    """Attach the sub-commands that live beside the code they drive."""
+    # Each import below adds its commands to `app` / `sandbox_app`.
+    from ml_connector.sandbox.sage100 import cli as sage_sandbox_cli
+    from ml_connector.sandbox.servicetitan import cli as st_sandbox_cli
+
+    st_sandbox_cli.register(sandbox_app)
+    sage_sandbox_cli.register(sandbox_app)
+
+
+def main() -> None:
+    """Console entry point."""
+    _register()
+    try:
+        app()
+    except ConnectorError as exc:
+        typer.echo(f"error: {exc.describe()}", err=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        sys.exit(130)

@@ -1,0 +1,278 @@
+"""The Sage 100 port: what the engine may ask of Sage, in Sage's own words.
+
+Value types are frozen dataclasses; money is `Decimal` (cents), dates are `date`.
+Sage keys are upper case and fixed-length: division 2 ("00" when divisions are off),
+vendor number 7, invoice number 10, AccountKey 9.
+
+Implementations: `BoiSage100` (drives any object with the ProvideX.Script surface: the real
+COM object on a Sage server, or the sandbox's `ProvideXScript`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Literal, NewType, Protocol
+
+DivisionNo = NewType("DivisionNo", str)
+SageVendorNo = NewType("SageVendorNo", str)
+SageInvoiceNo = NewType("SageInvoiceNo", str)
+AccountKey = NewType("AccountKey", str)
+
+DIVISION_LEN = 2
+VENDOR_NO_LEN = 7
+INVOICE_NO_LEN = 10
+ACCOUNT_KEY_LEN = 9
+VENDOR_NAME_LEN = 30
+COMMENT_LEN = 40
+LINE_COMMENT_LEN = 2048
+JOB_NO_LEN = 7
+
+InvoiceWhere = Literal["entry", "open", "history"]
+AccountStatus = Literal["A", "I", "D"]
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class ChangeStamp:
+    """Sage's DateUpdated + TimeUpdated (decimal hours, server local time), ordered.
+
+    Used as the changed-since cursor: compare stamps, never convert them to instants.
+    """
+
+    day: date
+    hours: Decimal  # 0 <= hours < 24, e.g. Decimal("13.50000") is 13:30:00
+
+
+@dataclass(frozen=True, slots=True)
+class CompanyInfo:
+    code: str
+    name: str
+    ap_module_date: date | None
+    uses_batches: bool  # A/P Options: batch entry for invoices
+    divisions_enabled: bool
+
+
+@dataclass(frozen=True, slots=True)
+class AccountSegment:
+    number: int  # 1-based; segment 1 is the main account
+    length: int
+    name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AccountFormat:
+    """The company's account structure: segments and the separator between them."""
+
+    segments: tuple[AccountSegment, ...]
+    separator: str = "-"
+
+    def format(self, raw: str) -> str:
+        """'600001100' -> '6000-01-100' (raw must be exactly the segments' total length)."""
+        if len(raw) != sum(s.length for s in self.segments):
+            raise ValueError(f"raw account {raw!r} does not fit the account format")
+        parts, pos = [], 0
+        for seg in self.segments:
+            parts.append(raw[pos : pos + seg.length])
+            pos += seg.length
+        return self.separator.join(parts)
+
+    def split(self, account: str) -> tuple[str, ...]:
+        """'6000-01-100' -> ('6000', '01', '100'); also accepts the raw form."""
+        if self.separator and self.separator in account:
+            parts = tuple(account.split(self.separator))
+            if len(parts) != len(self.segments) or any(
+                len(p) != s.length for p, s in zip(parts, self.segments, strict=True)
+            ):
+                raise ValueError(f"account {account!r} does not fit the account format")
+            return parts
+        return tuple(self.format(account).split(self.separator)) if self.separator else (account,)
+
+
+@dataclass(frozen=True, slots=True)
+class GlAccount:
+    account_key: AccountKey
+    account: str  # formatted, e.g. "6000-01-100"
+    raw_account: str  # segments concatenated, e.g. "600001100"
+    description: str
+    status: AccountStatus
+    account_type: str = ""
+    main_account_code: str = ""
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == "A"
+
+
+@dataclass(frozen=True, slots=True)
+class ApDivision:
+    division_no: DivisionNo
+    description: str
+    ap_account_key: AccountKey | None = None
+    freight_account_key: AccountKey | None = None
+    sales_tax_account_key: AccountKey | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SageVendor:
+    division_no: DivisionNo
+    vendor_no: SageVendorNo
+    name: str
+    address_line1: str = ""
+    address_line2: str = ""
+    address_line3: str = ""
+    city: str = ""
+    state: str = ""
+    zip_code: str = ""
+    country_code: str = ""
+    telephone_no: str = ""
+    email_address: str = ""
+    terms_code: str = ""
+    status: str = "A"  # VendorStatus: A active, I inactive, T temporary
+    updated: ChangeStamp | None = None
+    created: ChangeStamp | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NewVendor:
+    """A vendor to create; `vendor_no` is the number asked for (upper case, <= 7)."""
+
+    division_no: DivisionNo
+    vendor_no: SageVendorNo
+    name: str
+    address_line1: str = ""
+    address_line2: str = ""
+    city: str = ""
+    state: str = ""
+    zip_code: str = ""
+    country_code: str = ""
+    telephone_no: str = ""
+    email_address: str = ""
+    terms_code: str = ""
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class ApInvoiceKey:
+    division_no: DivisionNo
+    vendor_no: SageVendorNo
+    invoice_no: SageInvoiceNo
+
+    def __str__(self) -> str:
+        return f"{self.division_no}-{self.vendor_no} invoice {self.invoice_no}"
+
+
+@dataclass(frozen=True, slots=True)
+class ExistingInvoice:
+    """An AP invoice already in Sage: unposted entry, open invoice, or history."""
+
+    key: ApInvoiceKey
+    where: InvoiceWhere
+    invoice_date: date | None
+    amount: Decimal
+    comment: str = ""
+    batch_no: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ApInvoiceLine:
+    account_key: AccountKey
+    amount: Decimal
+    comment: str = ""  # CommentText, up to 2048
+    job_no: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class NewApInvoice:
+    """An AP invoice for A/P Invoice Data Entry. Lines must sum to `amount`."""
+
+    key: ApInvoiceKey
+    invoice_date: date
+    amount: Decimal
+    lines: tuple[ApInvoiceLine, ...]
+    due_date: date | None = None
+    comment: str = ""  # header Comment (Sage's length applies)
+    hold_payment: bool = False
+    job_no: str = ""
+    batch_no: str = ""  # where the company uses batches; "" otherwise
+
+
+@dataclass(frozen=True, slots=True)
+class WrittenInvoice:
+    key: ApInvoiceKey
+    amount: Decimal
+    line_count: int
+    batch_no: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class HealthReport:
+    """What a successful ping found; failures raise Sage100Error subclasses instead."""
+
+    company: CompanyInfo
+    user: str
+    checks: tuple[tuple[str, str], ...] = field(default=())  # (what was checked, what it found)
+
+
+_REF_JUNK = re.compile(r"[^0-9A-Z]")
+
+
+def normalise_reference(reference: str) -> str:
+    """The form used to compare invoice references across systems and vendors.
+
+    Upper case, only letters and digits, leading zeros kept ("INV-0042 " -> "INV0042").
+    """
+    return _REF_JUNK.sub("", reference.upper())
+
+
+class Sage100(Protocol):
+    """One Sage 100 company, as the engine sees it."""
+
+    def ping(self) -> HealthReport:
+        """Open (or reuse) the session and report what was checked."""
+        ...
+
+    def company(self) -> CompanyInfo: ...
+
+    def account_format(self) -> AccountFormat: ...
+
+    def gl_accounts(self) -> list[GlAccount]:
+        """Every GL account, all statuses, read in bulk."""
+        ...
+
+    def divisions(self) -> list[ApDivision]: ...
+
+    def vendors(self, changed_since: ChangeStamp | None = None) -> Iterator[SageVendor]:
+        """Vendors created or updated at or after `changed_since` (all when None)."""
+        ...
+
+    def vendor(self, division_no: DivisionNo, vendor_no: SageVendorNo) -> SageVendor | None: ...
+
+    def create_vendor(self, vendor: NewVendor) -> SageVendor:
+        """Create; raises VendorExistsError when the number is taken (never edits)."""
+        ...
+
+    def find_invoice(self, key: ApInvoiceKey) -> list[ExistingInvoice]:
+        """The invoice with this exact key in entry, open invoices and history."""
+        ...
+
+    def find_invoices_by_reference(self, reference: str, amount: Decimal) -> list[ExistingInvoice]:
+        """Invoices under any vendor whose normalised invoice number equals
+        `normalise_reference(reference)` and whose amount equals `amount`."""
+        ...
+
+    def open_batch(self, description: str) -> str:
+        """A new AP invoice batch number where the company uses batches, else ""."""
+        ...
+
+    def create_invoice(self, invoice: NewApInvoice) -> WrittenInvoice:
+        """Write an AP invoice in A/P Invoice Data Entry, exactly as given.
+
+        Checks the key in entry, open and history first (InvoiceExistsError), requires
+        `nSetKey` to answer 2 (new), checks the lines balance before `nWrite`, and reads the
+        invoice back afterwards. Never turns into an adjustment.
+        """
+        ...
+
+    def close(self) -> None: ...

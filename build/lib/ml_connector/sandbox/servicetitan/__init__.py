@@ -1,0 +1,1 @@
+"""The ServiceTitan sandbox: an ASGI app speaking the official API paths and shapes."""

@@ -1,0 +1,182 @@
+"""`SqlStateStore`: the StateStore port on SQLAlchemy, SQLite by default or PostgreSQL.
+
+    store = SqlStateStore.open("sqlite:///C:/ProgramData/ml-connector/state.sqlite")
+    with store.transaction() as tx:
+        tx.put_ledger(...)
+        tx.append_audit(...)      # both commit together, or neither
+
+SQLite connections are set up for a ledger that is the exactly-once record:
+- `journal_mode=WAL`: readers (status screen, dashboard) never block the writer.
+- `synchronous=FULL`: a committed transaction survives a power cut, not only a crash of
+  the process. NORMAL in WAL mode may lose the last commits on power loss; losing a
+  "written" row means the next cycle finds the invoice in Sage and treats it as "already
+  in Sage" (safe, but the audit trail loses our write), so we pay the extra fsync.
+- `foreign_keys=ON`, and `busy_timeout` so a second writer waits instead of failing.
+- Every transaction starts with `BEGIN IMMEDIATE`: it takes the write lock up front, so two
+  writers queue on the busy timeout instead of one failing with "database is locked" when
+  it tries to upgrade a read lock (which SQLite refuses without waiting).
+
+Do not nest `transaction()` blocks on one SQLite store: the inner one would wait for the
+outer one's write lock until the busy timeout.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.pool import StaticPool
+
+from ml_connector.clock import Clock, SystemClock
+from ml_connector.errors import ConfigError
+from ml_connector.store.migrate import upgrade_to_head
+from ml_connector.store.translate import redact_url, translate
+from ml_connector.store.tx import SqlStateTx
+
+DEFAULT_BUSY_TIMEOUT = 30.0  # seconds a writer waits for another writer's lock
+
+
+def _sqlite_file(url: URL) -> Path | None:
+    database = url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+def _sqlite_engine(url: URL, busy_timeout: float, echo: bool) -> Engine:
+    path = _sqlite_file(url)
+    kwargs: dict[str, Any] = {
+        "connect_args": {"timeout": busy_timeout, "check_same_thread": False},
+        "echo": echo,
+    }
+    if path is None:
+        # one shared in-memory database for every thread (tests, dry runs)
+        kwargs["poolclass"] = StaticPool
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, **kwargs)
+    busy_ms = int(busy_timeout * 1000)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # take BEGIN away from the sqlite3 module; `_on_begin` emits our own
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            if path is not None:
+                cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=FULL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+class SqlStateStore:
+    """The state database. Thread-safe: each `transaction()` takes its own connection."""
+
+    def __init__(self, engine: Engine, *, clock: Clock | None = None) -> None:
+        """Wrap an engine whose schema is already at head; most callers want `open`."""
+        self._engine = engine
+        self._clock: Clock = clock or SystemClock()
+
+    @classmethod
+    def open(
+        cls,
+        url: str,
+        *,
+        clock: Clock | None = None,
+        busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
+        echo: bool = False,
+    ) -> SqlStateStore:
+        """Connect to `url`, migrate the schema to head, and return the store.
+
+        `sqlite:///relative/path.sqlite`, `sqlite:////absolute/path.sqlite` (the parent
+        folder is created), `sqlite://` (in memory), or `postgresql+psycopg://user@host/db`.
+        `clock` fills in timestamps the caller left empty (created_at, updated_at).
+        """
+        shown = redact_url(url)
+        try:
+            parsed = make_url(url)
+        except ArgumentError:
+            raise ConfigError(
+                f"not a database URL: {shown}",
+                operation="open",
+                hint="use sqlite:///path/to/state.sqlite or postgresql+psycopg://user@host/db",
+            ) from None  # the parser's own message repeats the URL, password included
+        if parsed.get_backend_name() == "sqlite":
+            engine = _sqlite_engine(parsed, busy_timeout, echo)
+        elif parsed.get_backend_name() == "postgresql":
+            engine = create_engine(
+                parsed,
+                echo=echo,
+                pool_pre_ping=True,
+                connect_args={"options": f"-c lock_timeout={int(busy_timeout * 1000)}"},
+            )
+        else:
+            raise ConfigError(
+                f"unsupported state database {shown}: use SQLite or PostgreSQL",
+                operation="open",
+            )
+        try:
+            upgrade_to_head(engine)
+        except SQLAlchemyError as exc:
+            engine.dispose()
+            raise translate(exc, "open", parsed.render_as_string(hide_password=True)) from exc
+        except BaseException:
+            engine.dispose()
+            raise
+        return cls(engine, clock=clock)
+
+    @property
+    def engine(self) -> Engine:
+        """The SQLAlchemy engine (for backups, status checks and tests)."""
+        return self._engine
+
+    @property
+    def url(self) -> str:
+        """The database URL with any password hidden."""
+        return self._engine.url.render_as_string(hide_password=True)
+
+    @contextmanager
+    def transaction(self) -> Iterator[SqlStateTx]:
+        """Commit when the block ends normally, roll back when it raises."""
+        try:
+            conn = self._engine.connect()
+        except SQLAlchemyError as exc:
+            raise translate(exc, "connect", self.url) from exc
+        try:
+            try:
+                trans = conn.begin()
+            except SQLAlchemyError as exc:
+                raise translate(exc, "begin", None) from exc
+            try:
+                yield SqlStateTx(conn, self._clock)
+            except BaseException:
+                if trans.is_active:
+                    try:
+                        trans.rollback()
+                    except SQLAlchemyError as exc:  # the block's own error stays the context
+                        raise translate(exc, "rollback", None) from exc
+                raise
+            try:
+                trans.commit()
+            except SQLAlchemyError as exc:
+                raise translate(exc, "commit", None) from exc
+        finally:
+            conn.close()
+
+    def close(self) -> None:
+        """Close every pooled connection. The store can not be used afterwards."""
+        self._engine.dispose()

@@ -1,0 +1,353 @@
+"""`SqlStateTx`: the StateTx port as SQL over one open connection and transaction.
+
+Every method runs its statements inside the transaction `SqlStateStore.transaction()`
+opened, and translates SQLAlchemy errors into `StoreError`s (`ml_connector.store.sql`
+owns the translation). Writes that can hit a unique index (`put_ledger`, `add_link`,
+`add_review`) run in a SAVEPOINT, so a refused write leaves the transaction usable on
+PostgreSQL too (which otherwise aborts the whole transaction on the first error).
+
+Iterators are read into memory before they are returned: a caller may iterate after the
+`with` block ends without touching a closed connection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Insert, Row, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+
+from ml_connector.clock import Clock
+from ml_connector.store import rows
+from ml_connector.store.errors import SageKeyTakenError, StoreNotFoundError, VendorLinkTakenError
+from ml_connector.store.port import (
+    AuditEvent,
+    DocKind,
+    LedgerEntry,
+    LedgerStatus,
+    OutboxItem,
+    PairId,
+    ReviewItem,
+    ReviewStatus,
+    RunRecord,
+    SageKeyRef,
+    VendorLink,
+)
+from ml_connector.store.schema import (
+    audit_events,
+    cursors,
+    ledger,
+    outbox,
+    review_items,
+    runs,
+    vendor_links,
+)
+from ml_connector.store.translate import translated, violated
+
+
+class SqlStateTx:
+    """The operations of one transaction (see `ml_connector.store.port.StateTx`)."""
+
+    def __init__(self, conn: Connection, clock: Clock) -> None:
+        self._conn = conn
+        self._clock = clock
+
+    def _upsert(self, table_values: Mapping[str, Any], *, table: Any, keys: list[str]) -> Insert:
+        """INSERT ... ON CONFLICT (keys) DO UPDATE, in the dialect's own spelling."""
+        insert = postgresql.insert if self._conn.dialect.name == "postgresql" else sqlite.insert
+        stmt = insert(table).values(**table_values)
+        changed = {k: v for k, v in table_values.items() if k not in keys}
+        return stmt.on_conflict_do_update(index_elements=keys, set_=changed)
+
+    def _one_row(self, stmt: Any) -> Row[Any] | None:
+        return self._conn.execute(stmt).first()
+
+    # runs -----------------------------------------------------------------------------
+
+    def start_run(self, pair: PairId, started_at: datetime, *, dry_run: bool) -> int:
+        with translated("start_run", f"pair {pair}"):
+            stmt = runs.insert().values(
+                pair=pair, started_at=started_at, status="running", dry_run=dry_run, summary={}
+            )
+            return int(self._conn.execute(stmt.returning(runs.c.id)).scalar_one())
+
+    def finish_run(
+        self, run_id: int, finished_at: datetime, status: str, summary: Mapping[str, Any]
+    ) -> None:
+        with translated("finish_run", f"run {run_id}"):
+            result = self._conn.execute(
+                update(runs)
+                .where(runs.c.id == run_id)
+                .values(finished_at=finished_at, status=status, summary=summary)
+            )
+        if result.rowcount != 1:
+            raise StoreNotFoundError(
+                f"run {run_id} does not exist", operation="finish_run", record=f"run {run_id}"
+            )
+
+    def last_runs(self, pair: PairId | None = None, limit: int = 10) -> list[RunRecord]:
+        stmt = select(runs).order_by(runs.c.started_at.desc(), runs.c.id.desc()).limit(limit)
+        if pair is not None:
+            stmt = stmt.where(runs.c.pair == pair)
+        with translated("last_runs", f"pair {pair}" if pair else None):
+            return [rows.run(r) for r in self._conn.execute(stmt)]
+
+    # cursors --------------------------------------------------------------------------
+
+    def get_cursor(self, pair: PairId, stream: str) -> str | None:
+        stmt = select(cursors.c.value).where(cursors.c.pair == pair, cursors.c.stream == stream)
+        with translated("get_cursor", f"pair {pair} stream {stream}"):
+            value = self._conn.execute(stmt).scalar_one_or_none()
+        return None if value is None else str(value)
+
+    def set_cursor(self, pair: PairId, stream: str, value: str, updated_at: datetime) -> None:
+        values = {"pair": pair, "stream": stream, "value": value, "updated_at": updated_at}
+        with translated("set_cursor", f"pair {pair} stream {stream}"):
+            self._conn.execute(self._upsert(values, table=cursors, keys=["pair", "stream"]))
+
+    # ledger ---------------------------------------------------------------------------
+
+    def get_ledger(self, pair: PairId, kind: DocKind, doc_id: int) -> LedgerEntry | None:
+        stmt = select(ledger).where(
+            ledger.c.pair == pair, ledger.c.kind == kind.value, ledger.c.doc_id == doc_id
+        )
+        with translated("get_ledger", f"{kind.value} {doc_id}"):
+            row = self._one_row(stmt)
+        return None if row is None else rows.ledger_entry(row)
+
+    def find_ledger_by_sage_key(self, pair: PairId, key: SageKeyRef) -> LedgerEntry | None:
+        stmt = select(ledger).where(
+            ledger.c.pair == pair,
+            ledger.c.sage_division_no == key.division_no,
+            ledger.c.sage_vendor_no == key.vendor_no,
+            ledger.c.sage_invoice_no == key.invoice_no,
+        )
+        with translated("find_ledger_by_sage_key", rows.describe_key(key)):
+            row = self._one_row(stmt)
+        return None if row is None else rows.ledger_entry(row)
+
+    def put_ledger(self, entry: LedgerEntry) -> None:
+        claimant = f"{entry.kind.value} {entry.doc_id}"
+        key = entry.sage_key
+        if key is not None:
+            holder = self.find_ledger_by_sage_key(entry.pair, key)
+            if holder is not None and (holder.kind, holder.doc_id) != (entry.kind, entry.doc_id):
+                raise SageKeyTakenError(
+                    key, claimant=claimant, holder=f"{holder.kind.value} {holder.doc_id}"
+                )
+        values = rows.ledger_values(entry, self._clock.now())
+        stmt = self._upsert(values, table=ledger, keys=["pair", "kind", "doc_id"])
+        with translated("put_ledger", claimant):
+            try:
+                with self._conn.begin_nested():
+                    self._conn.execute(stmt)
+            except IntegrityError as exc:  # a concurrent writer took the key meanwhile
+                if key is not None and violated(exc, "uq_ledger_sage_key", "sage_invoice_no"):
+                    raise SageKeyTakenError(key, claimant=claimant) from exc
+                raise
+
+    def iter_ledger(
+        self, pair: PairId, statuses: frozenset[LedgerStatus] | None = None
+    ) -> Iterator[LedgerEntry]:
+        stmt = select(ledger).where(ledger.c.pair == pair).order_by(ledger.c.id)
+        if statuses is not None:
+            stmt = stmt.where(ledger.c.status.in_(sorted(s.value for s in statuses)))
+        with translated("iter_ledger", f"pair {pair}"):
+            entries = [rows.ledger_entry(r) for r in self._conn.execute(stmt)]
+        return iter(entries)
+
+    # vendor links ---------------------------------------------------------------------
+
+    def get_link_by_st(self, pair: PairId, st_vendor_id: int) -> VendorLink | None:
+        stmt = select(vendor_links).where(
+            vendor_links.c.pair == pair, vendor_links.c.st_vendor_id == st_vendor_id
+        )
+        with translated("get_link_by_st", f"ServiceTitan vendor {st_vendor_id}"):
+            row = self._one_row(stmt)
+        return None if row is None else rows.vendor_link(row)
+
+    def get_link_by_sage(self, pair: PairId, division_no: str, vendor_no: str) -> VendorLink | None:
+        stmt = select(vendor_links).where(
+            vendor_links.c.pair == pair,
+            vendor_links.c.division_no == division_no,
+            vendor_links.c.vendor_no == vendor_no,
+        )
+        with translated("get_link_by_sage", f"Sage vendor {division_no}-{vendor_no}"):
+            row = self._one_row(stmt)
+        return None if row is None else rows.vendor_link(row)
+
+    def add_link(self, link: VendorLink) -> None:
+        record = (
+            f"ServiceTitan vendor {link.st_vendor_id} -> "
+            f"Sage vendor {link.division_no}-{link.vendor_no}"
+        )
+        by_st = self.get_link_by_st(link.pair, link.st_vendor_id)
+        by_sage = self.get_link_by_sage(link.pair, link.division_no, link.vendor_no)
+        for existing in (by_st, by_sage):
+            if existing is not None:
+                raise VendorLinkTakenError(
+                    f"cannot link: ServiceTitan vendor {existing.st_vendor_id} is already linked"
+                    f" to Sage vendor {existing.division_no}-{existing.vendor_no}"
+                    f" ({existing.method})",
+                    operation="add_link",
+                    record=record,
+                    hint="a link is never changed automatically: remove the old one first",
+                )
+        values = rows.link_values(link, self._clock.now())
+        with translated("add_link", record):
+            try:
+                with self._conn.begin_nested():
+                    self._conn.execute(vendor_links.insert().values(**values))
+            except IntegrityError as exc:  # a concurrent writer linked it first
+                if not violated(exc, "uq_vendor_links_st", "st_vendor_id") and not violated(
+                    exc, "uq_vendor_links_sage", "vendor_no"
+                ):
+                    raise
+                raise VendorLinkTakenError(
+                    "cannot link: the vendor was linked by another writer meanwhile",
+                    operation="add_link",
+                    record=record,
+                ) from exc
+
+    def remove_link(self, pair: PairId, st_vendor_id: int) -> None:
+        stmt = delete(vendor_links).where(
+            vendor_links.c.pair == pair, vendor_links.c.st_vendor_id == st_vendor_id
+        )
+        with translated("remove_link", f"ServiceTitan vendor {st_vendor_id}"):
+            self._conn.execute(stmt)
+
+    def iter_links(self, pair: PairId) -> Iterator[VendorLink]:
+        stmt = select(vendor_links).where(vendor_links.c.pair == pair).order_by(vendor_links.c.id)
+        with translated("iter_links", f"pair {pair}"):
+            links = [rows.vendor_link(r) for r in self._conn.execute(stmt)]
+        return iter(links)
+
+    # review queue ---------------------------------------------------------------------
+
+    def add_review(self, item: ReviewItem) -> int:
+        now = self._clock.now()
+        key = rows.review_open_key(item)
+        record = rows.describe_review(item)
+        with translated("add_review", record), self._conn.begin_nested():
+            existing = self._conn.execute(
+                select(review_items.c.id).where(
+                    review_items.c.pair == item.pair, review_items.c.open_key == key
+                )
+            ).scalar_one_or_none()
+            if existing is not None:
+                self._conn.execute(
+                    update(review_items)
+                    .where(review_items.c.id == existing)
+                    .values(
+                        reason=item.reason,
+                        suggestion=item.suggestion,
+                        details=item.details,
+                        updated_at=now,
+                    )
+                )
+                return int(existing)
+            stmt = review_items.insert().values(**rows.review_values(item, now))
+            return int(self._conn.execute(stmt.returning(review_items.c.id)).scalar_one())
+
+    def get_review(self, review_id: int) -> ReviewItem | None:
+        stmt = select(review_items).where(review_items.c.id == review_id)
+        with translated("get_review", f"review item {review_id}"):
+            row = self._one_row(stmt)
+        return None if row is None else rows.review_item(row)
+
+    def list_reviews(
+        self, pair: PairId | None = None, status: ReviewStatus | None = ReviewStatus.OPEN
+    ) -> list[ReviewItem]:
+        stmt = select(review_items).order_by(review_items.c.id)
+        if pair is not None:
+            stmt = stmt.where(review_items.c.pair == pair)
+        if status is not None:
+            stmt = stmt.where(review_items.c.status == status.value)
+        with translated("list_reviews", f"pair {pair}" if pair else None):
+            return [rows.review_item(r) for r in self._conn.execute(stmt)]
+
+    def set_review_status(
+        self, review_id: int, status: ReviewStatus, *, by: str, at: datetime, note: str = ""
+    ) -> None:
+        record = f"review item {review_id}"
+        current = self.get_review(review_id)
+        if current is None:
+            raise StoreNotFoundError(
+                f"{record} does not exist", operation="set_review_status", record=record
+            )
+        reopened = status is ReviewStatus.OPEN
+        values: dict[str, Any] = {
+            "status": status.value,
+            "open_key": rows.review_open_key(current) if reopened else None,
+            "resolved_at": None if reopened else at,
+            "resolved_by": by,
+            "note": note,
+            "updated_at": at,
+        }
+        with translated("set_review_status", record), self._conn.begin_nested():
+            self._conn.execute(
+                update(review_items).where(review_items.c.id == review_id).values(**values)
+            )
+
+    # audit log ------------------------------------------------------------------------
+
+    def append_audit(self, event: AuditEvent) -> int:
+        record = f"audit {event.action}" + (
+            f" {event.doc_kind.value} {event.doc_id}" if event.doc_kind else ""
+        )
+        with translated("append_audit", record):
+            stmt = audit_events.insert().values(**rows.audit_values(event))
+            return int(self._conn.execute(stmt.returning(audit_events.c.id)).scalar_one())
+
+    def iter_audit(
+        self, *, since: datetime | None = None, pair: PairId | None = None
+    ) -> Iterator[AuditEvent]:
+        stmt = select(audit_events).order_by(audit_events.c.id)
+        if since is not None:
+            stmt = stmt.where(audit_events.c.at >= since)
+        if pair is not None:
+            stmt = stmt.where(audit_events.c.pair == pair)
+        with translated("iter_audit", f"pair {pair}" if pair else None):
+            events = [rows.audit_event(r) for r in self._conn.execute(stmt)]
+        return iter(events)
+
+    # outbox ---------------------------------------------------------------------------
+
+    def add_outbox(self, item: OutboxItem) -> int:
+        values = rows.outbox_values(item, self._clock.now())
+        with translated("add_outbox", f"outbox {item.operation}"):
+            stmt = outbox.insert().values(**values)
+            return int(self._conn.execute(stmt.returning(outbox.c.id)).scalar_one())
+
+    def pending_outbox(self, pair: PairId) -> list[OutboxItem]:
+        stmt = (
+            select(outbox)
+            .where(outbox.c.pair == pair, outbox.c.done_at.is_(None))
+            .order_by(outbox.c.id)
+        )
+        with translated("pending_outbox", f"pair {pair}"):
+            return [rows.outbox_item(r) for r in self._conn.execute(stmt)]
+
+    def complete_outbox(self, item_id: int, at: datetime) -> None:
+        self._outbox_update("complete_outbox", item_id, done_at=at, last_attempt_at=at)
+
+    def fail_outbox(self, item_id: int, error: str, at: datetime) -> None:
+        self._outbox_update(
+            "fail_outbox",
+            item_id,
+            attempts=outbox.c.attempts + 1,
+            last_error=error,
+            last_attempt_at=at,
+        )
+
+    def _outbox_update(self, operation: str, item_id: int, **values: Any) -> None:
+        record = f"outbox item {item_id}"
+        with translated(operation, record):
+            result = self._conn.execute(
+                update(outbox).where(outbox.c.id == item_id).values(**values)
+            )
+        if result.rowcount != 1:
+            raise StoreNotFoundError(f"{record} does not exist", operation=operation, record=record)
