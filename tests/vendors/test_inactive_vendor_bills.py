@@ -10,7 +10,7 @@ from vendor_world import PAIR, VendorWorld
 
 from ml_connector.store.port import DocKind, LedgerStatus, ReviewKind
 
-GRAINGER = (608, "W.W. Grainger, Inc.")
+WESCO = (613, "Wesco Distribution")
 RENT_GL = {"id": 1, "name": "Rent", "number": "6400-00-100", "type": "Expense"}
 
 
@@ -50,9 +50,9 @@ def bill(bill_id: int, reference: str, amount: str, vendor: tuple[int, str]) -> 
 def test_bill_for_an_inactive_sage_vendor_goes_to_review(vworld: VendorWorld) -> None:
     vworld.with_settings(start_at=vworld.clock.now())  # only the bills of this test
     vworld.cycle()
-    assert vworld.links()[608].vendor_no == "GRAINGE"
-    vworld.sage_set("00-GRAINGE", VendorStatus="I")
-    vworld.st.upsert("ap-bills", [bill(4_000_001, "GR-77812", "310.40", GRAINGER)])
+    assert vworld.links()[613].vendor_no == "WESCO"
+    vworld.sage_set("00-WESCO", VendorStatus="I")
+    vworld.st.upsert("ap-bills", [bill(4_000_001, "WD-77812", "310.40", WESCO)])
     summary = vworld.cycle()
     assert summary.written == 0
     with vworld.store.transaction() as tx:
@@ -63,4 +63,4 @@ def test_bill_for_an_inactive_sage_vendor_goes_to_review(vworld: VendorWorld) ->
     assert item.kind is ReviewKind.SAGE_REJECTED
     assert "inactive" in item.reason.lower()
     assert vworld.audit("vendor_deactivated")
-    assert vworld.links()[608].vendor_no == "GRAINGE"  # the link stays
+    assert vworld.links()[613].vendor_no == "WESCO"  # the link stays
