@@ -4,47 +4,11 @@ review item (SAGE_REJECTED). The vendor step keeps the link and audits the deact
 
 from __future__ import annotations
 
-from typing import Any
-
-from vendor_world import PAIR, VendorWorld
+from vendor_world import PAIR, VendorWorld, bill
 
 from ml_connector.store.port import DocKind, LedgerStatus, ReviewKind
 
 WESCO = (613, "Wesco Distribution")
-RENT_GL = {"id": 1, "name": "Rent", "number": "6400-00-100", "type": "Expense"}
-
-
-def bill(bill_id: int, reference: str, amount: str, vendor: tuple[int, str]) -> dict[str, Any]:
-    return {
-        "id": bill_id,
-        "billType": "ApBill",
-        "status": "Unreconciled",
-        "syncStatus": "Posted",
-        "source": "Standalone",
-        "referenceNumber": reference,
-        "vendorNumber": None,
-        "summary": "test bill",
-        "billDate": "2026-01-10T00:00:00Z",
-        "dueDate": "2026-02-10T00:00:00Z",
-        "billAmount": amount,
-        "vendorInvoiceTotal": amount,
-        "taxAmount": "0.00",
-        "shippingAmount": "0.00",
-        "doNotPay": False,
-        "vendor": {"id": vendor[0], "name": vendor[1]},
-        "businessUnit": {"id": 107, "name": "Office & Admin"},
-        "jobNumber": None,
-        "items": [],
-        "expenseItems": [
-            {
-                "id": bill_id * 10,
-                "amount": amount,
-                "description": "line",
-                "generalLedgerAccount": RENT_GL,
-            }
-        ],
-        "customFields": [],
-    }
 
 
 def test_bill_for_an_inactive_sage_vendor_goes_to_review(vworld: VendorWorld) -> None:

@@ -13,10 +13,10 @@ from typing import Any
 
 import typer
 from typer.testing import CliRunner
-from vendor_world import PAIR, VendorWorld
+from vendor_world import PAIR, VendorWorld, bill
 
 from ml_connector.app import vendors_cli
-from ml_connector.store.port import ReviewStatus
+from ml_connector.store.port import DocKind, LedgerStatus, ReviewStatus
 
 
 @dataclass
@@ -95,8 +95,11 @@ def test_match_preview_writes_nothing(vworld: VendorWorld) -> None:
 
 
 def test_link_and_unlink_by_hand(vworld: VendorWorld) -> None:
-    vworld.vendor_sync()
+    vworld.with_settings(start_at=vworld.clock.now())  # only the bills of this test
+    vworld.st.upsert("ap-bills", [bill(4_000_002, "FE-1001", "88.10", (601, "Ferguson"))])
+    vworld.cycle()  # the vendor step asks about Ferguson, and so does its bill
     [item] = [r for r in vworld.reviews() if r.subject == "st_vendor:601"]
+    [waiting] = [r for r in vworld.reviews() if r.doc_id == 4_000_002]
     result = run(
         vworld,
         "vendors",
@@ -118,6 +121,18 @@ def test_link_and_unlink_by_hand(vworld: VendorWorld) -> None:
     assert resolved.resolved_by == "dana"
     [event] = vworld.audit("vendor_linked_by_hand")
     assert event.actor == "dana"
+    assert "2 review items resolved" in result.output  # the vendor's and its bill's
+    with vworld.store.transaction() as tx:
+        entry = tx.get_ledger(PAIR, DocKind.AP_BILL, 4_000_002)
+        bill_item = tx.get_review(waiting.id or 0)
+    assert entry is not None
+    assert entry.status is LedgerStatus.INTENT  # re-queued: the next cycle writes it
+    assert bill_item is not None
+    assert bill_item.status is ReviewStatus.RESOLVED
+    assert vworld.cycle().written == 1
+    assert ("FERGUS", "FE-1001") in {
+        (str(r[1]).strip(), str(r[2]).strip()) for r in vworld.sage_invoices()
+    }
     # a Sage vendor linked already, or one Sage does not have, is refused
     taken = CliRunner().invoke(
         _cli(vworld), ["vendors", "link", "--st-vendor", "602", "--sage-vendor", "00-FERGUS"]

@@ -26,13 +26,49 @@ from ml_connector.store.sql import SqlStateStore
 from ml_connector.sync.engine import SyncEngine
 from ml_connector.sync.settings import SyncSettings
 from ml_connector.sync.summary import CycleSummary
+from ml_connector.sync.vendor_run import run_vendor_sync
 from ml_connector.sync.vendor_summary import VendorSyncSummary
-from ml_connector.sync.vendor_sync import run_vendor_sync
 
 PAIR = PairId("main")
 # after every seeded record: the Sage sandbox stamps its seed with the time it was made
 START = (datetime.now(UTC) + timedelta(days=1)).replace(hour=15, minute=0, second=0, microsecond=0)
 GUID = "6f1c2a4e-8b9d-4e3f-a1b2-c3d4e5f60718"
+
+
+RENT_GL = {"id": 1, "name": "Rent", "number": "6400-00-100", "type": "Expense"}
+
+
+def bill(bill_id: int, reference: str, amount: str, vendor: tuple[int, str]) -> dict[str, Any]:
+    return {
+        "id": bill_id,
+        "billType": "ApBill",
+        "status": "Unreconciled",
+        "syncStatus": "Posted",
+        "source": "Standalone",
+        "referenceNumber": reference,
+        "vendorNumber": None,
+        "summary": "test bill",
+        "billDate": "2026-01-10T00:00:00Z",
+        "dueDate": "2026-02-10T00:00:00Z",
+        "billAmount": amount,
+        "vendorInvoiceTotal": amount,
+        "taxAmount": "0.00",
+        "shippingAmount": "0.00",
+        "doNotPay": False,
+        "vendor": {"id": vendor[0], "name": vendor[1]},
+        "businessUnit": {"id": 107, "name": "Office & Admin"},
+        "jobNumber": None,
+        "items": [],
+        "expenseItems": [
+            {
+                "id": bill_id * 10,
+                "amount": amount,
+                "description": "line",
+                "generalLedgerAccount": RENT_GL,
+            }
+        ],
+        "customFields": [],
+    }
 
 
 @dataclass
@@ -134,6 +170,12 @@ class VendorWorld:
                 f"UPDATE AP_Vendor SET {assignments} WHERE APDivisionNo = ? AND VendorNo = ?",  # noqa: S608 -- test column names
                 [*sets.values(), division, number],
             )
+
+    def sage_invoices(self) -> list[tuple[Any, ...]]:
+        with self._db() as conn:
+            return conn.execute(
+                "SELECT APDivisionNo, VendorNo, InvoiceNo, InvoiceAmt FROM AP_InvoiceHeader"
+            ).fetchall()
 
     def sage_add(self, vendor_no: str, name: str, **columns: Any) -> None:
         from ml_connector.sage100.port import DivisionNo, NewVendor, SageVendorNo

@@ -4,7 +4,7 @@
   to review, with scores and reasons, over every vendor (cursors ignored); writes nothing.
   Without `--preview` it runs the vendor step once, for real.
 - `vendors link` / `vendors unlink`: a person's link, audited with their name; `link`
-  resolves the open vendor review items of that ServiceTitan vendor.
+  resolves the open review items waiting on that vendor (its bills are re-queued).
 - `gl check`: the ServiceTitan GL accounts, budget codes and business units that have no
   valid Sage account under the GL rules, before any bill needs them.
 
@@ -34,14 +34,17 @@ from ml_connector.servicetitan.port import ServiceTitanSource
 from ml_connector.store.port import (
     AuditEvent,
     PairId,
+    ReviewItem,
+    ReviewKind,
     ReviewStatus,
     StateStore,
     VendorLink,
 )
 from ml_connector.sync.glmap import GlMapper, GlRules, gl_check
+from ml_connector.sync.review import ReviewQueue
 from ml_connector.sync.settings import SyncSettings, split_vendor
 from ml_connector.sync.vendor_fields import snapshot_stream
-from ml_connector.sync.vendor_sync import run_vendor_sync
+from ml_connector.sync.vendor_run import run_vendor_sync
 
 Opener = Callable[[Path | None], AbstractContextManager[Any]]
 
@@ -87,6 +90,17 @@ def _parts(rt: Any, only: str | None) -> PairParts:
         store=getattr(p, "store", None) or rt.store,
         settings=p.engine.settings,
         clock=getattr(p, "clock", None) or rt.clock,
+    )
+
+
+def _about_vendor(item: ReviewItem, st_vendor: int, sage_vendor: str) -> bool:
+    """An open item waiting on this vendor: the vendor's own item, or a bill's."""
+    if item.subject in (f"st_vendor:{st_vendor}", f"sage_vendor:{sage_vendor}"):
+        return True
+    return (
+        item.kind in (ReviewKind.AMBIGUOUS_VENDOR, ReviewKind.UNKNOWN_VENDOR)
+        and item.doc_id is not None
+        and str(item.details.get("st_vendor_id")) == str(st_vendor)
     )
 
 
@@ -178,14 +192,12 @@ def register(app: typer.Typer, *, opener: Opener | None = None) -> None:
                 tx.add_link(
                     VendorLink(p.pair, st_vendor, division, number, "manual", None, now, who)
                 )
-                for item in tx.list_reviews(p.pair, ReviewStatus.OPEN):
-                    if item.id is not None and item.subject in (
-                        f"st_vendor:{st_vendor}",
-                        f"sage_vendor:{division}-{number}",
-                    ):
-                        tx.set_review_status(
-                            item.id, ReviewStatus.RESOLVED, by=who, at=now, note="linked by hand"
-                        )
+                waiting = [
+                    item.id
+                    for item in tx.list_reviews(p.pair, ReviewStatus.OPEN)
+                    if item.id is not None
+                    and _about_vendor(item, st_vendor, f"{division}-{number}")
+                ]
                 message = (
                     f"ServiceTitan vendor {st.name!r} ({st_vendor}) linked to Sage vendor "
                     f"{division}-{number} {found.name!r} by hand"
@@ -200,7 +212,12 @@ def register(app: typer.Typer, *, opener: Opener | None = None) -> None:
                         details={"st_vendor_id": st_vendor, "sage_vendor": f"{division}-{number}"},
                     )
                 )
+            queue = ReviewQueue(p.pair, p.store, p.clock, division=p.settings.division)
+            for review_id in waiting:
+                queue.resolve(review_id, by=who, note=f"vendor linked by hand to {sage_vendor}")
         typer.echo(message)
+        if waiting:
+            typer.echo(f"{len(waiting)} review items resolved; their bills are re-queued")
 
     @vendors.command("unlink")
     def unlink(

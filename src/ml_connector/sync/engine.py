@@ -46,7 +46,7 @@ from ml_connector.sync.streams import (
     window_for,
 )
 from ml_connector.sync.summary import CycleSummary, Outcome
-from ml_connector.sync.vendor_sync import vendor_step
+from ml_connector.sync.vendor_run import vendor_step
 
 STALE_RUN = timedelta(hours=1)
 

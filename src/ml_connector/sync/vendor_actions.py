@@ -1,17 +1,9 @@
-"""The writes of the vendor step: link, create on one side, review, and edits by owner.
+"""The writes of the vendor step: link, create on one side, review, the number in externalData.
 
 Owns `VendorActions`. Every decision is audited; a link is stored in the same transaction
 as the audit event of the decision (and of the creation that led to it) and the link's
 snapshot, so a vendor we created is never created again on the other side. In a dry run
 nothing is written anywhere: the actions are only collected.
-
-Edits (`reconcile`): the snapshot holds both sides' values as the step last saw them. A
-field changed on the side that owns it (`SyncSettings.vendor_field_owner`) is written to
-the other side when the values differ there (compared the way Sage stores them), and the
-ServiceTitan vendor is read back (it drops unknown fields silently). An edit on the other
-side, or of a field no side owns, is audited and left alone; a deactivation is always
-audited. The snapshot then takes the values as they now are, so our own writes come back
-as "no change" and never ping-pong.
 """
 
 from __future__ import annotations
@@ -31,21 +23,14 @@ from ml_connector.servicetitan.records import Address, NewStVendor, Vendor
 from ml_connector.store.port import ReviewItem, ReviewKind, StateTx, VendorLink
 from ml_connector.sync.context import CycleContext, jsonable
 from ml_connector.sync.vendor_fields import (
-    VENDOR_FIELDS,
-    VendorValues,
-    decode_snapshot,
     encode_snapshot,
-    sage_changes,
     sage_values,
-    same,
-    shown,
     snapshot_stream,
-    st_patch,
     st_values,
 )
 from ml_connector.sync.vendor_match import VendorMatcher
 from ml_connector.sync.vendor_no import propose_vendor_no
-from ml_connector.sync.vendor_summary import ActionKind, VendorAction
+from ml_connector.sync.vendor_summary import VendorAction
 
 OTHER = {"servicetitan": "sage", "sage": "servicetitan"}
 
@@ -63,7 +48,7 @@ class VendorActions:
         self._held: set[tuple[str, str]] = set()  # numbers proposed in a dry run, or taken
 
     # --- recording ------------------------------------------------------------------------
-    def _record(self, action: VendorAction, tx: StateTx | None, audit: str, message: str) -> None:
+    def record(self, action: VendorAction, tx: StateTx | None, audit: str, message: str) -> None:
         self.actions.append(action)
         if tx is not None:
             self.ctx.audit(tx, audit, message, details=action.as_dict())
@@ -91,7 +76,7 @@ class VendorActions:
             )
         )
 
-    def _snapshot(self, tx: StateTx, st: Vendor, sage: SageVendor) -> None:
+    def snapshot(self, tx: StateTx, st: Vendor, sage: SageVendor) -> None:
         tx.set_cursor(
             self.ctx.pair,
             snapshot_stream(st.id),
@@ -124,8 +109,8 @@ class VendorActions:
             return
         with ctx.store.transaction() as tx:
             self._add_link(tx, st.id, sage.division_no, sage.vendor_no, method, score)
-            self._snapshot(tx, st, sage)
-            self._record(action, tx, "vendor_matched", message)
+            self.snapshot(tx, st, sage)
+            self.record(action, tx, "vendor_matched", message)
         ctx.count("vendors_linked")
         self.save_number_in_st(st, sage)
 
@@ -182,8 +167,8 @@ class VendorActions:
             matcher.add(created)
             with ctx.store.transaction() as tx:
                 self._add_link(tx, st.id, division, created.vendor_no, "created_in_sage", None)
-                self._snapshot(tx, st, created)
-                self._record(
+                self.snapshot(tx, st, created)
+                self.record(
                     action,
                     tx,
                     "vendor_created",
@@ -238,8 +223,8 @@ class VendorActions:
         )
         with ctx.store.transaction() as tx:
             self._add_link(tx, st_id, sage.division_no, sage.vendor_no, "created_in_st", None)
-            self._snapshot(tx, created, sage)
-            self._record(
+            self.snapshot(tx, created, sage)
+            self.record(
                 action,
                 tx,
                 "vendor_created",
@@ -364,13 +349,13 @@ class VendorActions:
         )
         with ctx.store.transaction() as tx:
             if kept:
-                self._record(
+                self.record(
                     action,
                     tx,
                     "vendor_number_saved",
                     f"Sage number {wanted} kept in ServiceTitan vendor {st.id}'s externalData",
                 )
-                self._snapshot(tx, after, sage)
+                self.snapshot(tx, after, sage)
             else:
                 ctx.errors.append(f"ServiceTitan vendor {st.id} did not keep the Sage number")
                 ctx.audit(
@@ -380,122 +365,3 @@ class VendorActions:
                     "(re-read after PATCH)",
                     details={"st_vendor_id": st.id, "sage_vendor": label(sage)},
                 )
-
-    # --- edits ----------------------------------------------------------------------------
-    def reconcile(self, st: Vendor, sage: SageVendor) -> None:
-        """Flow edits of a linked pair by field owner (see the module docstring)."""
-        ctx = self.ctx
-        with ctx.store.transaction() as tx:
-            snap = decode_snapshot(tx.get_cursor(ctx.pair, snapshot_stream(st.id)))
-        if snap is None:
-            if not ctx.dry_run:  # a link made before this step existed: take a first look
-                with ctx.store.transaction() as tx:
-                    self._snapshot(tx, st, sage)
-            return
-        st_then, sage_then = snap
-        now = {"servicetitan": st_values(st), "sage": sage_values(sage)}
-        then = {"servicetitan": st_then, "sage": sage_then}
-        owners = ctx.settings.vendor_field_owner
-        flows: dict[str, list[str]] = {"servicetitan": [], "sage": []}  # owner -> fields
-        seen: list[tuple[str, str, Any, Any]] = []  # (field, side, before, after), not flowed
-        for name in VENDOR_FIELDS:
-            changed = {
-                side: not same(name, now[side].get(name), then[side].get(name)) for side in now
-            }
-            owner = owners.get(name)
-            if (
-                owner is not None
-                and changed[owner]
-                and not same(name, now[owner].get(name), now[OTHER[owner]].get(name))
-            ):
-                flows[owner].append(name)
-            for side, did in changed.items():
-                if did and not (side == owner and name in flows[side]):
-                    seen.append((name, side, then[side].get(name), now[side].get(name)))
-        st_after, sage_after = st, sage
-        if flows["servicetitan"] and not ctx.dry_run:
-            changes = sage_changes(now["servicetitan"], flows["servicetitan"])
-            sage_after = ctx.sage.update_vendor(sage.division_no, sage.vendor_no, changes)
-        if flows["sage"] and not ctx.dry_run:
-            ctx.source.patch_vendor(st.id, st_patch(now["sage"], flows["sage"], st))
-            st_after = ctx.source.vendor(
-                st.id, external_data_application_guid=ctx.settings.application_guid
-            )
-        self._audit_edits(st, sage, now, flows, seen, st_after, sage_after)
-
-    def _audit_edits(
-        self,
-        st: Vendor,
-        sage: SageVendor,
-        now: dict[str, VendorValues],
-        flows: dict[str, list[str]],
-        seen: list[tuple[str, str, Any, Any]],
-        st_after: Vendor,
-        sage_after: SageVendor,
-    ) -> None:
-        ctx = self.ctx
-        who = f"ServiceTitan vendor {st.name!r} ({st.id}) / Sage vendor {label(sage)}"
-        planned: list[tuple[VendorAction, str, str]] = []
-        for owner, fields in flows.items():
-            if not fields:
-                continue
-            kind: ActionKind = "update_sage" if owner == "servicetitan" else "update_st"
-            target = "Sage" if owner == "servicetitan" else "ServiceTitan"
-            after = st_values(st_after) if owner == "sage" else sage_values(sage_after)
-            lost = [f for f in fields if not same(f, after.get(f), now[owner].get(f))]
-            values = ", ".join(f"{f}={shown(f, now[owner].get(f))!r}" for f in fields)
-            reason = f"{', '.join(fields)} owned by {owner}: written to {target} ({values})"
-            if lost and not ctx.dry_run:
-                reason += f"; {target} did not keep {', '.join(lost)}"
-                ctx.errors.append(f"{who}: {target} did not keep {', '.join(lost)}")
-            planned.append(
-                (
-                    VendorAction(
-                        kind,
-                        st.id,
-                        label(sage),
-                        st.name or "",
-                        reason=reason,
-                        side=target,
-                        fields=tuple(fields),
-                    ),
-                    "vendor_field_updated",
-                    f"{who}: {reason}",
-                )
-            )
-        for name, side, before, after_value in seen:
-            if name == "active":
-                kind = "deactivated" if not after_value else "reactivated"
-                audit = f"vendor_{kind}"
-                reason = f"made {'inactive' if not after_value else 'active'} in {side}"
-            else:
-                kind = "edit_not_flowed"
-                audit = "vendor_edit_not_flowed"
-                field_owner = ctx.settings.vendor_field_owner.get(name)
-                why = f"owned by {field_owner}" if field_owner else "no side owns this field"
-                reason = (
-                    f"{name} changed in {side} from {shown(name, before)!r} to "
-                    f"{shown(name, after_value)!r}; not copied ({why})"
-                )
-            planned.append(
-                (
-                    VendorAction(
-                        kind,
-                        st.id,
-                        label(sage),
-                        st.name or "",
-                        reason=reason,
-                        side=side,
-                        fields=(name,),
-                    ),
-                    audit,
-                    f"{who}: {reason}",
-                )
-            )
-        if ctx.dry_run:
-            self.actions.extend(a for a, _, _ in planned)
-            return
-        with ctx.store.transaction() as tx:
-            for action, audit, message in planned:
-                self._record(action, tx, audit, message)
-            self._snapshot(tx, st_after, sage_after)

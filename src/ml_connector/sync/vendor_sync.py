@@ -30,17 +30,15 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from ml_connector.clock import Clock
 from ml_connector.errors import Action, ConnectorError
-from ml_connector.sage100.port import ChangeStamp, DivisionNo, Sage100, SageVendor, SageVendorNo
-from ml_connector.servicetitan.port import ServiceTitanSource
+from ml_connector.sage100.port import ChangeStamp, DivisionNo, SageVendor, SageVendorNo
 from ml_connector.servicetitan.records import Vendor
-from ml_connector.store.port import PairId, StateStore, VendorLink
+from ml_connector.store.port import VendorLink
 from ml_connector.sync.context import CycleContext
-from ml_connector.sync.settings import SyncSettings
 from ml_connector.sync.streams import decode_cursor, encode_cursor, signpost
 from ml_connector.sync.vendor_actions import VendorActions, label
 from ml_connector.sync.vendor_decision import VendorDecision
+from ml_connector.sync.vendor_edits import VendorEdits
 from ml_connector.sync.vendor_match import MatchSettings, VendorMatcher
 from ml_connector.sync.vendor_summary import VendorSyncSummary
 
@@ -81,6 +79,7 @@ class VendorSync:
         self.ctx = ctx
         self.full = full  # ignore the cursors: look at every vendor (preview)
         self.actions = VendorActions(ctx)
+        self.edits = VendorEdits(ctx, self.actions)
         self._links: dict[int, VendorLink] = {}
         self._by_sage: dict[tuple[str, str], VendorLink] = {}
         self._sage_matcher: VendorMatcher | None = None
@@ -220,7 +219,7 @@ class VendorSync:
                     f"{link.division_no}-{link.vendor_no}, which Sage does not have"
                 )
                 return
-            self.actions.reconcile(st, sage)
+            self.edits.reconcile(st, sage)
             return
         if st.active is False or not (st.name or "").strip():
             return  # inactive vendors are neither linked nor created
@@ -292,7 +291,7 @@ class VendorSync:
         if link is not None:
             if link.st_vendor_id not in handled:
                 st = self._st_vendor_by_id(link.st_vendor_id)
-                self.actions.reconcile(st, sage)
+                self.edits.reconcile(st, sage)
             return
         if sage.division_no != self.ctx.settings.division or sage.status == "I":
             return
@@ -379,62 +378,3 @@ class VendorSync:
             )
         # otherwise the ServiceTitan vendor's own match decides (and asks a person) when it
         # changes: a review is never raised from this side for a ServiceTitan vendor
-
-
-def vendor_step(ctx: CycleContext) -> VendorSyncSummary | None:
-    """The vendor step as the engine's cycle runs it: a failure that is not STOP (a module
-    not licensed, ServiceTitan or Sage briefly away) is recorded, and the documents still
-    run (each bill's vendor is then resolved on its own)."""
-    if not ctx.settings.vendor_sync:
-        return None
-    try:
-        return VendorSync(ctx).run()
-    except ConnectorError as exc:
-        if exc.action is Action.STOP:
-            raise
-        ctx.errors.append(f"vendors: {exc.describe()}")
-        return None
-
-
-def run_vendor_sync(
-    pair: PairId,
-    source: ServiceTitanSource,
-    sage: Sage100,
-    store: StateStore,
-    settings: SyncSettings,
-    clock: Clock,
-    *,
-    dry_run: bool = False,
-    full: bool = False,
-) -> VendorSyncSummary:
-    """The vendor step on its own (CLI). A real run is kept as a run record; a dry run
-    (`vendors match --preview`) writes nothing at all. `full` ignores the cursors."""
-    run_id = 0
-    if not dry_run:
-        with store.transaction() as tx:
-            run_id = tx.start_run(pair, clock.now(), dry_run=False)
-    ctx = CycleContext(
-        pair=pair,
-        source=source,
-        sage=sage,
-        store=store,
-        settings=settings,
-        clock=clock,
-        run_id=run_id,
-        dry_run=dry_run,
-    )
-    status = "failed"
-    summary: VendorSyncSummary | None = None
-    try:
-        summary = VendorSync(ctx, full=full).run()
-        status = "completed_with_errors" if summary.errors else "completed"
-        return summary
-    finally:
-        if not dry_run:
-            with store.transaction() as tx:
-                tx.finish_run(
-                    run_id,
-                    clock.now(),
-                    status,
-                    {"vendors": summary.as_dict() if summary else {}, "errors": list(ctx.errors)},
-                )
