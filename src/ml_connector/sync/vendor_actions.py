@@ -105,6 +105,7 @@ class VendorActions:
             f"{sage.name!r} by {method}{shown_score}"
         )
         if ctx.dry_run:
+            ctx.count("vendors_linked")
             self.actions.append(action)
             return
         with ctx.store.transaction() as tx:
@@ -155,6 +156,7 @@ class VendorActions:
                 candidates,
             )
             if ctx.dry_run:
+                ctx.count("vendors_created")
                 self.actions.append(action)
                 self._held.add((division, number))  # the next proposal differs
                 return None
@@ -214,6 +216,7 @@ class VendorActions:
             "create_in_st", None, label(sage), sage.name, "created_in_st", None, reason, "st"
         )
         if ctx.dry_run:
+            ctx.count("vendors_created")
             self.actions.append(action)
             return
         st_id = ctx.source.create_vendor(new)
@@ -293,9 +296,9 @@ class VendorActions:
             return
         full = {**details, "candidates": [dict(c) for c in action.candidates]}
         with ctx.store.transaction() as tx:
-            for item in tx.list_reviews(ctx.pair):
-                if item.subject == subject and item.reason == action.reason:
-                    return  # already waiting for a person, for the same reason
+            waiting = any(
+                item.subject == subject and item.kind is kind for item in tx.list_reviews(ctx.pair)
+            )
             review_id = tx.add_review(
                 ReviewItem(
                     pair=ctx.pair,
@@ -309,6 +312,8 @@ class VendorActions:
                     subject=subject,
                 )
             )
+            if waiting:
+                return  # already waiting for a person: its candidates are brought up to date
             self.actions.append(action)
             ctx.audit(
                 tx,
