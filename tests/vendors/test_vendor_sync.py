@@ -224,3 +224,36 @@ def test_inactive_vendors_are_neither_linked_nor_created(vworld: VendorWorld) ->
     touched = {a.st_vendor_id for a in summary.actions}
     assert inactive
     assert not (set(inactive) & touched)
+
+
+def test_external_data_number_links_a_new_servicetitan_vendor(vworld: VendorWorld) -> None:
+    vworld.vendor_sync()
+    st_id = vworld.st_add(
+        name="Grainger Columbus Branch",
+        externalData={
+            "applicationGuid": "6f1c2a4e-8b9d-4e3f-a1b2-c3d4e5f60718",
+            "externalData": [{"key": "sage100VendorNo", "value": "GRAINGE"}],
+        },
+    )
+    summary = vworld.vendor_sync()
+    [linked] = [a for a in summary.actions if a.action == "link"]
+    assert (linked.st_vendor_id, linked.sage_vendor, linked.method) == (
+        st_id,
+        "00-GRAINGE",
+        "external data",
+    )
+
+
+def test_sage_vendor_that_may_already_be_in_servicetitan_goes_to_review(
+    vworld: VendorWorld,
+) -> None:
+    vworld.with_settings(create_vendors_in_servicetitan=True)
+    vworld.vendor_sync()
+    st_count = len(vworld.st_vendors())
+    vworld.sage_add("FERGNEW", "Ferguson")
+    summary = vworld.vendor_sync()
+    assert summary.count("create_in_st") == 0
+    assert len(vworld.st_vendors()) == st_count
+    [item] = [r for r in vworld.reviews() if r.subject == "sage_vendor:00-FERGNEW"]
+    assert item.kind is ReviewKind.AMBIGUOUS_VENDOR
+    assert {c["st_vendor_id"] for c in item.details["candidates"]} >= {601, 602}

@@ -149,10 +149,16 @@ class VendorSync:
             except ConnectorError as exc:
                 if exc.action is Action.STOP:
                     raise
-                who = label(vendor) if sage_side else f"{vendor.name!r} ({vendor.id})"
-                errors.append(f"vendor {who}: {exc.describe()}")
+                errors.append(f"vendor {self._who(vendor, sage_side)}: {exc.describe()}")
                 ok = ok and exc.action is not Action.RETRY
+            except Exception as exc:  # noqa: BLE001 -- the per-vendor path records any failure
+                errors.append(f"vendor {self._who(vendor, sage_side)}: unexpected {exc!r}")
+                ok = False  # looked at again next run
         return ok
+
+    @staticmethod
+    def _who(vendor: Any, sage_side: bool) -> str:
+        return label(vendor) if sage_side else f"{vendor.name!r} ({vendor.id})"
 
     def _remember(self, link: VendorLink) -> None:
         self._links[link.st_vendor_id] = link
