@@ -356,3 +356,21 @@ def test_unmapped_line_goes_to_review_until_a_rule_exists(world: World) -> None:
     with world.store.transaction() as tx:
         actions = [e.action for e in tx.iter_audit(pair=PAIR) if e.doc_id == BASE_ID + 70]
     assert "gl_fallback_used" in actions
+
+
+def test_two_servicetitan_bills_with_one_vendor_invoice_number(world: World) -> None:
+    world.st.upsert(
+        "ap-bills",
+        [
+            ap_bill(BASE_ID + 80, reference="TWICE-1", amount="50.00"),
+            ap_bill(BASE_ID + 81, reference="twice-1", amount="50.00"),  # keyed twice
+            ap_bill(BASE_ID + 82, reference=" Twice-1 ", amount="75.00"),  # another invoice?
+        ],
+    )
+    got = outcomes(world.cycle())
+    assert got[BASE_ID + 80].outcome is Outcome.WRITTEN
+    assert got[BASE_ID + 81].outcome is Outcome.ALREADY_IN_SAGE
+    assert got[BASE_ID + 82].outcome is Outcome.SUSPECTED_DUPLICATE
+    assert "(75.00)" in got[BASE_ID + 82].reason
+    mine = [v for k, v in world.sage_entry().items() if k[1] == "TWICE-1"]
+    assert [amount for amount, _ in mine] == [Decimal("50.00")]

@@ -3,11 +3,13 @@ the end every one is in Sage exactly once, never adjusted, lines complete."""
 
 from __future__ import annotations
 
+import os
 from collections import Counter
+from dataclasses import replace
 from decimal import Decimal
 
 from engine_bills import ap_bill
-from engine_world import World
+from engine_world import PAIR, World
 
 from ml_connector.sandbox.sage100.locks import held_record
 from ml_connector.sync.summary import Outcome
@@ -21,7 +23,8 @@ def test_lock_and_com_error_storm_ends_with_every_bill_once(world: World) -> Non
     ]
     world.st.upsert("ap-bills", bills)
     (world.sage_root / "sandbox.toml").write_text(
-        "[faults]\nlock_rate = 0.2\ncom_error_rate = 0.04\nseed = 7\n"
+        "[faults]\nlock_rate = 0.2\ncom_error_rate = 0.04\n"
+        f"seed = {os.environ.get('ML_CONNECTOR_FAULT_SEED', '7')}\n"
     )
     retried = 0
     for _ in range(10):
@@ -61,3 +64,40 @@ def test_a_held_invoice_record_is_retried_next_cycle(world: World) -> None:
     assert "retry_scheduled" in actions
     second = world.cycle()
     assert [o.outcome for o in second.outcomes if o.doc_id == BASE_ID + 50] == [Outcome.WRITTEN]
+
+
+def test_servicetitan_429s_5xx_and_short_tokens_lose_nothing(world: World) -> None:
+    bills = [
+        ap_bill(BASE_ID + 100 + n, reference=f"ST5XX-{n}", amount=f"{7 + n}.10") for n in range(15)
+    ]
+    world.st.upsert("ap-bills", bills)
+    world.st.set_faults("rate429=0.15,rate5xx=0.15,token_lifetime=120,retry_after=1,seed=3")
+    settings = replace(world.settings, mark_exported=True)
+    for _ in range(8):
+        summary = world.cycle(settings=settings)
+        with world.store.transaction() as tx:
+            pending = tx.pending_outbox(PAIR)
+        if not summary.errors and summary.failed == 0 and not pending:
+            break
+    world.st.set_faults()
+    final = world.cycle(settings=settings)
+    assert final.failed == 0
+    assert final.written == 0
+    entry = world.sage_entry()
+    for b in bills:
+        keys = [k for k, (_a, c) in entry.items() if c.startswith(f"ST bill {b['id']} ")]
+        assert len(keys) == 1
+        assert entry[keys[0]][0] == Decimal(b["billAmount"])
+    exported = world.source.ap_bills(bill_type="ApBill", ids=[b["id"] for b in bills])
+    assert {b.sync_status for b in exported} <= {"Exported", "PostedAndExported"}
+
+
+def test_an_unlicensed_module_is_reported_and_its_cursor_kept(world: World) -> None:
+    world.st.set_faults("unlicensed=accounting")
+    summary = world.cycle()
+    assert summary.errors
+    assert "ap_bills:ApBill" in " ".join(summary.errors)
+    with world.store.transaction() as tx:
+        assert tx.get_cursor(PAIR, "ap_bills:ApBill") is None
+    world.st.set_faults()
+    assert world.cycle().written > 0

@@ -105,7 +105,10 @@ class CycleContext:
     _sage_ref: SageReference | None = None
     _sage_vendors: list[SageVendor] | None = None
     _batch_no: str | None = None
-    dry_claims: dict[tuple[str, str, str], tuple[DocKind, int, str]] = field(default_factory=dict)
+    # dry run: Sage keys claimed so far -> (kind, id, reference, amount)
+    dry_claims: dict[tuple[str, str, str], tuple[DocKind, int, str, Decimal | None]] = field(
+        default_factory=dict
+    )
 
     # reference data -----------------------------------------------------------------
     def sage_ref(self) -> SageReference:

@@ -23,6 +23,7 @@ the full reference and job number.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from ml_connector.sage100.errors import InvoiceExistsError
 from ml_connector.sage100.port import (
@@ -56,6 +57,7 @@ from ml_connector.sync.summary import Outcome
 class _Holder:
     canonical: str
     label: str
+    amount: Decimal | None
 
 
 class InvoiceWriter:
@@ -68,14 +70,16 @@ class InvoiceWriter:
         ctx = self._ctx
         claim = ctx.dry_claims.get((vendor.division_no, vendor.vendor_no, invoice_no))
         if claim is not None and (claim[0], claim[1]) != (doc.kind, doc.doc_id):
-            return _Holder(canonical_reference(claim[2]), f"{claim[0]} {claim[1]}")
+            return _Holder(canonical_reference(claim[2]), f"{claim[0]} {claim[1]}", claim[3])
         with ctx.store.transaction() as tx:
             other = tx.find_ledger_by_sage_key(
                 ctx.pair, SageKeyRef(vendor.division_no, vendor.vendor_no, invoice_no)
             )
         if other is None or (other.kind, other.doc_id) == (doc.kind, doc.doc_id):
             return None
-        return _Holder(canonical_reference(other.reference), f"{other.kind} {other.doc_id}")
+        return _Holder(
+            canonical_reference(other.reference), f"{other.kind} {other.doc_id}", other.amount
+        )
 
     def recover(self, doc: SourceDocument, fp: str, prior: LedgerEntry) -> Outcome | None:
         """Step 2: an earlier attempt's INTENT whose invoice is in Sage and ours -> WRITTEN.
@@ -121,28 +125,35 @@ class InvoiceWriter:
         same_ref_holder = holders.get(invoice_no)
 
         if same_ref_holder is not None:
-            # Another ServiceTitan document of this vendor carries the same invoice number.
+            # Another ServiceTitan document of this vendor carries the same invoice number:
+            # the same invoice keyed twice when the amounts agree, else a person decides.
             found_any = sage.find_invoice(key)
-            if found_any:
+            if found_any and found_any[0].amount == amount:
                 return self._already(
                     doc,
                     fp,
                     prior,
                     None,
                     found_any[0],
-                    f"{doc.label}: {label} is already in Sage ({found_any[0].where}), "
-                    f"written for ServiceTitan {same_ref_holder.label}",
+                    f"{doc.label}: {label} is already in Sage ({found_any[0].where}, same "
+                    f"amount {amount}), written for ServiceTitan {same_ref_holder.label}",
                 )
+            in_sage = f"; {label} is in Sage for {found_any[0].amount}" if found_any else ""
             return ctx.send_to_review(
                 doc,
                 fp,
                 ReviewKind.SUSPECTED_DUPLICATE,
-                f"{doc.label} has the same vendor and invoice number as ServiceTitan "
-                f"{same_ref_holder.label}",
-                "if both are real invoices, correct the reference in ServiceTitan; otherwise "
-                "ignore this item",
+                f"{doc.label} ({amount}) has the same vendor and invoice number as ServiceTitan "
+                f"{same_ref_holder.label} ({same_ref_holder.amount}){in_sage}",
+                "if both are real invoices, correct the reference in ServiceTitan (the bill is "
+                "then picked up again); otherwise ignore this item",
                 prior=prior,
-                details={"other_document": same_ref_holder.label, "invoice_no": invoice_no},
+                details={
+                    "other_document": same_ref_holder.label,
+                    "other_amount": same_ref_holder.amount,
+                    "invoice_no": invoice_no,
+                    "amount": amount,
+                },
                 outcome=Outcome.SUSPECTED_DUPLICATE,
                 vendor=vendor.label,
                 invoice_no=invoice_no,
@@ -154,6 +165,7 @@ class InvoiceWriter:
                 doc.kind,
                 doc.doc_id,
                 doc.reference,
+                amount,
             )
         else:
             with ctx.store.transaction() as tx:
@@ -178,7 +190,7 @@ class InvoiceWriter:
                 key,
                 found[0],
                 f"{doc.label}: {label} is already in Sage "
-                f"({found[0].where}, amount {found[0].amount})",
+                f"({found[0].where}, amount {found[0].amount}; this bill {amount})",
             )
 
         # 5. same reference and amount under any vendor
