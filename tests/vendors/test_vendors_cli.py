@@ -160,3 +160,15 @@ def test_gl_check_lists_what_has_no_mapping(vworld: VendorWorld) -> None:
     unmapped = {u["value"] for u in data["unmapped"] if u["dimension"] == "st_gl_account"}
     assert unmapped == st_accounts - sage_accounts
     assert result.exit_code == (1 if unmapped else 0)
+
+
+def test_match_without_preview_runs_the_vendor_step(vworld: VendorWorld) -> None:
+    result = run(vworld, "vendors", "match", "--json")
+    assert result.exit_code == 0, result.output
+    data = parsed(result.output)
+    assert data["dry_run"] is False
+    assert len(vworld.links()) == data["linked"] + data["created_in_sage"]
+    with vworld.store.transaction() as tx:
+        [record] = tx.last_runs(PAIR, limit=1)
+    assert record.status == "completed"
+    assert record.summary["vendors"]["linked"] == data["linked"]
