@@ -252,6 +252,41 @@ def test_unknown_vendor_is_created_and_linked(world: World) -> None:
     assert world.sage.vendor(link.division_no, link.vendor_no) is not None  # type: ignore[arg-type]
 
 
+def test_created_vendor_number_is_kept_in_servicetitan_external_data(world: World) -> None:
+    guid = "7d1f6c1e-0000-4000-8000-00000000beef"
+    world.st.upsert(
+        "vendors",
+        [
+            {
+                "id": 698,
+                "name": "Quixotic Pipe Works",
+                "active": True,
+                "address": {
+                    "street": "2 Elm St",
+                    "unit": "",
+                    "city": "Columbus",
+                    "state": "OH",
+                    "zip": "43215",
+                    "country": "USA",
+                },
+            }
+        ],
+    )
+    world.st.upsert(
+        "ap-bills",
+        [
+            ap_bill(
+                BASE_ID + 41, reference="QPW-1", amount="9.00", vendor=(698, "Quixotic Pipe Works")
+            )
+        ],
+    )
+    settings = replace(world.settings, application_guid=guid, write_vendor_number_to_st=True)
+    o = outcomes(world.cycle(settings=settings))[BASE_ID + 41]
+    assert o.outcome is Outcome.WRITTEN
+    vendor = world.source.vendor(698, external_data_application_guid=guid)
+    assert vendor.external_value("sage100VendorNo") == o.vendor.split("-", 1)[1]
+
+
 def test_every_vendor_link_is_audited_with_its_method(world: World) -> None:
     summary = world.cycle()
     with world.store.transaction() as tx:
