@@ -104,7 +104,7 @@ def test_clients_of_one_tenant_share_the_token_and_the_bucket(sandbox: Any) -> N
 
 
 def test_token_revoked_mid_run_is_replaced_once_and_nothing_is_lost(sandbox: Any) -> None:
-    with client_for(sandbox) as client:
+    with client_for(sandbox, page_size=10) as client:
         expected = [b.id for b in client.ap_bills(bill_type="Procurement")]
         got = []
         for n, bill in enumerate(client.ap_bills(bill_type="Procurement")):

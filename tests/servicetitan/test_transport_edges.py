@@ -147,7 +147,9 @@ def test_create_vendor_is_not_retried_after_a_5xx_but_is_after_a_429() -> None:
     body = json.loads(fake.api_requests[0].content, parse_float=Decimal)
     assert body["taxRate"] == Decimal("0.0825")
     assert body["isTruckReplenishment"] is False
-    assert body["address"] == {}
+    assert body["address"] == dict.fromkeys(
+        ("street", "unit", "city", "state", "zip", "country"), ""
+    )
 
 
 def _token_client(token_answer: Callable[[httpx.Request], httpx.Response]) -> ServiceTitanClient:

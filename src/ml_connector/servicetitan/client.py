@@ -333,6 +333,11 @@ class ServiceTitanClient:
     def create_vendor(self, vendor: NewStVendor) -> int:
         path = self._api.tenant_path("inventory", "vendors")
         body = vendor.model_dump(by_alias=True, exclude_none=True)
+        # Every address field is required on create: "" stands for an absent one.
+        body["address"] = {
+            key: "" if value is None else value
+            for key, value in vendor.address.model_dump(by_alias=True).items()
+        }
         answer = self._api.call(
             "POST", path, body=body, operation="create vendor", idempotent=False
         )
