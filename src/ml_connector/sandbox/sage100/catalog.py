@@ -1,0 +1,150 @@
+"""Which objects `NewObject` can make, the task each needs, and the vendor's own rules.
+
+| Object                          | Table                   | Task needed (current program) |
+|---------------------------------|-------------------------|-------------------------------|
+| AP_Vendor_bus                   | AP_Vendor               | AP_Vendor_ui                  |
+| AP_Invoice_bus (+ oLines)       | AP_InvoiceHeader/Detail | AP_Invoice_ui                 |
+| AP_InvoiceRegister_upd          | (posting)               | AP_InvoiceRegister_ui, AP_Invoice_ui |
+| *_svc (read-only)               | see `SERVICES`          | any program set               |
+
+A `_bus` object is refused (NewObject answers 0, the reason in the session's
+`sLastErrorMsg`) unless the current program is one of its tasks and the user's roles give
+some right on it; what it may then do (create, change, remove) follows those rights.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ml_connector.sandbox.sage100 import schema
+from ml_connector.sandbox.sage100.com import ComObject
+from ml_connector.sandbox.sage100.records import BusinessObject, Record, ServiceObject
+from ml_connector.sandbox.sage100.schema import Col
+
+if TYPE_CHECKING:
+    from ml_connector.sandbox.sage100.session import SySession
+
+SERVICES: dict[str, schema.TableSpec] = {
+    "AP_VENDOR_SVC": schema.AP_VENDOR,
+    "AP_DIVISION_SVC": schema.AP_DIVISION,
+    "AP_OPTIONS_SVC": schema.AP_OPTIONS,
+    "AP_TERMSCODE_SVC": schema.AP_TERMS_CODE,
+    "GL_ACCOUNT_SVC": schema.GL_ACCOUNT,
+    "GL_ACCOUNTSTRUCTURE_SVC": schema.GL_ACCOUNT_STRUCTURE,
+    "AP_INVOICEHEADER_SVC": schema.AP_INVOICE_HEADER,
+    "AP_INVOICEDETAIL_SVC": schema.AP_INVOICE_DETAIL,
+    "AP_OPENINVOICE_SVC": schema.AP_OPEN_INVOICE,
+    "AP_INVOICEHISTORYHEADER_SVC": schema.AP_INVOICE_HISTORY_HEADER,
+    "AP_INVOICEHISTORYDETAIL_SVC": schema.AP_INVOICE_HISTORY_DETAIL,
+    "GL_COMPANYACTIVEBATCH_SVC": schema.GL_COMPANY_ACTIVE_BATCH,
+    "SY_COMPANY_SVC": schema.SY_COMPANY,
+}
+
+BUS_TASKS: dict[str, tuple[str, ...]] = {
+    "AP_VENDOR_BUS": ("AP_Vendor_ui",),
+    "AP_INVOICE_BUS": ("AP_Invoice_ui",),
+    "AP_INVOICEREGISTER_UPD": ("AP_InvoiceRegister_ui", "AP_Invoice_ui"),
+}
+
+
+def create_object(session: SySession, name: str) -> ComObject | str:
+    """The object for `name`, or the refusal message."""
+    upper = name.upper()
+    if upper in SERVICES:
+        spec = SERVICES[upper]
+        return ServiceObject(session, spec, system=spec is schema.SY_COMPANY)
+    tasks = BUS_TASKS.get(upper)
+    if tasks is None:
+        return f"Object {name} was not found."
+    if session.program.upper() not in {t.upper() for t in tasks}:
+        return (
+            f"{name} is not available from the current program ({session.program}); "
+            f'set nSetProgram(nLookupTask("{tasks[0]}")) first.'
+        )
+    if not any(session.rights(session.task_key).values()):
+        return f"You do not have security access to {session.program}."
+    if upper == "AP_VENDOR_BUS":
+        return ApVendorBus(session)
+    if upper == "AP_INVOICE_BUS":
+        from ml_connector.sandbox.sage100.invoice import ApInvoiceBus
+
+        return ApInvoiceBus(session)
+    from ml_connector.sandbox.sage100.register import ApInvoiceRegisterUpd
+
+    return ApInvoiceRegisterUpd(session)
+
+
+def division_exists(session: SySession, division: str) -> bool:
+    assert session.company is not None  # objects exist only with a company
+    return (
+        session.company.execute(
+            "SELECT 1 FROM AP_Division WHERE APDivisionNo = ?", (division,)
+        ).fetchone()
+        is not None
+    )
+
+
+def account_problem(session: SySession, account_key: str) -> str | None:
+    """Why an AccountKey cannot take postings (unknown, inactive, deleted), or None."""
+    assert session.company is not None
+    row = session.company.execute(
+        "SELECT Account, Status FROM GL_Account WHERE AccountKey = ?", (account_key,)
+    ).fetchone()
+    if row is None:
+        return f"AccountKey {account_key} is not on file."
+    if row["Status"] != "A":
+        state = "inactive" if row["Status"] == "I" else "deleted"
+        return f"Account {row['Account']} is {state}."
+    return None
+
+
+def terms_exists(session: SySession, code: str) -> bool:
+    assert session.company is not None
+    return (
+        session.company.execute(
+            "SELECT 1 FROM AP_TermsCode WHERE TermsCode = ?", (code,)
+        ).fetchone()
+        is not None
+    )
+
+
+def ap_option(session: SySession, column: str) -> str:
+    assert session.company is not None
+    row = session.company.execute(
+        f"SELECT {column} FROM AP_Options WHERE ModuleCode = 'A/P'"  # noqa: S608  # fixed names
+    ).fetchone()
+    return str(row[0]) if row is not None else ""
+
+
+class ApVendorBus(BusinessObject):
+    """`AP_Vendor_bus`: Vendor Maintenance."""
+
+    def __init__(self, session: SySession) -> None:
+        super().__init__(session, schema.AP_VENDOR, task="AP_Vendor_ui")
+
+    def check_key(self, parts: dict[str, str]) -> str | None:
+        if not division_exists(self.session, parts["APDivisionNo"]):
+            return f"Division {parts['APDivisionNo']} is not on file."
+        vendor = parts["VendorNo"]
+        if not all(ch.isalnum() or ch in "-&." for ch in vendor):
+            return f"Vendor number {vendor!r} contains characters Sage does not allow."
+        return None
+
+    def new_record(self, parts: dict[str, str]) -> Record:
+        rec = super().new_record(parts)
+        rec["VendorStatus"] = "A"
+        rec["TermsCode"] = ap_option(self.session, "DefaultTermsCode")
+        return rec
+
+    def check_value(self, col: Col, value: str | float) -> str | None:
+        if col.name == "TermsCode" and value and not terms_exists(self.session, str(value)):
+            return f"Terms code {value} is not on file."
+        if col.name == "AccountKey" and value:
+            return account_problem(self.session, str(value))
+        return None
+
+    def check_write(self) -> str | None:
+        assert self._rec is not None
+        if not str(self._rec.get("VendorName", "")).strip():
+            return "VendorName is required."
+        return None

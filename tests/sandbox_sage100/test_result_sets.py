@@ -1,0 +1,120 @@
+"""nGetResultSets: the supported ProvideX expression subset, filters and key ranges."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ml_connector.sandbox.sage100 import SEP
+from ml_connector.sandbox.sage100.expressions import pvx_str
+from ml_connector.sandbox.sage100.testing import logged_on
+
+
+@pytest.fixture
+def vendors(root: Path) -> object:
+    pvx, ss = logged_on(root, program="AP_Vendor_ui")
+    return pvx.NewObject("AP_Vendor_svc", ss)
+
+
+def _split(text: str) -> list[str]:
+    assert text == "" or text.endswith(SEP)  # every element ends with chr(138)
+    return text.split(SEP)[:-1]
+
+
+def test_values_and_keys_in_key_order(vendors: object) -> None:
+    ok, values, keys = vendors.nGetResultSets(
+        "VendorName$", "APDivisionNo$+VendorNo$", "", "", 'VendorStatus$="I"', "", ""
+    )
+    assert ok == 1
+    assert _split(keys) == ["00ABCPLUM", "00OLDDESE"]
+    assert _split(values) == ["ABC Plumbing Supply (closed)", "Old Desert Plumbing Supply"]
+
+
+def test_concatenation_with_hex_separator_and_str(root: Path) -> None:
+    pvx, ss = logged_on(root)
+    hist = pvx.NewObject("AP_InvoiceHistoryHeader_svc", ss)
+    ok, values, _ = hist.nGetResultSets(
+        "VendorNo$+$8A$+InvoiceNo$+$8A$+STR(InvoiceAmt)",
+        "HeaderSeqNo$",
+        "",
+        "",
+        'InvoiceNo$="4471-90017"',
+        "",
+        "",
+    )
+    assert ok == 1
+    assert values == f"CED{SEP}4471-90017{SEP}612.4{SEP}"  # STR drops trailing zeros
+
+
+@pytest.mark.parametrize(
+    ("filter_expr", "expected"),
+    [
+        ('VendorNo$="FERGUS"', ["FERGUS"]),
+        ('VendorNo$>="W" AND VendorStatus$="A"', ["WASTEMG", "WESCO", "WEXFLEE", "WINSUPP"]),
+        ('VendorNo$="APS" OR VendorNo$="CED"', ["APS", "CED"]),
+        ('NOT (VendorStatus$="A") AND TermsCode$="01"', ["ABCPLUM", "OLDDESE"]),
+        ('UCS(VendorName$)="HOME DEPOT PRO"', ["HOMEDEP"]),
+        ('MID(VendorNo$,1,4)="FERG"', ["FERGUS", "FERGWAT"]),
+        ('LEN(VendorNo$)=3 AND State$<>"AZ"', []),
+        ('City$="Las Vegas"', ["SWGAS"]),
+        ('vendorno$="PLATT"', ["PLATT"]),  # names are case-insensitive
+        ("", None),  # no filter: everything
+    ],
+)
+def test_filters(vendors: object, filter_expr: str, expected: list[str] | None) -> None:
+    ok, values, _ = vendors.nGetResultSets("VendorNo$", "VendorNo$", "", "", filter_expr, "", "")
+    assert ok == 1, vendors.sLastErrorMsg
+    if expected is None:
+        assert len(_split(values)) == 40
+    else:
+        assert _split(values) == expected
+
+
+def test_numeric_filters(root: Path) -> None:
+    pvx, ss = logged_on(root)
+    open_inv = pvx.NewObject("AP_OpenInvoice_svc", ss)
+    ok, values, _ = open_inv.nGetResultSets(
+        "InvoiceNo$", "InvoiceNo$", "", "", "InvoiceAmt=219.5 AND Balance>0", "", ""
+    )
+    assert ok == 1
+    assert _split(values) == ["HD88421"]
+
+
+def test_begin_and_end_bound_the_key(vendors: object) -> None:
+    ok, values, _ = vendors.nGetResultSets("VendorNo$", "VendorNo$", "", "", "", "00C", "00CI")
+    assert ok == 1
+    assert _split(values) == ["CAMELBK", "CED", "CINTAS", "CITYELE", "CITYPHX"]
+
+
+@pytest.mark.parametrize(
+    ("expr", "message"),
+    [
+        ('VendorNo$="FERGUS', "Error #20"),
+        ("VendorNo$=1", "Error #26"),
+        ('NoSuchColumn$="X"', "Error #41"),
+        ('VendorNo="X"', "Error #41"),
+        ('SOUNDEX(VendorName$)="X"', "not supported"),
+        ('VendorNo$="A" XOR VendorNo$="B"', "Error #20"),
+        ("VendorName$", "Error #26"),
+    ],
+)
+def test_unsupported_or_wrong_expressions_answer_0(
+    vendors: object, expr: str, message: str
+) -> None:
+    ok, values, keys = vendors.nGetResultSets("VendorNo$", "VendorNo$", "", "", expr, "", "")
+    assert (ok, values, keys) == (0, "", "")
+    assert message in vendors.sLastErrorMsg
+
+
+def test_value_expression_errors(vendors: object) -> None:
+    assert vendors.nGetResultSets("VendorNo$+1", "VendorNo$", "", "", "", "", "")[0] == 0
+    assert "Error #26" in vendors.sLastErrorMsg
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [(12.5, "12.5"), (100.0, "100"), (-3.1, "-3.1"), (0.0, "0"), (0.1 + 0.2, "0.3")],
+)
+def test_pvx_str(value: float, text: str) -> None:
+    assert pvx_str(value) == text
