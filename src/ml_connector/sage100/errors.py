@@ -7,7 +7,8 @@ Sage100Error
 ├── RecordLockedError       RETRY  a record or batch is in use by another user
 ├── InvoiceExistsError      SKIP   the division + vendor + invoice number is already in Sage
 ├── SageRejectedError       SKIP   Sage refused this record (its own message in `sage_message`)
-└── VendorExistsError       SKIP   the vendor number asked for is taken
+├── VendorExistsError       SKIP   the vendor number asked for is taken
+└── SageVerifyError         STOP   a read-back differs from what was written; bad result set
 """
 
 from __future__ import annotations
@@ -67,3 +68,13 @@ class VendorExistsError(Sage100Error):
     """The vendor number asked for already exists."""
 
     action = Action.SKIP
+
+
+class SageVerifyError(Sage100Error):
+    """Sage answered something the adapter cannot trust: an invoice read back after `nWrite`
+    differs from what was written, or a result set has the wrong shape.
+
+    Stops the cycle: the column mapping (`BoiColumns`) or Sage itself needs a person.
+    """
+
+    action = Action.STOP

@@ -1,0 +1,350 @@
+"""Bulk reads of Sage 100 master and invoice data, through `nGetResultSets`.
+
+Each function runs on the BOI thread with an open `BoiSession` and turns result-set rows
+into the port's value types: GL accounts and the account structure, AP divisions and
+options, vendors (optionally changed since a `ChangeStamp`), and AP invoices in data entry
+(`AP_InvoiceHeader`), open invoices (`AP_OpenInvoice`) and history
+(`AP_InvoiceHistoryHeader`, one row per HeaderSeqNo; an invoice's amount there is the sum).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+import structlog
+
+from ml_connector.money import CENT, ZERO
+from ml_connector.sage100.boi_session import BoiSession
+from ml_connector.sage100.changestamp import parse_sage_date, parse_stamp
+from ml_connector.sage100.errors import SageLoginError, SageRejectedError, SageVerifyError
+from ml_connector.sage100.port import (
+    AccountFormat,
+    AccountKey,
+    AccountSegment,
+    ApDivision,
+    ApInvoiceKey,
+    ChangeStamp,
+    DivisionNo,
+    ExistingInvoice,
+    GlAccount,
+    InvoiceWhere,
+    SageInvoiceNo,
+    SageVendor,
+    SageVendorNo,
+)
+from ml_connector.sage100.resultsets import KEY_END, all_of, equals, read_rows
+
+log = structlog.get_logger(__name__)
+
+AUDIT = ("DateUpdated$", "TimeUpdated$", "DateCreated$", "TimeCreated$")
+INVOICE_OBJECTS: dict[InvoiceWhere, str] = {
+    "entry": "AP_Invoice_bus",
+    "open": "AP_OpenInvoice_svc",
+    "history": "AP_InvoiceHistoryHeader_svc",
+}
+
+
+def sage_money(text: str, *, source: str) -> Decimal:
+    """A Sage amount (from STR(...) or nGetValue) as Decimal cents."""
+    raw = str(text).strip()
+    try:
+        return (Decimal(raw) if raw else ZERO).quantize(CENT)
+    except InvalidOperation as exc:
+        raise SageVerifyError(f"{source}: not an amount: {text!r}", operation=source) from exc
+
+
+def stamps(row: dict[str, str]) -> tuple[ChangeStamp | None, ChangeStamp | None]:
+    """(updated, created) stamps of a row read with the AUDIT columns."""
+    return (
+        parse_stamp(row["DateUpdated"], row["TimeUpdated"]),
+        parse_stamp(row["DateCreated"], row["TimeCreated"]),
+    )
+
+
+# ---- invoices ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceRow:
+    """One header row of entry, open or history, with its identity and audit stamps."""
+
+    row_id: str
+    invoice: ExistingInvoice
+    updated: ChangeStamp | None
+    created: ChangeStamp | None
+
+
+def invoice_columns(s: BoiSession, where: InvoiceWhere) -> list[str]:
+    c = s.settings.columns
+    amount = {
+        "entry": c.invoice_amount,
+        "open": c.open_invoice_amount,
+        "history": c.history_invoice_amount,
+    }[where]
+    cols = ["APDivisionNo$", "VendorNo$", "InvoiceNo$", "InvoiceDate$", amount]
+    cols.append(f"{c.invoice_comment}$")
+    if where != "open":
+        cols.append("BatchNo$")
+    if where == "history":
+        cols.append("HeaderSeqNo$")
+    return cols + list(AUDIT)
+
+
+def read_invoice_rows(
+    s: BoiSession, where: InvoiceWhere, *, filter_expr: str = "", begin: str = "", end: str = ""
+) -> list[InvoiceRow]:
+    cols = invoice_columns(s, where)
+    amount_col = cols[4]
+    source = f"{INVOICE_OBJECTS[where]} ({where})"
+    rows = read_rows(
+        s.obj(INVOICE_OBJECTS[where]),
+        cols,
+        key_column="APDivisionNo$+VendorNo$+InvoiceNo$",
+        source=source,
+        filter_expr=filter_expr,
+        begin=begin,
+        end=end,
+    )
+    out = []
+    for r in rows:
+        key = ApInvoiceKey(
+            DivisionNo(r["APDivisionNo"]),
+            SageVendorNo(r["VendorNo"]),
+            SageInvoiceNo(r["InvoiceNo"]),
+        )
+        invoice = ExistingInvoice(
+            key=key,
+            where=where,
+            invoice_date=parse_sage_date(r["InvoiceDate"]),
+            amount=sage_money(r[amount_col], source=source),
+            comment=r[s.settings.columns.invoice_comment],
+            batch_no=r.get("BatchNo", ""),
+        )
+        updated, created = stamps(r)
+        row_id = (
+            f"{where}|{key.division_no}|{key.vendor_no}|{key.invoice_no}|{r.get('HeaderSeqNo', '')}"
+        )
+        out.append(InvoiceRow(row_id, invoice, updated, created))
+    return out
+
+
+def combine(rows: Sequence[ExistingInvoice]) -> list[ExistingInvoice]:
+    """One invoice per (where, key): history rows of one invoice add up."""
+    merged: dict[tuple[str, ApInvoiceKey], ExistingInvoice] = {}
+    for inv in rows:
+        seen = merged.get((inv.where, inv.key))
+        if seen is None:
+            merged[(inv.where, inv.key)] = inv
+        else:
+            merged[(inv.where, inv.key)] = ExistingInvoice(
+                key=seen.key,
+                where=seen.where,
+                invoice_date=seen.invoice_date or inv.invoice_date,
+                amount=seen.amount + inv.amount,
+                comment=seen.comment or inv.comment,
+                batch_no=seen.batch_no or inv.batch_no,
+            )
+    order = {"entry": 0, "open": 1, "history": 2}
+    return sorted(merged.values(), key=lambda i: (order[i.where], i.key))
+
+
+def find_invoice(s: BoiSession, key: ApInvoiceKey) -> list[ExistingInvoice]:
+    """The invoice with exactly this key in entry, open and history (entry first)."""
+    prefix = f"{key.division_no}{key.vendor_no}"
+    exact = all_of(
+        equals("APDivisionNo$", key.division_no),
+        equals("VendorNo$", key.vendor_no),
+        equals("InvoiceNo$", key.invoice_no),
+    )
+    found: list[ExistingInvoice] = []
+    for where in INVOICE_OBJECTS:
+        rows = read_invoice_rows(s, where, filter_expr=exact, begin=prefix, end=prefix + KEY_END)
+        # The filter already asks for the exact key; check again, a loose filter must not
+        # let a neighbour through (nor hide the invoice: the range is only a prefix).
+        found.extend(r.invoice for r in rows if r.invoice.key == key)
+    return combine(found)
+
+
+# ---- master data ---------------------------------------------------------------------
+
+_GL_COLS = (
+    "AccountKey$",
+    "Account$",
+    "RawAccount$",
+    "AccountDesc$",
+    "Status$",
+    "AccountType$",
+    "MainAccountCode$",
+)
+
+
+def gl_accounts(s: BoiSession) -> list[GlAccount]:
+    rows = read_rows(
+        s.obj("GL_Account_svc"), _GL_COLS, key_column="AccountKey$", source="GL_Account_svc"
+    )
+    out = []
+    for r in rows:
+        status = r["Status"] or "A"
+        if status not in ("A", "I", "D"):
+            raise SageVerifyError(
+                f"GL_Account {r['Account']}: unknown Status {status!r}", operation="gl_accounts"
+            )
+        out.append(
+            GlAccount(
+                account_key=AccountKey(r["AccountKey"]),
+                account=r["Account"],
+                raw_account=r["RawAccount"],
+                description=r["AccountDesc"],
+                status=status,  # type: ignore[arg-type]  # checked just above
+                account_type=r["AccountType"],
+                main_account_code=r["MainAccountCode"],
+            )
+        )
+    return out
+
+
+def account_format(s: BoiSession) -> AccountFormat:
+    """Segments from GL_AccountStructure (SegmentNo order)."""
+    rows = read_rows(
+        s.obj("GL_AccountStructure_svc"),
+        ("SegmentNo$", "SegmentDesc$", "SegmentLength", "SeparatorChar$"),
+        key_column="SegmentNo$",
+        source="GL_AccountStructure_svc",
+    )
+    rows.sort(key=lambda r: int(r["SegmentNo"] or 0))
+    if not rows:
+        raise SageVerifyError(
+            "GL_AccountStructure has no segments",
+            operation="account_format",
+            hint="Set up the account structure in G/L Options.",
+        )
+    segments = tuple(
+        AccountSegment(int(r["SegmentNo"]), int(Decimal(r["SegmentLength"])), r["SegmentDesc"])
+        for r in rows
+    )
+    separator = next((r["SeparatorChar"] for r in rows if r["SeparatorChar"]), "-")
+    return AccountFormat(segments, separator)
+
+
+def divisions(s: BoiSession) -> list[ApDivision]:
+    rows = read_rows(
+        s.obj("AP_Division_svc"),
+        (
+            "APDivisionNo$",
+            "APDivisionDesc$",
+            "AccountsPayableAcctKey$",
+            "FreightAcctKey$",
+            "SalesTaxAcctKey$",
+        ),
+        key_column="APDivisionNo$",
+        source="AP_Division_svc",
+    )
+    return [
+        ApDivision(
+            DivisionNo(r["APDivisionNo"]),
+            r["APDivisionDesc"],
+            _key_or_none(r["AccountsPayableAcctKey"]),
+            _key_or_none(r["FreightAcctKey"]),
+            _key_or_none(r["SalesTaxAcctKey"]),
+        )
+        for r in rows
+    ]
+
+
+def ap_options(s: BoiSession) -> tuple[bool, bool]:
+    """(batch entry for invoices, divisions in use) from AP_Options."""
+    rows = read_rows(
+        s.obj("AP_Options_svc"),
+        ("BatchProcessing$", "APDivisionsInUse$"),
+        key_column="ModuleCode$",
+        source="AP_Options_svc",
+    )
+    if not rows:
+        return False, False
+    return rows[0]["BatchProcessing"] == "Y", rows[0]["APDivisionsInUse"] == "Y"
+
+
+def _key_or_none(value: str) -> AccountKey | None:
+    return AccountKey(value) if value else None
+
+
+# ---- vendors -------------------------------------------------------------------------
+
+
+def vendor_columns(s: BoiSession) -> list[str]:
+    c = s.settings.columns
+    return [
+        "APDivisionNo$",
+        "VendorNo$",
+        "VendorName$",
+        "AddressLine1$",
+        "AddressLine2$",
+        "AddressLine3$",
+        "City$",
+        "State$",
+        "ZipCode$",
+        "CountryCode$",
+        "TelephoneNo$",
+        f"{c.vendor_email}$",
+        "TermsCode$",
+        f"{c.vendor_status}$",
+        *AUDIT,
+    ]
+
+
+def read_vendors(
+    s: BoiSession, *, filter_expr: str = "", begin: str = "", end: str = ""
+) -> list[SageVendor]:
+    c = s.settings.columns
+    rows = read_rows(
+        s.obj("AP_Vendor_svc"),
+        vendor_columns(s),
+        key_column="APDivisionNo$+VendorNo$",
+        source="AP_Vendor_svc",
+        filter_expr=filter_expr,
+        begin=begin,
+        end=end,
+    )
+    out = []
+    for r in rows:
+        updated, created = stamps(r)
+        out.append(
+            SageVendor(
+                division_no=DivisionNo(r["APDivisionNo"]),
+                vendor_no=SageVendorNo(r["VendorNo"]),
+                name=r["VendorName"],
+                address_line1=r["AddressLine1"],
+                address_line2=r["AddressLine2"],
+                address_line3=r["AddressLine3"],
+                city=r["City"],
+                state=r["State"],
+                zip_code=r["ZipCode"],
+                country_code=r["CountryCode"],
+                telephone_no=r["TelephoneNo"],
+                email_address=r[c.vendor_email],
+                terms_code=r["TermsCode"],
+                status=r[c.vendor_status] or "A",
+                updated=updated,
+                created=created,
+            )
+        )
+    return out
+
+
+def company_name(s: BoiSession) -> str:
+    """The company's name from SY_Company (system data); "" when Sage does not offer it."""
+    code = s.settings.company
+    try:
+        rows = read_rows(
+            s.obj("SY_Company_svc"),
+            ("CompanyCode$", "CompanyName$"),
+            key_column="CompanyCode$",
+            source="SY_Company_svc",
+            filter_expr=equals("CompanyCode$", code),
+        )
+    except (SageLoginError, SageRejectedError) as exc:  # a name is not worth failing for
+        log.info("sage_company_name_unavailable", reason=exc.message)
+        return ""
+    return next((r["CompanyName"] for r in rows if r["CompanyCode"] == code), "")

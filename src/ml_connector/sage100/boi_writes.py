@@ -1,0 +1,364 @@
+"""Writes through BOI: AP invoices in A/P Invoice Data Entry, and new vendors.
+
+Both run on the BOI thread as one job each and never edit an existing record: `nSetKey`
+must answer 2 (new); anything else abandons the record with `nClear`. For invoices that is
+what keeps Sage from turning a re-sent invoice number into an adjustment that adds to the
+existing invoice. The key is looked up in entry, open and history before `nSetKey`, the
+lines must balance before anything is sent, and the invoice is read back after `nWrite`.
+
+`validate_invoice` and `validate_vendor` are pure and run before the BOI thread is asked.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from decimal import Decimal
+from typing import Any
+
+import structlog
+
+from ml_connector.money import CENT, money_sum
+from ml_connector.sage100.boi_calls import (
+    ComCallError,
+    check,
+    classify_failure,
+    last_error,
+    return_code,
+)
+from ml_connector.sage100.boi_reads import find_invoice, read_vendors, sage_money
+from ml_connector.sage100.boi_session import BoiSession
+from ml_connector.sage100.changestamp import format_sage_date
+from ml_connector.sage100.errors import (
+    InvoiceExistsError,
+    SageRejectedError,
+    SageVerifyError,
+    VendorExistsError,
+)
+from ml_connector.sage100.port import (
+    ACCOUNT_KEY_LEN,
+    COMMENT_LEN,
+    DIVISION_LEN,
+    INVOICE_NO_LEN,
+    JOB_NO_LEN,
+    LINE_COMMENT_LEN,
+    VENDOR_NO_LEN,
+    ExistingInvoice,
+    NewApInvoice,
+    NewVendor,
+    SageVendor,
+    SageVendorNo,
+    WrittenInvoice,
+)
+from ml_connector.sage100.resultsets import KEY_END, all_of, equals
+
+log = structlog.get_logger(__name__)
+
+# Vendor text columns and their lengths in Sage's file layout (AP_Vendor).
+_VENDOR_FIELDS = (
+    ("address_line1", "AddressLine1", 30),
+    ("address_line2", "AddressLine2", 30),
+    ("city", "City", 20),
+    ("state", "State", 2),
+    ("zip_code", "ZipCode", 10),
+    ("country_code", "CountryCode", 3),
+    ("telephone_no", "TelephoneNo", 17),
+    ("terms_code", "TermsCode", 2),
+)
+
+
+def _reject(message: str, record: str, operation: str) -> SageRejectedError:
+    return SageRejectedError(
+        message, operation=operation, record=record, hint="Correct the document and send it again."
+    )
+
+
+def validate_invoice(inv: NewApInvoice) -> None:
+    """Refuse, before Sage sees it, an invoice Sage would refuse or silently change."""
+    k, rec, op = inv.key, str(inv.key), "create_invoice"
+    if len(k.division_no) != DIVISION_LEN or not k.vendor_no or len(k.vendor_no) > VENDOR_NO_LEN:
+        raise _reject(f"division/vendor number does not fit Sage: {k}", rec, op)
+    if not k.invoice_no or len(k.invoice_no) > INVOICE_NO_LEN:
+        raise _reject(f"invoice number must be 1 to {INVOICE_NO_LEN} characters: {k}", rec, op)
+    for part in (k.division_no, k.vendor_no, k.invoice_no):
+        if part != part.upper() or part != part.strip():
+            raise _reject(f"key parts must be upper case without outer spaces: {k}", rec, op)
+    if not inv.lines:
+        raise _reject("an AP invoice needs at least one distribution line", rec, op)
+    for n, line in enumerate(inv.lines, start=1):
+        if not line.account_key or len(line.account_key) > ACCOUNT_KEY_LEN:
+            raise _reject(f"line {n}: AccountKey {line.account_key!r} is not a Sage key", rec, op)
+        if line.amount != line.amount.quantize(CENT):
+            raise _reject(f"line {n}: amount {line.amount} has more than 2 decimals", rec, op)
+        if len(line.job_no) > JOB_NO_LEN:
+            raise _reject(f"line {n}: job number {line.job_no!r} is too long", rec, op)
+    if inv.amount != inv.amount.quantize(CENT):
+        raise _reject(f"invoice amount {inv.amount} has more than 2 decimals", rec, op)
+    total = money_sum([line.amount for line in inv.lines])
+    if total != inv.amount:
+        raise _reject(
+            f"the lines do not balance: they add up to {total} but the invoice amount is "
+            f"{inv.amount} (difference {inv.amount - total}); Sage would leave it undistributed",
+            rec,
+            op,
+        )
+    if len(inv.job_no) > JOB_NO_LEN:
+        raise _reject(f"job number {inv.job_no!r} is too long", rec, op)
+
+
+def write_invoice(s: BoiSession, inv: NewApInvoice) -> WrittenInvoice:
+    """One attempt, from the duplicate check through `nWrite` (`verify_invoice` follows)."""
+    rec = str(inv.key)
+    existing = find_invoice(s, inv.key)
+    if existing:
+        raise _exists(inv, existing[0])
+    bus = s.obj("AP_Invoice_bus")
+    c = s.settings.columns
+    try:
+        if inv.batch_no:
+            check(bus.nSelectBatch(inv.batch_no), bus, f"nSelectBatch({inv.batch_no})", record=rec)
+        _set_key_parts(bus, inv, rec)
+        answer = return_code(bus.nSetKey())
+        if answer != 2:
+            msg = last_error(bus)
+            if answer == 1:
+                raise InvoiceExistsError(
+                    f"nSetKey answered 1 (existing invoice in data entry) for {rec}; the write "
+                    "was abandoned with nClear instead of becoming an adjustment",
+                    where="entry",
+                    operation="create_invoice",
+                    record=rec,
+                )
+            raise classify_failure(msg, operation="nSetKey", record=rec)
+        if _is_adjustment(bus):
+            raise InvoiceExistsError(
+                f"Sage started {rec} as an adjustment of a posted invoice; abandoned with nClear",
+                where="open",
+                operation="create_invoice",
+                record=rec,
+            )
+        _set(bus, "InvoiceDate$", format_sage_date(inv.invoice_date), rec)
+        if inv.due_date is not None:
+            _set(bus, f"{c.invoice_due_date}$", format_sage_date(inv.due_date), rec)
+        if inv.comment:
+            _set(bus, f"{c.invoice_comment}$", _fit(inv.comment, COMMENT_LEN, "comment", rec), rec)
+        _set(bus, "HoldPayment$", "Y" if inv.hold_payment else "N", rec)
+        if inv.job_no:
+            _set(bus, "JobNo$", inv.job_no, rec)
+        _set(bus, c.invoice_amount, float(inv.amount), rec)
+        lines = bus.oLines
+        for n, line in enumerate(inv.lines, start=1):
+            where = f"{rec} line {n}"
+            check(lines.nAddLine(), lines, "oLines.nAddLine", record=where)
+            _set(lines, f"{c.line_account}$", line.account_key, where)
+            _set(lines, c.line_amount, float(line.amount), where)
+            if line.comment:
+                text = _fit(line.comment, LINE_COMMENT_LEN, "line comment", where)
+                _set(lines, f"{c.line_comment}$", text, where)
+            if line.job_no:
+                _set(lines, "JobNo$", line.job_no, where)
+            check(lines.nWrite(), lines, "oLines.nWrite", record=where)
+        check(bus.nWrite(), bus, "nWrite", record=rec)
+    except ComCallError:
+        raise  # the session is dropped; nothing more is said to this object
+    except Exception:
+        _clear(bus)
+        raise
+    return WrittenInvoice(inv.key, inv.amount, len(inv.lines), inv.batch_no)
+
+
+def written_as_existing(inv: NewApInvoice) -> ExistingInvoice:
+    return ExistingInvoice(
+        inv.key, "entry", inv.invoice_date, inv.amount, inv.comment, inv.batch_no
+    )
+
+
+def _exists(inv: NewApInvoice, found: ExistingInvoice) -> InvoiceExistsError:
+    where = {
+        "entry": "in A/P Invoice Data Entry",
+        "open": "as an open invoice",
+        "history": "in invoice history",
+    }[found.where]
+    return InvoiceExistsError(
+        f"{inv.key} already exists {where} (amount {found.amount}); not written, so that Sage "
+        "cannot turn it into an adjustment",
+        where=found.where,
+        operation="create_invoice",
+        record=str(inv.key),
+    )
+
+
+def verify_invoice(s: BoiSession, inv: NewApInvoice) -> None:
+    """Read the invoice back through the bus object and compare it with what was sent.
+
+    `nSetKey` on the key just written must answer 1 (existing); header and lines are read
+    with `nGetValue` and `oLines` navigation, then the record is let go with `nClear`
+    (nothing is set, so nothing changes).
+    """
+    bus = s.obj("AP_Invoice_bus")
+    c = s.settings.columns
+    rec = str(inv.key)
+    try:
+        if inv.batch_no:
+            check(bus.nSelectBatch(inv.batch_no), bus, f"nSelectBatch({inv.batch_no})", record=rec)
+        _set_key_parts(bus, inv, rec)
+        answer = return_code(bus.nSetKey())
+        if answer == 0:
+            raise classify_failure(last_error(bus), operation="read-back nSetKey", record=rec)
+        if answer != 1:
+            raise SageVerifyError(
+                f"{rec} was written but Sage does not find it again (nSetKey answered {answer})",
+                operation="create_invoice",
+                record=rec,
+            )
+        amount = sage_money(_get(bus, c.invoice_amount, 0.0), source=rec)
+        lines = bus.oLines
+        got: list[tuple[str, Decimal]] = []
+        moved = return_code(lines.nMoveFirst())
+        while moved and return_code(lines.nEOF()) == 0:
+            account = str(_get(lines, f"{c.line_account}$", "")).strip()
+            got.append((account, sage_money(_get(lines, c.line_amount, 0.0), source=rec)))
+            moved = return_code(lines.nMoveNext())
+    except ComCallError:
+        raise
+    finally:
+        _clear(bus)
+    want = [(line.account_key, line.amount) for line in inv.lines]
+    problems = []
+    if amount != inv.amount:
+        problems.append(f"amount {amount} instead of {inv.amount}")
+    if len(got) != len(want):
+        problems.append(f"{len(got)} lines instead of {len(want)}")
+    if Counter(got) != Counter(want):
+        problems.append(f"distribution {sorted(got)} instead of {sorted(want)}")
+    if problems:
+        log.error("sage_invoice_readback_mismatch", record=rec, problems=problems)
+        raise SageVerifyError(
+            f"{rec} was written but reads back differently: {'; '.join(problems)}",
+            operation="create_invoice",
+            record=rec,
+            hint="Check the invoice in A/P Invoice Data Entry before the register is updated, "
+            "and check the column names in the connector's Sage settings (BoiColumns).",
+        )
+
+
+def _set_key_parts(bus: Any, inv: NewApInvoice, rec: str) -> None:
+    for col, value in (
+        ("APDivisionNo$", inv.key.division_no),
+        ("VendorNo$", inv.key.vendor_no),
+        ("InvoiceNo$", inv.key.invoice_no),
+    ):
+        check(bus.nSetKeyValue(col, value), bus, f"nSetKeyValue({col})", record=rec)
+
+
+def _is_adjustment(bus: Any) -> bool:
+    """True when Sage flagged the new entry as an adjustment of a posted invoice.
+
+    Tolerant: a Sage without the `Adjustment$` column answers 0, which means "no".
+    """
+    answer = bus.nGetValue("Adjustment$", "")
+    return (
+        isinstance(answer, tuple)
+        and len(answer) == 2
+        and return_code(answer[0]) != 0
+        and str(answer[1]).strip().upper() == "Y"
+    )
+
+
+# ---- vendors -------------------------------------------------------------------------
+
+
+def validate_vendor(vendor: NewVendor) -> SageVendorNo:
+    """The vendor number as Sage stores it (upper case); refuses what cannot fit."""
+    number = vendor.vendor_no.strip().upper()
+    rec = f"vendor {vendor.division_no}-{number}"
+    if not number or len(number) > VENDOR_NO_LEN:
+        raise _reject(
+            f"vendor number must be 1 to {VENDOR_NO_LEN} characters", rec, "create_vendor"
+        )
+    if len(vendor.division_no) != DIVISION_LEN:
+        raise _reject("AP division must be 2 characters", rec, "create_vendor")
+    if not vendor.name.strip():
+        raise _reject("a vendor needs a name", rec, "create_vendor")
+    return SageVendorNo(number)
+
+
+def write_vendor(s: BoiSession, vendor: NewVendor, number: SageVendorNo) -> SageVendor:
+    rec = f"vendor {vendor.division_no}-{number}"
+    bus = s.obj("AP_Vendor_bus")
+    try:
+        check(
+            bus.nSetKeyValue("APDivisionNo$", vendor.division_no), bus, "nSetKeyValue", record=rec
+        )
+        check(bus.nSetKeyValue("VendorNo$", number), bus, "nSetKeyValue", record=rec)
+        answer = return_code(bus.nSetKey())
+        if answer != 2:
+            msg = last_error(bus)
+            if answer == 1:
+                raise VendorExistsError(
+                    f"{rec} already exists in Sage; not changed",
+                    operation="create_vendor",
+                    record=rec,
+                    hint="Link the existing vendor, or ask for another vendor number.",
+                )
+            raise classify_failure(msg, operation="nSetKey", record=rec)
+        _set(bus, "VendorName$", _fit(vendor.name.strip(), 30, "vendor name", rec), rec)
+        for attr, col, length in _VENDOR_FIELDS:
+            value = str(getattr(vendor, attr)).strip()
+            if value:
+                _set(bus, f"{col}$", _fit(value, length, col, rec), rec)
+        if vendor.email_address.strip():
+            _set(bus, f"{s.settings.columns.vendor_email}$", vendor.email_address.strip(), rec)
+        check(bus.nWrite(), bus, "nWrite", record=rec)
+    except ComCallError:
+        raise
+    except Exception:
+        _clear(bus)
+        raise
+    found = read_vendors(
+        s,
+        filter_expr=all_of(
+            equals("APDivisionNo$", vendor.division_no), equals("VendorNo$", number)
+        ),
+        begin=f"{vendor.division_no}{number}",
+        end=f"{vendor.division_no}{number}{KEY_END}",
+    )
+    mine = [v for v in found if v.vendor_no == number and v.division_no == vendor.division_no]
+    if not mine:
+        raise SageVerifyError(
+            f"{rec} was written but cannot be read back", operation="create_vendor", record=rec
+        )
+    return mine[0]
+
+
+# ---- small pieces --------------------------------------------------------------------
+
+
+def _set(obj: Any, column: str, value: str | float, record: str) -> None:
+    check(obj.nSetValue(column, value), obj, f"nSetValue({column})", record=record)
+
+
+def _get(obj: Any, column: str, placeholder: str | float) -> Any:
+    answer = obj.nGetValue(column, placeholder)
+    if not isinstance(answer, tuple) or len(answer) != 2:
+        raise SageVerifyError(
+            f"nGetValue({column}) gave {answer!r}, expected (ret, value)",
+            operation="nGetValue",
+            hint="The COM by-reference adapter is not in place (see docs/sage-adapter.md).",
+        )
+    check(answer[0], obj, f"nGetValue({column})", record=None)
+    return answer[1]
+
+
+def _fit(text: str, length: int, what: str, record: str) -> str:
+    if len(text) <= length:
+        return text
+    log.warning("sage_value_truncated", record=record, field=what, length=len(text), kept=length)
+    return text[:length]
+
+
+def _clear(bus: Any) -> None:
+    """Abandon the current record; a failure here is logged, the first error stands."""
+    try:
+        bus.nClear()
+    except ComCallError as exc:
+        log.warning("sage_nclear_failed", error=exc.message)

@@ -1,0 +1,95 @@
+"""Settings of the BOI adapter: where Sage is, who logs on, and the names Sage leaves open.
+
+`BoiSettings` is what a user configures (Home path, company, Sage user, password). The
+column names that public references leave uncertain live in `BoiColumns`; their defaults
+are the names the sandbox uses, and the adapter checks them against the live system
+(`sGetColumns`) when `discover_columns` is on.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+
+class BoiColumns(BaseModel):
+    """Column names that differ between Sage versions or that no public source confirms.
+
+    Names are given without ProvideX's `$` suffix (the adapter adds it for strings).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    invoice_amount: str = "InvoiceAmt"  # AP_InvoiceHeader, data entry
+    open_invoice_amount: str = "InvoiceAmt"  # AP_OpenInvoice
+    history_invoice_amount: str = "InvoiceAmt"  # AP_InvoiceHistoryHeader
+    line_amount: str = "DistributionAmt"  # AP_InvoiceDetail
+    line_account: str = "AccountKey"
+    line_comment: str = "CommentText"
+    invoice_comment: str = "Comment"
+    invoice_due_date: str = "InvoiceDueDate"
+    vendor_status: str = "VendorStatus"
+    vendor_email: str = "EmailAddress"
+
+
+class LockRetry(BaseModel):
+    """How long to keep trying a record another user holds before reporting it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    tries: int = Field(default=5, ge=1, le=50)
+    budget_seconds: float = Field(default=10.0, ge=0, le=600)
+
+    def delays(self) -> tuple[float, ...]:
+        """Waits between tries, doubling each time, summing to `budget_seconds`."""
+        gaps = self.tries - 1
+        if gaps <= 0:
+            return ()
+        unit = self.budget_seconds / (2**gaps - 1)
+        return tuple(unit * 2**i for i in range(gaps))
+
+
+class BoiSettings(BaseModel):
+    """One Sage 100 company reached through the Business Object Interface."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    home: str  # ...\MAS90\Home; a UNC path when running as a service
+    company: str  # the 3-character company code, e.g. "ABC"
+    user: str
+    password: SecretStr
+    division: str = "00"  # AP division used when a record does not name one
+    module_date: date | None = None  # A/P and G/L module date; None = today (injected clock)
+    try_unified_login: bool = True  # nLogon() first, then nSetUser(user, password)
+    uses_batches: bool | None = None  # None: ask Sage (AP_Invoice_bus nBatchEnabled)
+    discover_columns: bool = True  # check BoiColumns against sGetColumns once per process
+    columns: BoiColumns = BoiColumns()
+    lock_retry: LockRetry = LockRetry()
+    session_max_age_seconds: float = Field(default=4 * 3600, gt=0)  # recycle, as UAF does
+    reference_index_max_age_seconds: float = Field(default=30.0, ge=0)
+    reference_index_rebuild_seconds: float = Field(default=3600.0, gt=0)
+    call_timeout_seconds: float = Field(default=600.0, gt=0)
+
+    @field_validator("company")
+    @classmethod
+    def _company_code(cls, value: str) -> str:
+        code = value.strip().upper()
+        if not code or len(code) > 3:
+            raise ValueError(f"company code must be 1 to 3 characters, got {value!r}")
+        return code
+
+    @field_validator("division")
+    @classmethod
+    def _division(cls, value: str) -> str:
+        div = value.strip().upper()
+        if len(div) != 2:
+            raise ValueError(f"AP division must be 2 characters, got {value!r}")
+        return div
+
+    @field_validator("home")
+    @classmethod
+    def _home(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("home must be the MAS90\\Home folder")
+        return value.strip()

@@ -1,0 +1,104 @@
+"""Pure parts of the adapter: lock back-off, column choice, the reference index, the thread."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from pydantic import SecretStr, ValidationError
+
+from ml_connector.sage100.boi_session import BoiThread
+from ml_connector.sage100.columns import choose, column_names
+from ml_connector.sage100.invoice_index import InvoiceIndex
+from ml_connector.sage100.settings import BoiColumns, BoiSettings, LockRetry
+
+
+def test_lock_backoff_doubles_and_spends_exactly_the_budget() -> None:
+    delays = LockRetry(tries=5, budget_seconds=10).delays()
+    assert len(delays) == 4
+    assert sum(delays) == pytest.approx(10)
+    assert all(b == pytest.approx(2 * a) for a, b in itertools.pairwise(delays))
+    assert LockRetry(tries=1).delays() == ()
+
+
+def test_settings_normalise_company_and_refuse_nonsense() -> None:
+    s = BoiSettings(
+        home=r"\\srv\Sage\MAS90\Home", company="abc", user="u", password=SecretStr("hunter22")
+    )
+    assert s.company == "ABC"
+    assert "hunter22" not in repr(s)
+    with pytest.raises(ValidationError):
+        BoiSettings(home="h", company="ABCD", user="u", password=SecretStr("p"))
+    with pytest.raises(ValidationError):
+        BoiSettings(home="h", company="ABC", user="u", password=SecretStr("p"), division="0")
+
+
+def test_columns_missing_on_the_live_system_are_replaced_by_a_known_alternative() -> None:
+    reported = column_names("APDivisionNo$\x8aInvoiceAmount\x8aComment$\x8a")
+    assert reported == {"APDivisionNo", "InvoiceAmount", "Comment"}
+    available = {"AP_Invoice_bus": reported, "lines": {"AccountKey", "Amount"}}
+    chosen, notes = choose(BoiColumns(), available)
+    assert chosen.invoice_amount == "InvoiceAmount"
+    assert chosen.line_amount == "Amount"
+    assert chosen.line_account == "AccountKey"
+    note = "InvoiceAmount (from AP_Invoice_bus; InvoiceAmt is not there)"
+    assert ("column invoice_amount", note) in notes
+    # A name nothing confirms is kept (the settings win) and reported.
+    chosen2, notes2 = choose(BoiColumns(invoice_due_date="DueOn"), {"AP_Invoice_bus": reported})
+    assert chosen2.invoice_due_date == "DueOn"
+    assert any("DueOn not reported" in n[1] for n in notes2)
+
+
+def _rec(vendor: str, number: str, amount: str, seq: str, day: str = "20260105") -> list[str]:
+    # APDivisionNo, VendorNo, InvoiceNo, InvoiceDate, amount, DateUpdated, DateCreated, seq
+    return ["00", vendor.ljust(7), number.ljust(10), "20251201", amount, day, day, seq]
+
+
+def test_the_reference_index_matches_normalised_numbers_and_amounts_across_vendors() -> None:
+    index = InvoiceIndex(built_at=0, refreshed_at=0)
+    index.load(
+        "history",
+        [
+            _rec("FERGUS", "INV-0042", "100", "000001"),
+            _rec("FERGUS", "INV-0042", "50", "000002", day="20260107"),  # an adjustment
+            _rec("WINSUP", "inv0042", "150", "000001"),
+            _rec("WINSUP", "INV-042", "100", "000001"),
+        ],
+    )
+    hits = index.lookup("Inv 0042", Decimal("100.00"))
+    assert [(h.key.vendor_no, h.amount) for h in hits] == [("FERGUS", Decimal("150.00"))]
+    assert hits[0].invoice_date == date(2025, 12, 1)
+    hits = index.lookup("INV0042", Decimal("150.00"))
+    assert [h.key.vendor_no for h in hits] == ["FERGUS", "WINSUP"]
+    assert index.lookup("INV0042", Decimal("1.00")) == []
+    assert index.newest_day["history"] == "20260107"
+    index.drop(("history", "00", "WINSUP", "inv0042", "000001"))
+    assert [h.key.vendor_no for h in index.lookup("INV0042", Decimal("150.00"))] == ["FERGUS"]
+    assert len(index) == 3
+
+
+def test_every_call_runs_on_the_one_boi_thread_whoever_calls() -> None:
+    boi = BoiThread()
+    seen: set[int] = set()
+    errors: list[BaseException] = []
+
+    def caller() -> None:
+        try:
+            for _ in range(20):
+                seen.add(boi.run(threading.get_ident))
+        except BaseException as exc:  # noqa: BLE001  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=caller) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert seen == {boi.ident}
+    with pytest.raises(ZeroDivisionError):
+        boi.run(lambda: 1 / 0)
+    boi.stop()
