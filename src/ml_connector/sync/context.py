@@ -1,0 +1,270 @@
+"""The state of one cycle, shared by its steps: the ports, the run, the counters, and the
+few ways a step records a decision (audit event, review item, ledger entry).
+
+In a dry run nothing is stored: `audit`, `review` and `put_ledger` become no-ops and only
+the outcomes are collected, so that the caller can report what would happen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from ml_connector.clock import Clock
+from ml_connector.sage100.port import AccountKey, ApDivision, GlAccount, Sage100, SageVendor
+from ml_connector.servicetitan.port import ServiceTitanSource
+from ml_connector.store.port import (
+    AuditEvent,
+    DocKind,
+    LedgerEntry,
+    LedgerStatus,
+    PairId,
+    ReviewItem,
+    ReviewKind,
+    SageKeyRef,
+    StateStore,
+    StateTx,
+)
+from ml_connector.sync.documents import SourceDocument
+from ml_connector.sync.settings import SyncSettings
+from ml_connector.sync.summary import DocumentOutcome, Outcome
+
+OUTCOME_COUNTER = {
+    Outcome.WRITTEN: "written",
+    Outcome.RECOVERED: "written",
+    Outcome.WOULD_WRITE: "written",
+    Outcome.ALREADY_IN_SAGE: "already_in_sage",
+    Outcome.SUSPECTED_DUPLICATE: "suspected_duplicates",
+    Outcome.CHANGED_AFTER_EXPORT: "sent_to_review",
+    Outcome.REVIEW: "sent_to_review",
+    Outcome.RETRY: "failed",
+    Outcome.SKIPPED: "skipped",
+    Outcome.UNCHANGED: "unchanged",
+}
+
+
+def jsonable(details: Mapping[str, Any]) -> dict[str, Any]:
+    """Details as plain JSON values (Decimal and dates as strings)."""
+    out: dict[str, Any] = {}
+    for key, value in details.items():
+        if isinstance(value, Decimal | datetime):
+            out[key] = str(value)
+        elif isinstance(value, Mapping):
+            out[key] = jsonable(value)
+        elif isinstance(value, list | tuple):
+            out[key] = [jsonable(v) if isinstance(v, Mapping) else _plain(v) for v in value]
+        else:
+            out[key] = _plain(value)
+    return out
+
+
+def _plain(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
+@dataclass(slots=True)
+class SageReference:
+    """Sage reference data, read once per cycle when first needed."""
+
+    gl_accounts: list[GlAccount]
+    divisions: list[ApDivision]
+
+    def account_key(self, wanted: str) -> AccountKey | None:
+        """An active account given as AccountKey, formatted or raw account number."""
+        text = wanted.strip()
+        for acct in self.gl_accounts:
+            if acct.is_active and text in (acct.account_key, acct.account, acct.raw_account):
+                return acct.account_key
+        return None
+
+    def division(self, division_no: str) -> ApDivision | None:
+        for div in self.divisions:
+            if div.division_no == division_no:
+                return div
+        return None
+
+
+@dataclass(slots=True)
+class CycleContext:
+    pair: PairId
+    source: ServiceTitanSource
+    sage: Sage100
+    store: StateStore
+    settings: SyncSettings
+    clock: Clock
+    run_id: int
+    dry_run: bool
+    counters: dict[str, int] = field(default_factory=dict)
+    outcomes: list[DocumentOutcome] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    _sage_ref: SageReference | None = None
+    _sage_vendors: list[SageVendor] | None = None
+    _batch_no: str | None = None
+    dry_claims: dict[tuple[str, str, str], tuple[DocKind, int, str]] = field(default_factory=dict)
+
+    # reference data -----------------------------------------------------------------
+    def sage_ref(self) -> SageReference:
+        if self._sage_ref is None:
+            self._sage_ref = SageReference(
+                gl_accounts=self.sage.gl_accounts(), divisions=self.sage.divisions()
+            )
+        return self._sage_ref
+
+    def sage_vendors(self) -> list[SageVendor]:
+        if self._sage_vendors is None:
+            self._sage_vendors = list(self.sage.vendors())
+        return self._sage_vendors
+
+    def add_sage_vendor(self, vendor: SageVendor) -> None:
+        self.sage_vendors().append(vendor)
+
+    def batch_no(self) -> str:
+        """The cycle's AP invoice batch, opened on the first write ("" without batches)."""
+        if self._batch_no is None:
+            self._batch_no = self.sage.open_batch(self.settings.batch_description)
+        return self._batch_no
+
+    # counting -------------------------------------------------------------------------
+    def count(self, name: str, n: int = 1) -> None:
+        self.counters[name] = self.counters.get(name, 0) + n
+
+    def outcome(
+        self,
+        doc: SourceDocument,
+        outcome: Outcome,
+        reason: str = "",
+        *,
+        vendor: str = "",
+        invoice_no: str = "",
+    ) -> Outcome:
+        self.count(OUTCOME_COUNTER[outcome])
+        self.outcomes.append(
+            DocumentOutcome(
+                kind=doc.kind,
+                doc_id=doc.doc_id,
+                reference=doc.reference,
+                outcome=outcome,
+                reason=reason,
+                vendor=vendor,
+                invoice_no=invoice_no,
+                amount=doc.total,
+                stream=doc.stream,
+            )
+        )
+        return outcome
+
+    # recording (no-ops in a dry run) -----------------------------------------------------
+    def audit(
+        self,
+        tx: StateTx,
+        action: str,
+        message: str,
+        *,
+        doc: SourceDocument | None = None,
+        details: Mapping[str, Any] | None = None,
+    ) -> None:
+        if self.dry_run:
+            return
+        tx.append_audit(
+            AuditEvent(
+                at=self.clock.now(),
+                pair=self.pair,
+                action=action,
+                actor=self.settings.actor,
+                doc_kind=doc.kind if doc else None,
+                doc_id=doc.doc_id if doc else None,
+                run_id=self.run_id,
+                message=message,
+                details=jsonable(details or {}),
+            )
+        )
+
+    def put_ledger(self, tx: StateTx, entry: LedgerEntry) -> None:
+        if not self.dry_run:
+            tx.put_ledger(entry)
+
+    def entry(
+        self,
+        doc: SourceDocument,
+        fingerprint: str,
+        status: LedgerStatus,
+        *,
+        prior: LedgerEntry | None,
+        sage_key: SageKeyRef | None = None,
+        last_error: str = "",
+        attempts: int | None = None,
+        written_fingerprint: str | None = None,
+    ) -> LedgerEntry:
+        return LedgerEntry(
+            pair=self.pair,
+            kind=doc.kind,
+            doc_id=doc.doc_id,
+            fingerprint=fingerprint,
+            status=status,
+            sage_key=sage_key,
+            amount=doc.total,
+            reference=doc.reference,
+            attempts=(prior.attempts if prior else 0) if attempts is None else attempts,
+            last_error=last_error,
+            written_fingerprint=(
+                (prior.written_fingerprint if prior else "")
+                if written_fingerprint is None
+                else written_fingerprint
+            ),
+            updated_at=self.clock.now(),
+        )
+
+    def send_to_review(
+        self,
+        doc: SourceDocument,
+        fingerprint: str,
+        kind: ReviewKind,
+        reason: str,
+        suggestion: str,
+        *,
+        prior: LedgerEntry | None,
+        details: Mapping[str, Any] | None = None,
+        sage_key: SageKeyRef | None = None,
+        outcome: Outcome = Outcome.REVIEW,
+        vendor: str = "",
+        invoice_no: str = "",
+    ) -> Outcome:
+        """Ledger REVIEW + review item + audit event, in one transaction."""
+        full = {"fingerprint": fingerprint, "reference": doc.reference, **(details or {})}
+        if not self.dry_run:
+            with self.store.transaction() as tx:
+                tx.put_ledger(
+                    self.entry(
+                        doc,
+                        fingerprint,
+                        LedgerStatus.REVIEW,
+                        prior=prior,
+                        sage_key=sage_key,
+                        last_error=reason[:500],
+                    )
+                )
+                review_id = tx.add_review(
+                    ReviewItem(
+                        pair=self.pair,
+                        kind=kind,
+                        doc_kind=doc.kind,
+                        doc_id=doc.doc_id,
+                        reason=reason,
+                        suggestion=suggestion,
+                        details=jsonable(full),
+                        created_at=self.clock.now(),
+                    )
+                )
+                self.audit(
+                    tx,
+                    str(kind) if outcome is not Outcome.REVIEW else "sent_to_review",
+                    reason,
+                    doc=doc,
+                    details={"review_id": review_id, "review_kind": str(kind), **full},
+                )
+        return self.outcome(doc, outcome, reason, vendor=vendor, invoice_no=invoice_no)

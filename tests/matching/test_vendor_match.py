@@ -1,0 +1,140 @@
+"""VendorMatcher decisions, one behaviour at a time."""
+
+from __future__ import annotations
+
+from ml_connector.sage100.port import DivisionNo, SageVendor, SageVendorNo
+from ml_connector.sync.vendor_match import MatchSettings, VendorMatcher
+
+
+def _v(no: str, name: str, status: str = "A", division: str = "00") -> SageVendor:
+    return SageVendor(DivisionNo(division), SageVendorNo(no), name, status=status)
+
+
+FERGUSON_BRANCHES = [_v("FERG118", "FERGUSON #1187"), _v("FERG221", "FERGUSON #2210")]
+
+
+def test_branches_kept_apart_when_sage_keeps_them_apart() -> None:
+    matcher = VendorMatcher(FERGUSON_BRANCHES)
+    got = matcher.decide(name="Ferguson #1187")
+    assert (got.outcome, got.vendor_no, got.method) == ("link", "FERG118", "exact name")
+    got = matcher.decide(name="Ferguson Store 2210")
+    assert (got.outcome, got.vendor_no) == ("link", "FERG221")
+    other = matcher.decide(name="Ferguson #3345")
+    assert other.outcome == "create"
+    assert "branch #3345" in other.reason
+    none = matcher.decide(name="Ferguson")
+    assert none.outcome == "review"
+    assert {c.vendor_no for c in none.candidates} == {"FERG118", "FERG221"}
+
+
+def test_a_branch_links_to_the_only_vendor_of_that_name() -> None:
+    matcher = VendorMatcher([_v("FERGUSO", "FERGUSON ENTERPRISES INC"), _v("HAJOCA", "HAJOCA")])
+    got = matcher.decide(name="Ferguson Enterprises #1187")
+    assert (got.outcome, got.vendor_no) == ("link", "FERGUSO")
+    assert "no branch number" in got.reason
+
+
+def test_branch_number_never_links_to_another_branch_even_fuzzily() -> None:
+    matcher = VendorMatcher([_v("FERG221", "FERGUSON ENTERPRISES #2210")])
+    got = matcher.decide(name="Ferguson #1187")
+    assert got.outcome != "link"
+
+
+def test_sage_thirty_character_cut() -> None:
+    matcher = VendorMatcher([_v("CED", "CONSOLIDATED ELECTRICAL DISTRI")])
+    got = matcher.decide(name="Consolidated Electrical Distributors, Inc.")
+    assert (got.outcome, got.vendor_no) == ("link", "CED")
+    assert "30-character" in got.method
+
+
+def test_shared_trade_words_do_not_make_a_match() -> None:
+    matcher = VendorMatcher([_v("APEXSUP", "APEX SUPPLY CO"), _v("APEXROO", "APEX ROOFING")])
+    assert matcher.decide(name="Apex Supply Company").vendor_no == "APEXSUP"
+    assert matcher.decide(name="Apex Roofing Inc").vendor_no == "APEXROO"
+    assert matcher.decide(name="Apex Plumbing").outcome == "review"
+    assert matcher.decide(name="Zenith Roofing Supply").outcome == "create"
+
+
+def test_ambiguity_goes_to_review_with_scored_candidates() -> None:
+    matcher = VendorMatcher(
+        [_v("NTX", "NORTH TEXAS PLUMBING SUPPLY"), _v("STX", "SOUTH TEXAS PLUMBING SUPPLY")]
+    )
+    got = matcher.decide(name="N. Texas Plumbing Supply")
+    assert got.outcome == "review"
+    assert got.vendor_no is None
+    assert [c.vendor_no for c in got.candidates][:2] in (["NTX", "STX"], ["STX", "NTX"])
+    assert all(0 < c.score < 90 for c in got.candidates)
+    assert "too far to link" in got.reason or "about as close" in got.reason
+
+
+def test_fuzzy_link_reports_score_and_runner_up() -> None:
+    matcher = VendorMatcher([_v("ONEHOUR", "ONE HOUR HEATING & AIR"), _v("ARS", "ARS ROOTER")])
+    got = matcher.decide(name="One Hour Heating & Air Conditioning")
+    assert (got.outcome, got.vendor_no, got.method) == ("link", "ONEHOUR", "name score")
+    assert got.score is not None
+    assert got.score >= 90
+    assert "the next scores" in got.reason
+
+
+def test_code_paths_and_conflicts() -> None:
+    vendors = [_v("FERGUSO", "FERGUSON ENTERPRISES"), _v("ACMEROO", "ACME ROOFING")]
+    matcher = VendorMatcher(vendors)
+    got = matcher.decide(name="Ferguson Ent.", external_number="ferguso")
+    assert (got.outcome, got.vendor_no, got.method) == ("link", "FERGUSO", "external data")
+    conflict = matcher.decide(name="Ferguson Enterprises", vendor_number="ACMEROO")
+    assert conflict.outcome == "review"
+    assert "ACME ROOFING" in conflict.reason
+    assert "Ferguson Enterprises" in conflict.reason
+    assert {c.vendor_no for c in conflict.candidates} >= {"ACMEROO", "FERGUSO"}
+    # a bill's vendorNumber that is not a Sage number is the vendor's own: ignored
+    own = matcher.decide(name="Ferguson Enterprises", vendor_number="CUST-88121")
+    assert (own.outcome, own.method) == ("link", "exact name")
+    # a user's mapping wins over the name
+    mapped = matcher.decide(name="Totally Else", mapped_number="ACMEROO", vendor_number="FERGUSO")
+    assert (mapped.outcome, mapped.vendor_no, mapped.method) == ("link", "ACMEROO", "mapping")
+    stale = matcher.decide(name="Ferguson Enterprises", external_number="GONE123")
+    assert stale.outcome == "review"
+    assert "GONE123" in stale.reason
+
+
+def test_inactive_vendors_are_never_linked() -> None:
+    matcher = VendorMatcher([_v("OLD", "HERTZ EQUIPMENT RENTAL", status="I")])
+    assert matcher.decide(name="Hertz Equipment Rental").outcome == "review"
+    assert "inactive" in matcher.decide(name="Hertz Equipment Rental").reason
+    assert matcher.decide(name="x", external_number="OLD").outcome == "review"
+    both = VendorMatcher([_v("OLD", "ACME SUPPLY", status="I"), _v("NEW", "ACME SUPPLY CO")])
+    assert both.decide(name="Acme Supply").vendor_no == "NEW"
+
+
+def test_create_proposes_a_free_number_and_respects_the_setting() -> None:
+    vendors = [_v("FERGUSO", "FERGUSON FIRE"), _v("FERGUS1", "FERGUSON WATERWORKS")]
+    matcher = VendorMatcher(vendors)
+    got = matcher.decide(name="Fergusonville Mechanical")
+    assert (got.outcome, got.division_no, got.vendor_no) == ("create", "00", "FERGUS2")
+    matcher.add(_v("FERGUS2", "FERGUSONVILLE MECHANICAL"))
+    assert matcher.decide(name="Fergusonville Mechanical").vendor_no == "FERGUS2"
+    assert matcher.decide(name="Fergusonville Mechanical").outcome == "link"
+    assert matcher.decide(name="Fergusonville Plumbing").vendor_no != "FERGUS2"
+    off = VendorMatcher(vendors, MatchSettings(create_missing=False))
+    refused = off.decide(name="Brand New Vendor")
+    assert (refused.outcome, refused.vendor_no) == ("review", None)
+    assert "turned off" in refused.reason
+
+
+def test_same_name_in_two_divisions_is_ambiguous_unless_restricted() -> None:
+    vendors = [_v("EMPIRE", "EMPIRE SUPPLY"), _v("EMPIRE", "EMPIRE SUPPLY", division="01")]
+    assert VendorMatcher(vendors).decide(name="Empire Supply").outcome == "review"
+    only_01 = VendorMatcher(vendors, MatchSettings(divisions=("01",), default_division="01"))
+    got = only_01.decide(name="Empire Supply")
+    assert (got.outcome, got.division_no) == ("link", "01")
+    assert only_01.decide(name="Other Co").division_no == "01"
+
+
+def test_decisions_do_not_depend_on_input_order() -> None:
+    vendors = [_v(f"V{i:03d}", f"{w} PLUMBING SUPPLY") for i, w in enumerate("ABCDEFGHIJ" * 3)]
+    names = ["A Plumbing Supply", "B Plumbing", "Zed Supply"]
+    one = [VendorMatcher(vendors).decide(name=n) for n in names]
+    two = [VendorMatcher(list(reversed(vendors))).decide(name=n) for n in names]
+    assert [(d.outcome, sorted(c.vendor_no for c in d.candidates)) for d in one] == [
+        (d.outcome, sorted(c.vendor_no for c in d.candidates)) for d in two
+    ]
