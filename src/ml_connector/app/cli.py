@@ -38,12 +38,15 @@ def version() -> None:
 def _register() -> None:
     """Attach the sub-commands that live beside the code they drive."""
     # Each import below adds its commands to `app` / `sandbox_app`.
-    from ml_connector.app import secrets_cli, service_cli
+    from ml_connector.app import demo, runner, secrets_cli, service_cli, sync_cli
     from ml_connector.sandbox.sage100 import cli as sage_sandbox_cli
     from ml_connector.sandbox.servicetitan import cli as st_sandbox_cli
 
     service_cli.register(app)
     secrets_cli.register(app)
+    sync_cli.register(app)
+    runner.register(app)
+    demo.register(app, sandbox_app)
     st_sandbox_cli.register(sandbox_app)
     sage_sandbox_cli.register(sandbox_app)
 
