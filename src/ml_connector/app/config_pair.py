@@ -129,27 +129,29 @@ class Sage100Settings(StrictModel):
 
 
 class InvoiceRoute(StrictModel):
-    """ServiceTitan invoices matching every non-empty list become AP invoices of one vendor."""
+    """ServiceTitan invoices that become Sage AP invoices, and how their vendor is found.
+
+    An invoice matches when every criterion given matches (names compare case-insensitively).
+    `vendor` is `fixed:<Sage vendor>` (e.g. `fixed:00-PLUMBCO`), `custom_field:<field name>`
+    (the invoice's custom field holds the Sage vendor number) or `customer_name` (the
+    invoice's customer name is matched to Sage vendors by name).
+    """
 
     name: str = Field(min_length=1)
-    business_unit_ids: list[int] = Field(default_factory=list)
-    job_type_ids: list[int] = Field(default_factory=list)
-    customer_ids: list[int] = Field(default_factory=list)
-    vendor_no: str = Field(pattern=r"^[A-Za-z0-9]{1,7}$")
-    division_no: str | None = Field(default=None, pattern=r"^\d{2}$")
-
-    @field_validator("vendor_no")
-    @classmethod
-    def _upper(cls, value: str) -> str:
-        return value.upper()
+    business_units: list[str] = Field(default_factory=list)
+    invoice_types: list[str] = Field(default_factory=list)
+    custom_field: str | None = None  # "Field name=value"
+    vendor: str = Field(pattern=r"^(fixed:\S+|custom_field:.+|customer_name)$")
 
     @model_validator(mode="after")
     def _criteria(self) -> InvoiceRoute:
-        if not (self.business_unit_ids or self.job_type_ids or self.customer_ids):
+        if not (self.business_units or self.invoice_types or self.custom_field):
             raise ValueError(
-                f"route {self.name!r} selects every invoice: give business_unit_ids, "
-                "job_type_ids or customer_ids"
+                f"route {self.name!r} selects every invoice: give business_units, "
+                "invoice_types or custom_field"
             )
+        if self.custom_field is not None and "=" not in self.custom_field:
+            raise ValueError(f"route {self.name!r}: custom_field must read 'Field name=value'")
         return self
 
 

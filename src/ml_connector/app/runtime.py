@@ -16,6 +16,7 @@ from pathlib import Path
 from ml_connector.app.adapters import build_sage, build_servicetitan
 from ml_connector.app.config import load_config
 from ml_connector.app.config_models import AppConfig
+from ml_connector.app.config_pair import InvoiceRoute as ConfigRoute
 from ml_connector.app.config_pair import PairSettings
 from ml_connector.app.credentials import resolve_pair
 from ml_connector.app.logging import Redactor
@@ -34,23 +35,27 @@ from ml_connector.sync.settings import (
 )
 
 
+def _route(route: ConfigRoute) -> InvoiceRoute:
+    how, _, value = route.vendor.partition(":")
+    field = None
+    if route.custom_field is not None:
+        name, _, expected = route.custom_field.partition("=")
+        field = (name.strip(), expected.strip())
+    return InvoiceRoute(
+        name=route.name,
+        vendor=InvoiceVendorSource(how, value),  # type: ignore[arg-type]  # checked by config
+        business_units=frozenset(route.business_units),
+        invoice_types=frozenset(route.invoice_types),
+        custom_field=field,
+    )
+
+
 def engine_settings(pair: PairSettings) -> SyncSettings:
     """The engine's settings for one pair of the config file."""
     sync = pair.sync
     routes: tuple[InvoiceRoute, ...] = ()
     if sync.invoices:
-        routes = tuple(
-            InvoiceRoute(
-                name=r.name,
-                vendor=InvoiceVendorSource(
-                    "fixed", f"{r.division_no or pair.sage100.ap_division}-{r.vendor_no}"
-                ),
-                business_unit_ids=frozenset(r.business_unit_ids),
-                customer_ids=frozenset(r.customer_ids),
-                job_type_ids=frozenset(r.job_type_ids),
-            )
-            for r in sync.invoice_routes
-        )
+        routes = tuple(_route(r) for r in sync.invoice_routes)
     bill_types: tuple[BillTypeName, ...] = ("Procurement", "ApBill") if sync.ap_bills else ()
     return SyncSettings(
         division=pair.sage100.ap_division,
