@@ -19,208 +19,44 @@ import tracemalloc
 from collections import Counter
 
 from ml_connector.sage100.port import DivisionNo, SageVendor, SageVendorNo
+from ml_connector.sync.names import normalise_vendor_name
 from ml_connector.sync.vendor_match import VendorMatcher
 
-FIRST = [
-    "Ferguson",
-    "Johnstone",
-    "Hajoca",
-    "Winnelson",
-    "Graybar",
-    "Crescent",
-    "Rexel",
-    "Grainger",
-    "Sunbelt",
-    "Ahern",
-    "Carrier",
-    "Lennox",
-    "Gemaire",
-    "Apex",
-    "Acme",
-    "Summit",
-    "Premier",
-    "Reliable",
-    "Precision",
-    "Quality",
-    "Allied",
-    "Liberty",
-    "Patriot",
-    "Eagle",
-    "Falcon",
-    "Hawk",
-    "Lone",
-    "Star",
-    "Texan",
-    "Gulf",
-    "Coastal",
-    "Pioneer",
-    "Frontier",
-    "Heritage",
-    "Legacy",
-    "Keystone",
-    "Cornerstone",
-    "Pinnacle",
-    "Summit",
-    "Vista",
-    "Horizon",
-    "Sunrise",
-    "Sunset",
-    "Evergreen",
-    "Cedar",
-    "Oak",
-    "Maple",
-    "Willow",
-    "Pine",
-    "Birch",
-    "Aspen",
-    "Sierra",
-    "Cascade",
-    "Rocky",
-    "Mesa",
-    "Canyon",
-    "Prairie",
-    "Meadow",
-    "River",
-    "Lake",
-    "Harbor",
-    "Bay",
-    "Smith",
-    "Johnson",
-    "Williams",
-    "Brown",
-    "Jones",
-    "Garcia",
-    "Miller",
-    "Davis",
-    "Rodriguez",
-    "Martinez",
-    "Hernandez",
-    "Lopez",
-    "Gonzalez",
-    "Wilson",
-    "Anderson",
-    "Thomas",
-    "Taylor",
-    "Moore",
-    "Jackson",
-    "Martin",
-    "Lee",
-    "Perez",
-    "Thompson",
-    "White",
-    "Harris",
-    "Sanchez",
-    "Clark",
-    "Ramirez",
-    "Lewis",
-    "Robinson",
-    "Walker",
-    "Young",
-    "Allen",
-    "King",
-    "Wright",
-    "Scott",
-    "Torres",
-    "Nguyen",
-    "Hill",
-    "Flores",
-    "Green",
-    "Adams",
-    "Nelson",
-    "Baker",
-    "Hall",
-    "Rivera",
-    "Campbell",
-    "Mitchell",
-    "Carter",
-    "Roberts",
-    "Phillips",
-    "Evans",
-    "Turner",
-    "Parker",
-    "Collins",
-    "Edwards",
-    "Stewart",
-    "Morris",
-    "Murphy",
-    "Cook",
-    "Rogers",
-    "Morgan",
-    "Peterson",
-    "Cooper",
-    "Reed",
-]
-SECOND = [
-    "North",
-    "South",
-    "East",
-    "West",
-    "Central",
-    "Metro",
-    "Valley",
-    "Mountain",
-    "Coast",
-    "Tri-County",
-    "Capital",
-    "National",
-    "American",
-    "United",
-    "General",
-    "Standard",
-    "Superior",
-    "Advanced",
-    "Modern",
-    "Classic",
-    "Royal",
-    "Golden",
-    "Silver",
-    "Blue",
-    "Red",
-    "Green",
-    "Diamond",
-    "Crown",
-    "Star",
-    "Delta",
-    "Alpha",
-    "Omega",
-    "Titan",
-    "Atlas",
-    "Apollo",
-    "Mercury",
-    "Phoenix",
-]
-TRADES = [
-    "Supply",
-    "Plumbing Supply",
-    "Electric Supply",
-    "Electrical",
-    "Plumbing",
-    "Heating & Cooling",
-    "Air Conditioning",
-    "HVAC Services",
-    "Mechanical",
-    "Rentals",
-    "Equipment Rental",
-    "Roofing",
-    "Sheet Metal",
-    "Distributors",
-    "Insulation",
-    "Pipe & Supply",
-    "Fire Protection",
-    "Drain Cleaning",
-    "Excavating",
-    "Concrete",
-    "Drywall",
-    "Paint",
-    "Lumber",
-    "Hardware",
-    "Controls",
-    "Refrigeration",
-    "Water Heaters",
-    "Tools",
+
+def _words(text: str, sep: str | None = None) -> list[str]:
+    return text.split(sep)
+
+
+FIRST = _words(
+    "Ferguson Johnstone Hajoca Winnelson Graybar Crescent Rexel Grainger Sunbelt Ahern "
+    "Carrier Lennox Gemaire Apex Acme Summit Premier Reliable Precision Quality Allied "
+    "Liberty Patriot Eagle Falcon Hawk Lone Star Texan Gulf Coastal Pioneer Frontier "
+    "Heritage Legacy Keystone Cornerstone Pinnacle Summit Vista Horizon Sunrise Sunset "
+    "Evergreen Cedar Oak Maple Willow Pine Birch Aspen Sierra Cascade Rocky Mesa Canyon "
+    "Prairie Meadow River Lake Harbor Bay Smith Johnson Williams Brown Jones Garcia "
+    "Miller Davis Rodriguez Martinez Hernandez Lopez Gonzalez Wilson Anderson Thomas "
+    "Taylor Moore Jackson Martin Lee Perez Thompson White Harris Sanchez Clark Ramirez "
+    "Lewis Robinson Walker Young Allen King Wright Scott Torres Nguyen Hill Flores Green "
+    "Adams Nelson Baker Hall Rivera Campbell Mitchell Carter Roberts Phillips Evans "
+    "Turner Parker Collins Edwards Stewart Morris Murphy Cook Rogers Morgan Peterson "
+    "Cooper Reed"
+)
+SECOND = _words(
+    "North South East West Central Metro Valley Mountain Coast Tri-County Capital "
+    "National American United General Standard Superior Advanced Modern Classic Royal "
+    "Golden Silver Blue Red Green Diamond Crown Star Delta Alpha Omega Titan Atlas "
+    "Apollo Mercury Phoenix"
+)
+TRADES = _words(
+    "Supply|Plumbing Supply|Electric Supply|Electrical|Plumbing|Heating & Cooling|Air "
+    "Conditioning|HVAC Services|Mechanical|Rentals|Equipment Rental|Roofing|Sheet Metal|"
+    "Distributors|Insulation|Pipe & Supply|Fire Protection|Drain Cleaning|Excavating|"
+    "Concrete|Drywall|Paint|Lumber|Hardware|Controls|Refrigeration|Water Heaters|Tools|"
     "Fleet Services",
-]
+    "|",
+)
 SUFFIXES = ("", "", "", " Inc", " Inc.", " LLC", " Co", " Company", " Corp", ", Inc.", " Ltd")
+SYLLABLES = _words("zor van tek quil bry mox dal fen grum hask jiv lor nep osk prel trux vim yor")
 ABBREV = {
     "Supply": "Sply",
     "Electric": "Elec",
@@ -244,9 +80,10 @@ def _sage_vendors(rng: random.Random, size: int) -> list[SageVendor]:
         if rng.random() < 0.08:
             name += f" #{rng.randint(10, 9999)}"
         name = name.upper()[:30].rstrip()
-        if name in seen:
+        key = normalise_vendor_name(name)  # Sage lists rarely hold one name twice
+        if key in seen:
             continue
-        seen.add(name)
+        seen.add(key)
         number = f"V{len(vendors):06d}"
         vendors.append(SageVendor(DivisionNo("00"), SageVendorNo(number), name))
     return vendors
@@ -276,8 +113,13 @@ def main() -> None:
             vendor = rng.choice(sage)
             queries.append((_variant(rng, vendor.name), vendor.vendor_no))
         else:
-            name = f"{rng.choice(FIRST)}{rng.choice(FIRST).lower()} {rng.choice(TRADES)}"
-            queries.append((name, None))
+            # a company Sage does not have: an invented word (never a Sage word) + a trade,
+            # sometimes beside a word Sage names do use ("Ferguson Zorvana Supply")
+            coined = "".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 3)))
+            words = [coined.title(), rng.choice(TRADES)]
+            if rng.random() < 0.3:
+                words.insert(0, rng.choice(FIRST))
+            queries.append((" ".join(words), None))
 
     started = time.perf_counter()
     matcher = VendorMatcher(sage)

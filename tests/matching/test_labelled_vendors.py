@@ -2,7 +2,8 @@
 
 Each row says what a careful clerk would decide: link to a given Sage vendor, create a new
 vendor, or review. The matcher may be more cautious than the label (review where the label
-says link or create) but must never link where the label does not say that exact vendor.
+says link or create) but must never link where the label does not say that exact vendor,
+and never create a vendor Sage already has.
 """
 
 from __future__ import annotations
@@ -64,3 +65,7 @@ def test_labelled_set_has_no_wrong_links(sage_vendors: list[SageVendor]) -> None
     REPORT.append("not as labelled:")
     REPORT.extend(lines)
     assert verdicts["WRONG LINK"] == 0, "\n".join(lines)
+    # a new vendor where Sage already has this one is a duplicate finance must merge
+    duplicates = verdicts["create, label link"] + verdicts["create, label review"]
+    assert duplicates == 0, "\n".join(lines)
+    assert automatic / len(pairs) >= 0.65  # regression guard on the share decided alone

@@ -8,7 +8,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ml_connector.sync.names import is_generic, normalise_vendor_name, parse_vendor_name
+from ml_connector.sync.names import (
+    is_generic,
+    is_sage_cut_of,
+    normalise_vendor_name,
+    parse_vendor_name,
+    truncated_like_sage,
+)
 from ml_connector.sync.vendor_no import propose_vendor_no
 
 SAME = [
@@ -86,6 +92,13 @@ def test_sage_truncation_is_recognisable() -> None:
     sage = parse_vendor_name("CONSOLIDATED ELECTRICAL DISTRI")
     assert sage.maybe_truncated
     assert not parse_vendor_name("Ferguson").maybe_truncated
+    full = "Consolidated Electrical Distributors, Inc."
+    assert is_sage_cut_of("CONSOLIDATED ELECTRICAL DISTRI", full)
+    assert not is_sage_cut_of("CONSOLIDATED ELECTRICAL", full)  # short: typed, not cut
+    assert not is_sage_cut_of("CONSOLIDATED ELECTRICAL DISTRI", "Consolidated Electrical")
+    assert truncated_like_sage("United Rentals (North America), Inc.") == (
+        "United Rentals (North America)"
+    )
 
 
 LETTERS = [*"abcdeflnoprstuyABCLDS0123456789 &.#-,'/", "é", "É", "ß", "ø", "Ł", "ﬁ", "²"]

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ml_connector.errors import ConfigError
 from ml_connector.sage100.port import DivisionNo, SageVendor, SageVendorNo
+from ml_connector.sync.names import normalise_vendor_name
 from ml_connector.sync.vendor_match import MatchSettings, VendorMatcher
 
 
@@ -138,3 +146,75 @@ def test_decisions_do_not_depend_on_input_order() -> None:
     assert [(d.outcome, sorted(c.vendor_no for c in d.candidates)) for d in one] == [
         (d.outcome, sorted(c.vendor_no for c in d.candidates)) for d in two
     ]
+
+
+def test_settings_are_checked() -> None:
+    with pytest.raises(ConfigError, match="review_score"):
+        MatchSettings(auto_link_score=60, review_score=70)
+    with pytest.raises(ConfigError, match="margin"):
+        MatchSettings(margin=-1)
+
+
+def test_acronyms_and_rare_words_go_to_review_not_to_a_new_vendor() -> None:
+    matcher = VendorMatcher(
+        [
+            _v("CED", "CONSOLIDATED ELECTRICAL DISTRI"),
+            _v("GRAINGE", "W.W. GRAINGER INC"),
+            _v("SMITH1", "SMITH BAKER PLUMBING"),
+            _v("SMITH2", "SMITH COLE ELECTRIC"),
+            _v("SMITH3", "SMITH DEAN ROOFING"),
+            _v("SMITH4", "SMITH EVANS MECHANICAL"),
+        ]
+    )
+    ced = matcher.decide(name="CED")
+    assert ced.outcome == "review"
+    assert [c.vendor_no for c in ced.candidates] == ["CED"]
+    assert "initials" in ced.reason
+    grainger = matcher.decide(name="Grainger Industrial Supply")
+    assert grainger.outcome == "review"
+    assert grainger.candidates[0].vendor_no == "GRAINGE"
+    # "smith" is in four Sage names: not rare, so "Smith Oakley" is someone new
+    assert matcher.decide(name="Smith Oakley Landscaping").outcome == "create"
+
+
+def test_a_name_with_nothing_in_it_is_never_matched() -> None:
+    matcher = VendorMatcher([_v("BLANK", "..."), _v("ACME", "ACME")])
+    for name in ["", "   ", "..."]:
+        assert matcher.decide(name=name).outcome == "review"
+
+
+def test_legal_name_before_dba_matches_either_way() -> None:
+    matcher = VendorMatcher([_v("COOLAIR", "SMITH HOLDINGS DBA COOL AIR")])
+    got = matcher.decide(name="Cool Air")
+    assert (got.outcome, got.vendor_no) == ("link", "COOLAIR")
+    got = matcher.decide(name="Smith Holdings, LLC")
+    assert (got.outcome, got.vendor_no) == ("link", "COOLAIR")
+    assert "legal name" in got.method
+
+
+def test_every_sage_vendor_finds_itself_by_its_own_name(sage_vendors: list[SageVendor]) -> None:
+    matcher = VendorMatcher(sage_vendors)
+    names = Counter(normalise_vendor_name(v.name) for v in sage_vendors if v.status != "I")
+    for vendor in sage_vendors:
+        if vendor.status == "I" or names[normalise_vendor_name(vendor.name)] > 1:
+            continue
+        for spelling in (vendor.name, vendor.name.lower(), f"{vendor.name}, Inc."):
+            got = matcher.decide(name=spelling)
+            assert (got.outcome, got.vendor_no) == ("link", vendor.vendor_no), spelling
+
+
+BASES = st.sampled_from(["Ferguson", "Johnstone Supply", "Hajoca", "Sunbelt Rentals", "Rexel"])
+BRANCHES = st.integers(min_value=1, max_value=9999)
+
+
+@given(BASES, st.lists(BRANCHES, min_size=1, max_size=4, unique=True), BRANCHES, st.booleans())
+def test_never_links_to_another_branch(
+    base: str, sage_branches: list[int], branch: int, with_zeros: bool
+) -> None:
+    vendors = [_v(f"B{n:04d}", f"{base.upper()} #{n}") for n in sage_branches]
+    written = f"{base} #{branch:05d}" if with_zeros else f"{base} Store {branch}"
+    got = VendorMatcher(vendors).decide(name=written)
+    if got.outcome == "link":
+        assert got.vendor_no == f"B{branch:04d}"
+    else:
+        assert branch not in sage_branches

@@ -102,3 +102,14 @@ def test_every_call_runs_on_the_one_boi_thread_whoever_calls() -> None:
     with pytest.raises(ZeroDivisionError):
         boi.run(lambda: 1 / 0)
     boi.stop()
+
+
+def test_a_thread_that_cannot_start_com_fails_every_call_instead_of_hanging() -> None:
+    def no_com() -> None:
+        raise OSError("CoInitialize failed")
+
+    boi = BoiThread(on_start=no_com)
+    for _ in range(2):
+        with pytest.raises(OSError, match="CoInitialize"):
+            boi.run(lambda: 1, timeout=5)
+    boi.stop()

@@ -185,3 +185,11 @@ def test_lock_command_in_a_subprocess(root: Path) -> None:
     assert proc.returncode == 0, err
     assert "holding AP_Vendor" in out
     assert bus.nSetKey("00GRAYBAR") == 1
+
+
+def test_show_command_prints_rows(root: Path) -> None:
+    code, out = _invoke("show", str(root), "--table", "AP_Vendor", "--where", "VendorNo = 'FERGUS'")
+    assert code == 0, out
+    assert "Ferguson Enterprises #1187" in out
+    assert _invoke("show", str(root), "--table", "NOPE")[0] == 2
+    assert _invoke("show", str(root), "--table", "AP_Vendor", "--where", "bad syntax")[0] == 2

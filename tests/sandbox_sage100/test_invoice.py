@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ml_connector.sandbox.sage100 import ProvideXScript, SySession, add_user, init_root
+from ml_connector.sandbox.sage100 import ProvideXScript, SySession, add_user, init_root, seed
 from ml_connector.sandbox.sage100.testing import account_key, logged_on, new_invoice
 
 
@@ -31,7 +31,7 @@ def test_new_key_answers_2_and_writes_header_and_lines(
     root: Path, ap: tuple[ProvideXScript, SySession]
 ) -> None:
     pvx, ss = ap
-    inv, result = new_invoice(pvx, ss, "ST-1001", [("5000-01-100", 60.0), ("5200-01-100", 40.25)])
+    inv, result = new_invoice(pvx, ss, "ST-1001", [("5000-01-100", 60.0), ("5400-00-100", 40.25)])
     assert result == 1, inv.sLastErrorMsg
     conn = sqlite3.connect(root / "ABC.sqlite")
     header = conn.execute(
@@ -70,12 +70,14 @@ def test_a_posted_key_answers_2_with_the_adjustment_flag_and_the_register_adds(
     root: Path, ap: tuple[ProvideXScript, SySession]
 ) -> None:
     pvx, ss = ap
-    # 1187-50211 was keyed by hand and is posted and open (see seed.HAND_KEYED).
-    before_open = _amount(root, "AP_OpenInvoice", "1187-50211")
-    inv = _bus(pvx, ss, "1187-50211")
+    # keyed by hand, posted and open (see seed.hand_keyed())
+    posted = next(i for i in seed.hand_keyed() if i.where == "open" and i.note == "keyed by hand")
+    before_open = _amount(root, "AP_OpenInvoice", posted.invoice_no)
+    assert before_open == float(posted.amount)
+    inv = _bus(pvx, ss, posted.invoice_no, vendor=posted.vendor_no)
     assert inv.nSetKey() == 2
     assert inv.nGetValue("Adjustment$", "") == (1, "Y")
-    assert inv.nGetValue("InvoiceDate$", "") == (1, "20261102")  # copied from the posted invoice
+    assert inv.nGetValue("InvoiceDate$", "") == (1, posted.invoice_date)  # from the posted one
     inv.nSetValue("InvoiceAmt", 50.0)
     inv.oLines.nAddLine()
     inv.oLines.nSetValue("AccountKey$", account_key(pvx, ss, "5000-01-100"))
@@ -85,11 +87,12 @@ def test_a_posted_key_answers_2_with_the_adjustment_flag_and_the_register_adds(
     upd = pvx.NewObject("AP_InvoiceRegister_upd", ss)
     assert upd.nProcessReport("PRINT") == 1
     assert upd.nUpdate() == 1, upd.sLastErrorMsg
-    assert _amount(root, "AP_OpenInvoice", "1187-50211") == before_open + 50.0
+    assert _amount(root, "AP_OpenInvoice", posted.invoice_no) == before_open + 50.0
     conn = sqlite3.connect(root / "ABC.sqlite")
     seqs = conn.execute(
         "SELECT HeaderSeqNo, InvoiceType, InvoiceAmt FROM AP_InvoiceHistoryHeader "
-        "WHERE InvoiceNo = '1187-50211' ORDER BY HeaderSeqNo"
+        "WHERE InvoiceNo = ? ORDER BY HeaderSeqNo",
+        (posted.invoice_no,),
     ).fetchall()
     assert seqs == [("000001", "IN", before_open), ("000002", "AD", 50.0)]
 
@@ -110,8 +113,8 @@ def test_inactive_and_unknown_accounts_are_refused(ap: tuple[ProvideXScript, SyS
     inv = _bus(pvx, ss, "ST-4004")
     assert inv.nSetKey() == 2
     inv.oLines.nAddLine()
-    assert inv.oLines.nSetValue("AccountKey$", account_key(pvx, ss, "5150-01-100")) == 0
-    assert inv.oLines.sLastErrorMsg == "Account 5150-01-100 is inactive."
+    assert inv.oLines.nSetValue("AccountKey$", account_key(pvx, ss, "5150-02-100")) == 0
+    assert inv.oLines.sLastErrorMsg == "Account 5150-02-100 is inactive."
     assert inv.oLines.nSetValue("AccountKey$", account_key(pvx, ss, "5900-00-100")) == 0
     assert inv.oLines.sLastErrorMsg == "Account 5900-00-100 is deleted."
     assert inv.oLines.nSetValue("AccountKey$", "500001100") == 0  # the raw account is not a key
@@ -124,9 +127,9 @@ def test_unknown_and_inactive_vendors_are_refused(ap: tuple[ProvideXScript, SySe
     inv, result = new_invoice(pvx, ss, "ST-5005", [("5000-01-100", 10.0)], vendor="NOSUCH")
     assert result == 0
     assert inv.sLastErrorMsg == "Vendor 00-NOSUCH is not on file."
-    inv, result = new_invoice(pvx, ss, "ST-5006", [("5000-01-100", 10.0)], vendor="OLDDESE")
+    inv, result = new_invoice(pvx, ss, "ST-5006", [("5000-01-100", 10.0)], vendor="OLDDOMI")
     assert result == 0
-    assert inv.sLastErrorMsg == "Vendor 00-OLDDESE is inactive."
+    assert inv.sLastErrorMsg == "Vendor 00-OLDDOMI is inactive."
 
 
 def test_field_lengths_upper_case_flags_and_dates(ap: tuple[ProvideXScript, SySession]) -> None:
@@ -203,7 +206,7 @@ def test_batches_must_be_selected_and_are_held(tmp_path: Path) -> None:
     assert inv.nSelectNewBatch("", "N", "second") == (1, "00003")
     assert inv.nSelectBatch("00002") == 1
     assert inv.nSelectBatch("1") == 1  # zero-filled
-    assert inv.nSetKey("00WINSUPPW558812") == 1  # keyed by hand, in batch 00001
+    assert inv.nSetKey("00WINSUPPSI-82639") == 1  # keyed by hand, in batch 00001
     inv.nClear()
     pvx2, ss2 = logged_on(root, user="other", password="pw")
     other = pvx2.NewObject("AP_Invoice_bus", ss2)

@@ -156,3 +156,32 @@ def test_latency_goes_through_the_clock(root: Path) -> None:
     logged_on(root, clock=clock)
     assert all(s == pytest.approx(0.005) for s in clock.slept)
     assert len(clock.slept) >= 5
+
+
+def test_objects_are_bound_to_the_thread_that_made_the_script(root: Path) -> None:
+    import threading
+
+    from ml_connector.sandbox.sage100.faults import RPC_E_WRONG_THREAD
+
+    pvx, ss = logged_on(root, program="AP_Vendor_ui")
+    svc = pvx.NewObject("AP_Vendor_svc", ss)
+    caught: list[BaseException] = []
+
+    def other_thread() -> None:
+        try:
+            svc.nFind("00FERGUS")
+        except SandboxComError as exc:
+            caught.append(exc)
+
+    worker = threading.Thread(target=other_thread)
+    worker.start()
+    worker.join()
+    assert [getattr(e, "hresult", None) for e in caught] == [RPC_E_WRONG_THREAD]
+    assert svc.nFind("00FERGUS") == 1  # the session itself is fine
+    free = type(pvx)(root, apartment="free")
+    free.Init(str(root))
+    result: list[object] = []
+    worker = threading.Thread(target=lambda: result.append(free.NewObject("SY_Session")))
+    worker.start()
+    worker.join()
+    assert result

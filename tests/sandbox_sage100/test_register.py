@@ -5,22 +5,22 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from ml_connector.sandbox.sage100 import init_root, post_register
+from ml_connector.sandbox.sage100 import init_root, post_register, seed
 from ml_connector.sandbox.sage100.database import connect
 from ml_connector.sandbox.sage100.testing import logged_on, new_invoice
 
 
-def _rows(root: Path, sql: str) -> list[tuple[object, ...]]:
+def _rows(root: Path, sql: str, *params: object) -> list[tuple[object, ...]]:
     conn = sqlite3.connect(root / "ABC.sqlite")
     try:
-        return conn.execute(sql).fetchall()
+        return conn.execute(sql, params).fetchall()
     finally:
         conn.close()
 
 
 def test_update_moves_entry_to_open_and_history(root: Path) -> None:
     pvx, ss = logged_on(root)
-    _, result = new_invoice(pvx, ss, "REG-1", [("5000-01-100", 70.0), ("5200-01-100", 30.0)])
+    _, result = new_invoice(pvx, ss, "REG-1", [("5000-01-100", 70.0), ("5400-00-100", 30.0)])
     assert result == 1
     upd = pvx.NewObject("AP_InvoiceRegister_upd", ss)
     assert upd.nSetPostingDate("20261121") == 1
@@ -42,10 +42,11 @@ def test_update_moves_entry_to_open_and_history(root: Path) -> None:
         "SELECT DetailSeqNo, DistributionAmt FROM AP_InvoiceHistoryDetail "
         "WHERE InvoiceNo = 'REG-1' ORDER BY DetailSeqNo",
     ) == [("000001", 70.0), ("000002", 30.0)]
-    # the seed's two hand-keyed entry invoices were posted too
-    assert _rows(
-        root, "SELECT COUNT(*) FROM AP_OpenInvoice WHERE InvoiceNo IN ('W558812', 'INV-77120')"
-    ) == [(2,)]
+    # the seed's hand-keyed entry invoices were posted too
+    for inv in (i for i in seed.hand_keyed() if i.where == "entry"):
+        assert _rows(
+            root, "SELECT Balance FROM AP_OpenInvoice WHERE InvoiceNo = ?", inv.invoice_no
+        ) == [(float(inv.amount),)]
     inv = pvx.NewObject("AP_Invoice_bus", ss)
     assert inv.nSetKey("00FERGUS REG-1") == 2  # posted: a new entry, flagged as adjustment
     assert inv.nGetValue("Adjustment$", "") == (1, "Y")
@@ -53,26 +54,26 @@ def test_update_moves_entry_to_open_and_history(root: Path) -> None:
 
 def test_an_adjustment_reopens_a_paid_invoice(root: Path) -> None:
     pvx, ss = logged_on(root)
-    # 4471-90017 (CED) is in history only: paid
-    assert _rows(root, "SELECT COUNT(*) FROM AP_OpenInvoice WHERE InvoiceNo = '4471-90017'") == [
-        (0,)
-    ]
-    _, result = new_invoice(pvx, ss, "4471-90017", [("5000-02-100", 612.40)], vendor="CED")
+    paid = next(i for i in seed.hand_keyed() if i.where == "history")  # keyed by hand, paid
+    assert _rows(root, "SELECT 1 FROM AP_OpenInvoice WHERE InvoiceNo = ?", paid.invoice_no) == []
+    _, result = new_invoice(
+        pvx, ss, paid.invoice_no, [("5000-01-100", 12.34)], vendor=paid.vendor_no
+    )
     assert result == 1
     conn = connect(root / "ABC.sqlite")
-    assert (
-        post_register(conn, posting_date="20261122", stamp=("20261122", "08.00000"), user_key="1")
-        == 3
+    posted = post_register(
+        conn, posting_date="20261122", stamp=("20261122", "08.00000"), user_key="0000000001"
     )
     conn.close()
+    assert posted == 1 + sum(1 for i in seed.hand_keyed() if i.where == "entry")
     assert _rows(
-        root, "SELECT InvoiceAmt, Balance FROM AP_OpenInvoice WHERE InvoiceNo = '4471-90017'"
-    ) == [(612.4, 612.4)]
+        root, "SELECT InvoiceAmt, Balance FROM AP_OpenInvoice WHERE InvoiceNo = ?", paid.invoice_no
+    ) == [(12.34, 12.34)]
     assert _rows(
         root,
-        "SELECT HeaderSeqNo, InvoiceType FROM AP_InvoiceHistoryHeader "
-        "WHERE InvoiceNo = '4471-90017' "
+        "SELECT HeaderSeqNo, InvoiceType FROM AP_InvoiceHistoryHeader WHERE InvoiceNo = ? "
         "ORDER BY HeaderSeqNo",
+        paid.invoice_no,
     ) == [("000001", "IN"), ("000002", "AD")]
 
 
@@ -84,7 +85,7 @@ def test_update_by_batch_posts_only_that_batch_and_drops_it(tmp_path: Path) -> N
     assert first.nSelectNewBatch("", "N", "one")[1] == "00002"  # 00001: keyed by hand
     second = pvx.NewObject("AP_Invoice_bus", ss)
     assert second.nSelectNewBatch("", "N", "two")[1] == "00003"
-    for bus, number in ((first, "B1-INV"), (second, "B3-INV")):
+    for bus, number in ((first, "B2-INV"), (second, "B3-INV")):
         bus.nSetKey(f"00FERGUS {number}")
         bus.nSetValue("InvoiceDate$", "20261120")
         bus.nSetValue("InvoiceAmt", 5.0)
@@ -96,11 +97,11 @@ def test_update_by_batch_posts_only_that_batch_and_drops_it(tmp_path: Path) -> N
     assert upd.nSelectBatch("3") == 1
     upd.nProcessReport("PRINT")
     assert upd.nUpdate() == 1
-    assert _rows(root, "SELECT InvoiceNo, BatchNo FROM AP_InvoiceHeader ORDER BY InvoiceNo") == [
-        ("B1-INV", "00002"),
-        ("INV-77120", "00001"),
-        ("W558812", "00001"),
-    ]
+    by_hand = {(i.invoice_no, "00001") for i in seed.hand_keyed() if i.where == "entry"}
+    assert set(_rows(root, "SELECT InvoiceNo, BatchNo FROM AP_InvoiceHeader")) == {
+        ("B2-INV", "00002"),
+        *by_hand,
+    }
     assert _rows(root, "SELECT BatchNo FROM GL_CompanyActiveBatch ORDER BY 1") == [
         ("00001",),
         ("00002",),

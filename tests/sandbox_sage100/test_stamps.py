@@ -80,3 +80,18 @@ def test_invoice_lines_and_register_rows_are_stamped(root: Path) -> None:
         "SELECT DateCreated, TimeCreated, PostingDate FROM AP_OpenInvoice "
         "WHERE InvoiceNo = 'STAMP-1'"
     ).fetchone() == ("20261120", "14.50000", "20261120")
+
+
+def test_the_server_zone_can_come_from_sandbox_toml(root: Path) -> None:
+    (root / "sandbox.toml").write_text('[server]\ntimezone = "America/New_York"\n')
+    clock = ManualClock(datetime(2026, 7, 1, 3, 30, tzinfo=UTC))  # 23:30 EDT on June 30
+    pvx, ss = logged_on(root, program="AP_Vendor_ui", clock=clock)
+    assert pvx.tz is not None
+    bus = pvx.NewObject("AP_Vendor_bus", ss)
+    bus.nSetKey("00GRAYBAR")
+    bus.nSetValue("FaxNo$", "1")
+    assert bus.nWrite() == 1
+    conn = sqlite3.connect(root / "ABC.sqlite")
+    assert conn.execute(
+        "SELECT DateUpdated, TimeUpdated FROM AP_Vendor WHERE VendorNo = 'GRAYBAR'"
+    ).fetchone() == ("20260630", "23.50000")

@@ -82,7 +82,7 @@ def test_service_object_is_read_only_and_browses_in_key_order(root: Path) -> Non
     while not svc.nEOF():
         seen.append(svc.nGetValue("VendorNo$", "")[1])
         svc.nMoveNext()
-    assert seen == ["FASTENA", "FERGUS", "FERGWAT"]
+    assert seen == ["FASTENA", "FERGUS", "FERGWAT", "FRANKCO"]
     assert svc.nFind("00NOSUCH") == 0
     assert svc.nGetValue("VendorName$", "") == (1, "")
     assert svc.nGetValue("VendorName", "")[0] == 0  # strings carry $
@@ -104,3 +104,14 @@ def test_columns_and_raw_record(root: Path) -> None:
     )
     inv = pvx.NewObject("AP_InvoiceHeader_svc", ss)
     assert "InvoiceAmt" in inv.sGetColumns("").split(SEP)
+
+
+def test_a_vendor_with_invoices_cannot_be_deleted(root: Path) -> None:
+    _, _, bus = _vendor_bus(root)
+    assert bus.nDelete("00FERGUS") == 0
+    assert bus.sLastErrorMsg == "Vendor 00-FERGUS has open invoices and cannot be deleted."
+    assert bus.nSetKey("00NEWONE") == 2
+    bus.nSetValue("VendorName$", "Short Lived")
+    assert bus.nWrite() == 1
+    assert bus.nDelete("00NEWONE") == 1
+    assert bus.nFind("00NEWONE") == 0

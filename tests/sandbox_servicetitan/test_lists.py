@@ -197,3 +197,17 @@ def test_big_pages_have_hasmore_right_at_the_edge(tmp_path: Path) -> None:
         assert exact["hasMore"] is False
         assert len(exact["data"]) == count["totalCount"]
         api.close()
+
+
+def test_sort_orders_and_refuses_unknown_fields(api: Api) -> None:
+    ascending = api.ok("inventory", "vendors", {"active": "Any", "pageSize": 500})["data"]
+    descending = api.ok("inventory", "vendors", {"active": "Any", "pageSize": 500, "sort": "-Id"})[
+        "data"
+    ]
+    assert [v["id"] for v in descending] == sorted((v["id"] for v in ascending), reverse=True)
+    by_modified = api.ok("accounting", "invoices", {"sort": "-ModifiedOn", "pageSize": 20})
+    stamps = [r["modifiedOn"] for r in by_modified["data"]]
+    assert stamps == sorted(stamps, reverse=True)
+    refused = api.get("accounting", "invoices", {"sort": "+Total"})
+    assert refused.status_code == 400
+    assert "sort" in refused.json()["errors"]

@@ -195,3 +195,15 @@ def test_admin_upsert_changes_records_and_bumps_modified_on(fresh: RunningSandbo
     assert [a["id"] for a in found] == [999]
     assert found[0]["createdOn"] == found[0]["modifiedOn"]
     api.close()
+
+
+def test_admin_sets_vendor_external_data(fresh: RunningSandbox) -> None:
+    api = Api(fresh)
+    fresh.upsert(
+        "vendors",
+        [{"id": 603, "_external": {OURS.upper(): [{"key": "sageVendorNo", "value": "WINSUPP"}]}}],
+    )
+    shown = api.ok("inventory", "vendors/603", {"externalDataApplicationGuid": OURS})
+    assert shown["externalData"] == [{"key": "sageVendorNo", "value": "WINSUPP"}]
+    assert "_external" not in shown
+    api.close()

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import random
+import threading
+import time
+from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -91,3 +94,29 @@ def client_for(sb: Any, **kw: Any) -> ServiceTitanClient:
     kw.setdefault("retry", RetryPolicy(rng=random.Random(11)))
     environment = kw.pop("environment", environment)
     return ServiceTitanClient(environment, credentials, **kw)
+
+
+class RecordingTransport(httpx.HTTPTransport):
+    """The real HTTP transport, noting when each API request left (token requests apart)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sent: list[float] = []
+        self._lock = threading.Lock()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path != "/connect/token":
+            with self._lock:
+                self.sent.append(time.monotonic())
+        return super().handle_request(request)
+
+    def busiest_second(self) -> int:
+        """The most requests sent in any one-second window."""
+        best = 0
+        window: deque[float] = deque()
+        for t in sorted(self.sent):
+            window.append(t)
+            while window[0] <= t - 1.0:
+                window.popleft()
+            best = max(best, len(window))
+        return best

@@ -193,3 +193,36 @@ def test_throttled_token_requests_are_reported(sandbox: Any) -> None:
             client.close()
     assert info.value.action is Action.RETRY
     assert sandbox.stats()["token_refused"] >= 1
+
+
+def test_token_expired_mid_run_by_the_servers_clock(tmp_path: Any) -> None:
+    """The server's clock runs ahead of ours (skew, a suspended laptop): its 401 makes the
+    client fetch a new token once, and the stream carries on."""
+    from ml_connector.sandbox.servicetitan.server import running_sandbox
+
+    server_clock = ManualClock()
+    with (
+        running_sandbox(tmp_path / "st", size=120, clock=server_clock) as sb,
+        client_for(sb, clock=ManualClock(), page_size=10) as client,
+    ):
+        got = []
+        for n, bill in enumerate(client.ap_bills(bill_type="Procurement")):
+            got.append(bill.id)
+            if n == 3:
+                server_clock.advance(901)  # every token issued so far has expired
+        assert client.stats.reauthentications == 1
+        stats = sb.stats()
+    assert len(got) == len(set(got)) > 10
+    assert stats["unauthorized"] == 1
+    assert stats["tokens_issued"] == 2
+
+
+def test_api_base_that_is_not_the_api_is_a_wrong_environment(sandbox: Any) -> None:
+    env = StEnvironment.custom(
+        sandbox.base_url + "/nothing-here", sandbox.base_url + "/connect/token"
+    )
+    with (
+        client_for(sandbox, environment=env) as client,
+        pytest.raises(WrongEnvironmentError, match="does not serve ServiceTitan's API"),
+    ):
+        client.check_connection()

@@ -7,7 +7,7 @@ import threading
 from typing import Any
 
 import pytest
-from st_client_support import client_for
+from st_client_support import RecordingTransport, client_for
 
 from ml_connector.errors import Action
 from ml_connector.servicetitan.errors import ModuleNotLicensedError
@@ -22,17 +22,28 @@ def _everything(client: Any) -> dict[str, list[int]]:
     }
 
 
-def test_429_storm_completes_with_every_record(sandbox: Any) -> None:
+def test_429_storm_completes_with_every_record_from_many_threads(sandbox: Any) -> None:
     with client_for(sandbox, page_size=25) as client:
         baseline = _everything(client)
     sandbox.set_faults("rate429=0.3,retry_after=1,seed=3")
     before = sandbox.stats()
-    with client_for(sandbox, page_size=25) as client:
-        stormy = _everything(client)
+    wire = RecordingTransport()
+    results: list[dict[str, list[int]]] = []
+    with client_for(sandbox, page_size=25, transport=wire) as client:
+        threads = [
+            threading.Thread(target=lambda: results.append(_everything(client))) for _ in range(2)
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
         received_429 = client.stats.rate_limited
+        paused = client.limiter.waited
     after = sandbox.stats()
-    assert stormy == baseline
+    assert results == [baseline, baseline]
     assert after["sent_429"] - before["sent_429"] == received_429 > 0
+    assert paused >= 1.0  # Retry-After held the whole bucket
+    assert wire.busiest_second() <= 55  # 50/s + burst 5: never near the sandbox's 60
 
 
 def test_5xx_burst_completes_with_every_record(sandbox: Any) -> None:
@@ -51,7 +62,8 @@ def test_5xx_burst_completes_with_every_record(sandbox: Any) -> None:
 def test_hammering_from_many_threads_stays_under_the_limit(sandbox: Any) -> None:
     before = sandbox.stats()
     errors: list[BaseException] = []
-    with client_for(sandbox) as client:
+    wire = RecordingTransport()
+    with client_for(sandbox, transport=wire) as client:
 
         def work() -> None:
             try:
@@ -73,6 +85,7 @@ def test_hammering_from_many_threads_stays_under_the_limit(sandbox: Any) -> None
     served = after["requests_per_path"][path] - before["requests_per_path"].get(path, 0)
     assert served == 240
     assert after["sent_429"] == before["sent_429"]  # the sandbox never had to refuse one
+    assert 50 <= wire.busiest_second() <= 55
 
 
 def test_unlicensed_module_stops_that_stream_only(sandbox: Any) -> None:

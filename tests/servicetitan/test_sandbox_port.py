@@ -8,6 +8,8 @@ from typing import Any
 
 from st_client_support import SandboxAdmin, client_for
 
+from ml_connector.servicetitan.auth import TokenCache
+from ml_connector.servicetitan.client import ServiceTitanClient
 from ml_connector.servicetitan.port import ServiceTitanSource
 from ml_connector.servicetitan.records import Address, NewStVendor
 
@@ -17,8 +19,11 @@ def _port(client: ServiceTitanSource) -> ServiceTitanSource:
 
 
 def test_client_implements_the_port(sandbox: Any) -> None:
-    with client_for(sandbox) as client:
+    with ServiceTitanClient.for_local(sandbox, tokens=TokenCache()) as client:
         assert _port(client) is client
+        assert client.environment.auth_url == sandbox.base_url + "/connect/token"
+        assert client.tenant_id == sandbox.tenant_id
+        client.check_connection()
 
 
 def test_reference_data(sandbox: Any) -> None:

@@ -20,15 +20,20 @@ from typing import TypeVar
 import structlog
 
 from ml_connector.clock import Clock, SystemClock
+from ml_connector.errors import ConfigError
 from ml_connector.sage100 import boi_reads, boi_writes, invoice_index
 from ml_connector.sage100.boi_calls import check
-from ml_connector.sage100.boi_session import BoiRunner, BoiSession, ScriptFactory
+from ml_connector.sage100.boi_session import (
+    BoiSession,
+    ScriptFactory,
+    acquire_runner,
+    release_runner,
+)
 from ml_connector.sage100.changestamp import changed_since_filter, is_at_or_after, parse_sage_date
 from ml_connector.sage100.columns import discover_columns
 from ml_connector.sage100.errors import (
     InvoiceExistsError,
     RecordLockedError,
-    SageRejectedError,
     SageSessionError,
     SageVerifyError,
 )
@@ -68,14 +73,15 @@ class BoiSage100:
     ) -> None:
         self.settings = settings
         self._clock = clock or SystemClock()
-        self._runner = BoiRunner(factory, settings, self._clock)
+        self._runner = acquire_runner(factory, settings, self._clock)
+        self._closed = False
         self._columns_checked = not settings.discover_columns
         self._column_notes: list[tuple[str, str]] = []
 
     # ---- session -----------------------------------------------------------------------
 
     def _run(self, operation: str, job: Callable[[BoiSession], T]) -> T:
-        return self._runner.run(operation, lambda s: job(self._prepared(s)))
+        return self._runner.run(operation, self.settings, lambda s: job(self._prepared(s)))
 
     def _prepared(self, s: BoiSession) -> BoiSession:
         """Check the column names once per process (a failure costs one call, not all)."""
@@ -94,7 +100,10 @@ class BoiSage100:
         return self._run("session_serial", lambda s: s.serial)
 
     def close(self) -> None:
-        self._runner.close()
+        """Let go of the session (torn down when no other adapter of this process uses it)."""
+        if not self._closed:
+            self._closed = True
+            release_runner(self._runner)
 
     def __enter__(self) -> BoiSage100:
         return self
@@ -110,7 +119,7 @@ class BoiSage100:
                 s.checks.append((f"object {name}", "created"))
             divisions = {d.division_no for d in boi_reads.divisions(s)}
             if self.settings.division not in divisions:
-                raise SageRejectedError(
+                raise ConfigError(
                     f"AP division {self.settings.division} is not on file in company "
                     f"{self.settings.company}",
                     operation="ping",

@@ -10,7 +10,6 @@ options, vendors (optionally changed since a `ChangeStamp`), and AP invoices in 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 import structlog
@@ -66,16 +65,6 @@ def stamps(row: dict[str, str]) -> tuple[ChangeStamp | None, ChangeStamp | None]
 # ---- invoices ------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class InvoiceRow:
-    """One header row of entry, open or history, with its identity and audit stamps."""
-
-    row_id: str
-    invoice: ExistingInvoice
-    updated: ChangeStamp | None
-    created: ChangeStamp | None
-
-
 def invoice_columns(s: BoiSession, where: InvoiceWhere) -> list[str]:
     c = s.settings.columns
     amount = {
@@ -87,14 +76,13 @@ def invoice_columns(s: BoiSession, where: InvoiceWhere) -> list[str]:
     cols.append(f"{c.invoice_comment}$")
     if where != "open":
         cols.append("BatchNo$")
-    if where == "history":
-        cols.append("HeaderSeqNo$")
-    return cols + list(AUDIT)
+    return cols
 
 
-def read_invoice_rows(
+def read_invoices(
     s: BoiSession, where: InvoiceWhere, *, filter_expr: str = "", begin: str = "", end: str = ""
-) -> list[InvoiceRow]:
+) -> list[ExistingInvoice]:
+    """Header rows of entry, open or history (history: one per HeaderSeqNo)."""
     cols = invoice_columns(s, where)
     amount_col = cols[4]
     source = f"{INVOICE_OBJECTS[where]} ({where})"
@@ -107,27 +95,21 @@ def read_invoice_rows(
         begin=begin,
         end=end,
     )
-    out = []
-    for r in rows:
-        key = ApInvoiceKey(
-            DivisionNo(r["APDivisionNo"]),
-            SageVendorNo(r["VendorNo"]),
-            SageInvoiceNo(r["InvoiceNo"]),
-        )
-        invoice = ExistingInvoice(
-            key=key,
+    return [
+        ExistingInvoice(
+            key=ApInvoiceKey(
+                DivisionNo(r["APDivisionNo"]),
+                SageVendorNo(r["VendorNo"]),
+                SageInvoiceNo(r["InvoiceNo"]),
+            ),
             where=where,
             invoice_date=parse_sage_date(r["InvoiceDate"]),
             amount=sage_money(r[amount_col], source=source),
             comment=r[s.settings.columns.invoice_comment],
             batch_no=r.get("BatchNo", ""),
         )
-        updated, created = stamps(r)
-        row_id = (
-            f"{where}|{key.division_no}|{key.vendor_no}|{key.invoice_no}|{r.get('HeaderSeqNo', '')}"
-        )
-        out.append(InvoiceRow(row_id, invoice, updated, created))
-    return out
+        for r in rows
+    ]
 
 
 def combine(rows: Sequence[ExistingInvoice]) -> list[ExistingInvoice]:
@@ -160,10 +142,10 @@ def find_invoice(s: BoiSession, key: ApInvoiceKey) -> list[ExistingInvoice]:
     )
     found: list[ExistingInvoice] = []
     for where in INVOICE_OBJECTS:
-        rows = read_invoice_rows(s, where, filter_expr=exact, begin=prefix, end=prefix + KEY_END)
+        rows = read_invoices(s, where, filter_expr=exact, begin=prefix, end=prefix + KEY_END)
         # The filter already asks for the exact key; check again, a loose filter must not
         # let a neighbour through (nor hide the invoice: the range is only a prefix).
-        found.extend(r.invoice for r in rows if r.invoice.key == key)
+        found.extend(r for r in rows if r.key == key)
     return combine(found)
 
 

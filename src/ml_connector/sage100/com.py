@@ -148,10 +148,22 @@ class ProvideXComFactory:
     def __init__(self, prog_id: str = PROG_ID) -> None:
         self.prog_id = prog_id
 
+    @property
+    def share_key(self) -> tuple[str, str]:
+        """Adapters with the same ProgID, Home and user share one session per process."""
+        return ("com", self.prog_id.casefold())
+
     def thread_started(self) -> None:
         import pythoncom  # Windows only; imported where it is used
 
-        pythoncom.CoInitialize()
+        try:
+            pythoncom.CoInitialize()
+        except pythoncom.com_error as exc:
+            raise SageUnavailableError(
+                f"COM could not be initialised on the BOI thread: {exc!r}",
+                operation="CoInitialize",
+                hint=_CAUSES,
+            ) from exc
 
     def thread_stopping(self) -> None:
         import pythoncom  # Windows only

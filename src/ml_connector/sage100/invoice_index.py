@@ -54,6 +54,7 @@ class InvoiceIndex:
     by_ref: dict[str, dict[RowId, IndexRow]] = field(default_factory=dict)
     ref_of: dict[RowId, str] = field(default_factory=dict)
     newest_day: dict[str, str] = field(default_factory=dict)  # YYYYMMDD, per table
+    entries: set[RowId] = field(default_factory=set)  # rows of data entry, re-read whole
 
     def __len__(self) -> int:
         return len(self.ref_of)
@@ -63,9 +64,12 @@ class InvoiceIndex:
         ref = normalise_reference(row[3])
         self.by_ref.setdefault(ref, {})[row_id] = row
         self.ref_of[row_id] = ref
+        if row_id[0] == "entry":
+            self.entries.add(row_id)
 
     def drop(self, row_id: RowId) -> None:
         ref = self.ref_of.pop(row_id, None)
+        self.entries.discard(row_id)
         if ref is not None:
             bucket = self.by_ref[ref]
             bucket.pop(row_id, None)
@@ -154,7 +158,7 @@ def build(s: BoiSession) -> InvoiceIndex:
 
 def refresh(s: BoiSession, index: InvoiceIndex) -> None:
     """Data entry whole; open and history from the newest day seen."""
-    for rid in [rid for rid in index.ref_of if rid[0] == "entry"]:
+    for rid in list(index.entries):
         index.drop(rid)
     index.load("entry", _read(s, "entry"))
     for where in ("open", "history"):

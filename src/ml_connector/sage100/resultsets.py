@@ -2,8 +2,9 @@
 
 `nGetResultSets(valueExpr, keyExpr, byref values, byref keys, filter, begin, end)` returns
 one string per output, records separated by chr(138). The value expression is a ProvideX
-string expression; to get several columns per record we concatenate them with a tab
-(`$09$`, ProvideX's hex string literal) between them, and numeric columns go through
+string expression; to get several columns per record we concatenate them with ASCII's
+unit separator chr(31) (`$1F$`, ProvideX's hex string literal; unlike a tab it does not
+turn up in typed text) between them, and numeric columns go through
 `STR(...)`. `filter` is a ProvideX boolean expression; `begin`/`end` bound the key range.
 
 A column is named as in ProvideX: `"VendorNo$"` for a string column, `"InvoiceAmt"` (no `$`)
@@ -19,8 +20,8 @@ from ml_connector.sage100.boi_calls import check, last_error, return_code
 from ml_connector.sage100.errors import SageVerifyError
 
 RECORD_SEP = chr(138)
-FIELD_SEP = "\t"
-_FIELD_SEP_EXPR = "$09$"
+FIELD_SEP = "\x1f"
+_FIELD_SEP_EXPR = "$1F$"
 KEY_END = "\xfe"  # sorts after every character Sage stores in a key
 
 
@@ -37,7 +38,7 @@ def column_expression(column: str) -> str:
 
 
 def values_expression(columns: Sequence[str]) -> str:
-    """All columns in one string, tab between them."""
+    """All columns in one string, chr(31) between them."""
     if not columns:
         raise ValueError("no columns asked for")
     return f"+{_FIELD_SEP_EXPR}+".join(column_expression(c) for c in columns)
@@ -78,7 +79,7 @@ def parse_tuples(values: str, columns: Sequence[str], *, source: str) -> list[li
                 f"{source}: record {number} of the result set has {len(fields)} fields, "
                 f"expected {width} ({', '.join(names)})",
                 operation=source,
-                hint="A value holds a tab, or a column name in the settings is wrong.",
+                hint="A value holds chr(31), or a column name in the settings is wrong.",
             )
     return out
 

@@ -26,11 +26,21 @@ from pydantic import BaseModel
 
 from ml_connector.clock import Clock, SystemClock
 from ml_connector.servicetitan.auth import PROCESS_TOKENS, Authenticator, TokenCache
-from ml_connector.servicetitan.environment import StCredentials, StEnvironment
-from ml_connector.servicetitan.errors import InvalidRecordError
+from ml_connector.servicetitan.environment import (
+    LocalServiceTitan,
+    StCredentials,
+    StEnvironment,
+    local_connection,
+)
+from ml_connector.servicetitan.errors import (
+    InvalidRecordError,
+    StNotFoundError,
+    WrongEnvironmentError,
+)
 from ml_connector.servicetitan.paging import (
     MAX_PAGE_SIZE,
     ExportFeed,
+    id_chunks,
     iter_export,
     iter_pages,
     validate_one,
@@ -73,12 +83,6 @@ MAX_INVALID_KEPT = 1000
 DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=60.0, write=30.0, pool=10.0)
 
 
-def _chunks(ids: Iterable[int], size: int) -> Iterator[list[int]]:
-    unique = sorted({int(i) for i in ids})
-    for start in range(0, len(unique), size):
-        yield unique[start : start + size]
-
-
 class ServiceTitanClient:
     """One ServiceTitan tenant over HTTP. Thread-safe; close it (or use `with`)."""
 
@@ -98,8 +102,10 @@ class ServiceTitanClient:
         tokens: TokenCache | None = None,
         on_invalid: Callable[[InvalidRecordError], None] | None = None,
     ) -> None:
-        if not 0 < max_rps < SERVICETITAN_LIMIT_RPS:
-            raise ValueError(f"max_rps must be above 0 and below {SERVICETITAN_LIMIT_RPS:g}")
+        if not 0 < max_rps < SERVICETITAN_LIMIT_RPS or max_rps + burst > SERVICETITAN_LIMIT_RPS:
+            raise ValueError(
+                f"max_rps must be above 0, and max_rps + burst at most {SERVICETITAN_LIMIT_RPS:g}"
+            )
         if not 1 <= page_size <= MAX_PAGE_SIZE:
             raise ValueError(f"page_size must be between 1 and {MAX_PAGE_SIZE}")
         self.environment = environment
@@ -137,6 +143,12 @@ class ServiceTitanClient:
         self.invalid_records: list[InvalidRecordError] = []
         self.invalid_count = 0
         self._on_invalid = on_invalid
+
+    @classmethod
+    def for_local(cls, server: LocalServiceTitan, **options: Any) -> ServiceTitanClient:
+        """A client of a local stand-in such as the sandbox: `for_local(sb)` (token URL
+        `{base_url}/connect/token`); options as for the constructor."""
+        return cls(*local_connection(server), **options)
 
     # -- plumbing ------------------------------------------------------------------------
 
@@ -209,7 +221,7 @@ class ServiceTitanClient:
         params: Mapping[str, QueryValue] | None = None,
     ) -> Iterator[M]:
         """Lists filtered by `ids` (comma-separated, at most 50 per request)."""
-        for chunk in _chunks(ids, IDS_PER_REQUEST):
+        for chunk in id_chunks(ids, IDS_PER_REQUEST):
             query = {**(params or {}), "ids": ",".join(str(i) for i in chunk)}
             yield from self._list(module, resource, model, query, page_size=IDS_PER_REQUEST)
 
@@ -281,7 +293,7 @@ class ServiceTitanClient:
     def mark_ap_bills_exported(self, bill_ids: Iterable[int]) -> list[ExportResult]:
         path = self._api.tenant_path("accounting", "ap-bills/markasexported")
         results: list[ExportResult] = []
-        for chunk in _chunks(bill_ids, EXPORT_IDS_PER_REQUEST):
+        for chunk in id_chunks(bill_ids, EXPORT_IDS_PER_REQUEST):
             body = self._api.call(
                 "POST",
                 path,
@@ -295,7 +307,7 @@ class ServiceTitanClient:
         path = self._api.tenant_path("accounting", "invoices/markasexported")
         by_id = {int(i): (ext, msg) for i, ext, msg in items}
         results: list[ExportResult] = []
-        for chunk in _chunks(by_id, EXPORT_IDS_PER_REQUEST):
+        for chunk in id_chunks(by_id, EXPORT_IDS_PER_REQUEST):
             body = [
                 {"invoiceId": i, "externalId": by_id[i][0], "externalMessage": by_id[i][1]}
                 for i in chunk
@@ -373,5 +385,17 @@ class ServiceTitanClient:
     # -- checks --------------------------------------------------------------------------
 
     def check_connection(self) -> None:
-        """Get a token and read one GL account: raises the error a person needs to see."""
-        next(iter(self._list("accounting", "gl-accounts", GlAccount, {}, page_size=1)), None)
+        """Get a token and read one GL account: raises the error a person needs to see
+        (a 404 there means the API base URL is not ServiceTitan's API)."""
+        try:
+            next(iter(self._list("accounting", "gl-accounts", GlAccount, {}, page_size=1)), None)
+        except StNotFoundError as exc:
+            raise WrongEnvironmentError(
+                f"the {self.environment.name} API base {self.environment.api_base} does not "
+                "serve ServiceTitan's API (404 on the GL account list)",
+                status=404,
+                url=exc.url,
+                operation="check ServiceTitan connection",
+                trace_id=exc.trace_id,
+                hint="check the environment (production or integration) and the API base URL",
+            ) from exc

@@ -62,7 +62,7 @@ _CANONICAL: Final[dict[str, str]] = {
     **dict.fromkeys(["tool"], "tools"),
     **dict.fromkeys(["part"], "parts"),
     **dict.fromkeys(["pump"], "pumps"),
-    **dict.fromkeys(["ac", "hvacr"], "hvac"),
+    **dict.fromkeys(["hvacr"], "hvac"),  # not "AC": "A.C. Supply" may be someone's initials
     **dict.fromkeys(["company"], "company"),
     **dict.fromkeys(["co"], "company"),
     **dict.fromkeys(["mtn"], "mountain"),
@@ -280,6 +280,18 @@ def normalise_vendor_name(name: str) -> str:
     """The comparable form of a vendor name: 'The Ferguson Co., Inc. #01187' ->
     'ferguson #1187'. Two names with the same normalised form are taken as the same vendor."""
     return parse_vendor_name(name).normalised
+
+
+def is_sage_cut_of(sage_name: str, full_name: str) -> bool:
+    """Whether `sage_name` is what Sage's 30-character VendorName kept of `full_name`
+    ("CONSOLIDATED ELECTRICAL DISTRI" of "Consolidated Electrical Distributors, Inc.")."""
+    if (
+        len(full_name.strip()) <= VENDOR_NAME_LEN
+        or not parse_vendor_name(sage_name).maybe_truncated
+    ):
+        return False
+    cut = normalise_vendor_name(truncated_like_sage(full_name))
+    return bool(cut) and cut == normalise_vendor_name(sage_name)
 
 
 def truncated_like_sage(name: str) -> str:

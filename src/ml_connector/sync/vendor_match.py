@@ -23,55 +23,34 @@ import heapq
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Literal
 
 from ml_connector.sage100.port import VENDOR_NAME_LEN, SageVendor
-from ml_connector.sync.names import ParsedName, parse_vendor_name, truncated_like_sage
+from ml_connector.sync.names import (
+    FILLER_WORDS,
+    ParsedName,
+    parse_vendor_name,
+    truncated_like_sage,
+)
+from ml_connector.sync.vendor_decision import (
+    MatchSettings,
+    Outcome,
+    VendorCandidate,
+    VendorDecision,
+)
 from ml_connector.sync.vendor_no import propose_vendor_no
 from ml_connector.sync.vendor_score import NameComparison, compare_names
 
 __all__ = [
     "MatchSettings",
+    "Outcome",
     "VendorCandidate",
     "VendorDecision",
     "VendorMatcher",
     "propose_vendor_no",
 ]
 
-Outcome = Literal["link", "create", "review"]
 MAX_CANDIDATES = 5
 SHORTLIST = 15
-
-
-@dataclass(frozen=True, slots=True)
-class VendorCandidate:
-    division_no: str
-    vendor_no: str
-    name: str
-    score: float
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class VendorDecision:
-    outcome: Outcome
-    division_no: str | None
-    vendor_no: str | None
-    method: str  # "mapping", "external data", "vendor number", "exact name", "name score"...
-    score: float | None
-    candidates: tuple[VendorCandidate, ...]
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class MatchSettings:
-    auto_link_score: float = 90.0  # a fuzzy score at or above this may link...
-    margin: float = 10.0  # ...when this far ahead of the runner-up
-    create_missing: bool = True
-    review_score: float = 70.0  # below this, a name is "not found"
-    conflict_score: float = 50.0  # a code whose vendor's name scores below this: conflict
-    default_division: str = "00"  # where new vendors are proposed
-    divisions: tuple[str, ...] | None = None  # match only in these divisions (None: all)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +91,23 @@ def _same_core(a: ParsedName, b: ParsedName) -> bool:
     return bool(shared) and (first <= shared or second <= shared)
 
 
+def _shown(score: float) -> str:
+    """A score for a clerk: whole points, rounded down, so 89.6 never reads as the 90 that
+    would have linked."""
+    return str(int(score))
+
+
+def _initials(parsed: ParsedName) -> str | None:
+    """'consolidated electric distri' -> 'ced', for names keyed as acronyms ("CED", "PG&E")."""
+    words = [t for t in parsed.tokens if t not in FILLER_WORDS] or list(parsed.tokens)
+    if len(words) < 2:
+        return None
+    return "".join(w[0] for w in words)
+
+
+RARE_WORD_VENDORS = 3  # a distinctive word in at most this many Sage names is "rare"
+
+
 class VendorMatcher:
     """Decides, for one ServiceTitan vendor at a time, which Sage vendor it is."""
 
@@ -124,6 +120,7 @@ class VendorMatcher:
         self._by_name: dict[str, list[_Entry]] = defaultdict(list)
         self._by_owner: dict[str, list[_Entry]] = defaultdict(list)
         self._postings: dict[str, list[int]] = defaultdict(list)
+        self._by_initials: dict[str, list[_Entry]] = defaultdict(list)
         self._numbers: set[tuple[str, str]] = set()
         for vendor in sage_vendors:
             self.add(vendor)
@@ -143,6 +140,9 @@ class VendorMatcher:
             self._by_owner["".join(entry.parsed.owner)].append(entry)
         for key in _blocking_keys(entry.parsed):
             self._postings[key].append(index)
+        initials = _initials(entry.parsed)
+        if initials:
+            self._by_initials[initials].append(entry)
 
     def is_taken(self, division_no: str, vendor_no: str) -> bool:
         return (division_no, vendor_no.upper()) in self._numbers
@@ -166,6 +166,10 @@ class VendorMatcher:
                 decision = self._from_code(query, method, code.strip().upper())
                 if decision is not None:
                     return decision
+        if not query.compact:
+            return self._review(
+                "none", None, (), f"The vendor name {name!r} has nothing to match on."
+            )
         return self._by_exact_name(query) or self._by_score(query)
 
     # -- 1. codes ------------------------------------------------------------------------
@@ -206,7 +210,8 @@ class VendorMatcher:
                 comparison.score,
                 candidates + self._name_candidates(query),
                 f"{where} ({code}) is Sage vendor {entry.label}, but this vendor is called "
-                f"{query.raw!r} (name score {comparison.score:.0f}). Check which vendor is meant.",
+                f"{query.raw!r} (name score {_shown(comparison.score)}). "
+                "Check which vendor is meant.",
             )
         if len(agreeing) > 1 and agreeing[0][0].score == agreeing[1][0].score:
             listed = ", ".join(e.label for _, e in agreeing)
@@ -226,7 +231,10 @@ class VendorMatcher:
         )
 
     def _names_agree(self, comparison: NameComparison) -> bool:
-        if comparison.branch_conflict:
+        """A code is trusted when the names do not contradict it: no other branch, no words
+        that set the companies apart ("Smith Plumbing" / "SMITH ELECTRIC"), and a score of
+        at least `conflict_score` (a renamed vendor may score low without contradicting)."""
+        if comparison.branch_conflict or comparison.word_conflict:
             return False
         return comparison.score >= self.settings.conflict_score
 
@@ -255,7 +263,7 @@ class VendorMatcher:
         same = [e for e in group if e.parsed.branch == query.branch]
         unbranched = [e for e in group if e.parsed.branch is None]
         others = [e for e in group if e.parsed.branch not in (None, query.branch)]
-        candidates = tuple(e.candidate(100.0 if e in same else 40.0, method) for e in group)
+        candidates = tuple(e.candidate(self._compare(query, e).score, method) for e in group)
         if same:
             return self._one_of(same, method, candidates)
         if query.branch is not None:
@@ -334,6 +342,17 @@ class VendorMatcher:
         scored.sort(key=lambda p: (-p[0].score, p[1].vendor.division_no, p[1].vendor.vendor_no))
         return scored
 
+    def _kin(self, query: ParsedName, other: ParsedName) -> bool:
+        """Too weak to link, too strong to create a second vendor: one name's distinctive
+        words all appear in the other, or they share a rare distinctive word ("Grainger")."""
+        if _same_core(query, other):
+            return True
+        shared = set(query.distinctive) & set(other.distinctive)
+        return any(
+            len(w) >= 4 and len(self._postings.get("t:" + w, ())) <= RARE_WORD_VENDORS
+            for w in shared
+        )
+
     def _name_candidates(self, query: ParsedName) -> tuple[VendorCandidate, ...]:
         floor = self.settings.review_score / 2
         return tuple(
@@ -349,18 +368,29 @@ class VendorMatcher:
         candidates = tuple(e.candidate(c.score, c.explain()) for c, e in shown)
         method = "name score"
         if not scored or scored[0][0].score < s.review_score:
-            kin = [e for _, e in scored if _same_core(query, e.parsed)]
+            kin = [e for _, e in scored if self._kin(query, e.parsed)]
+            kin += [e for e in self._by_initials.get(query.compact, ()) if e not in kin]
             if kin:
+                shown_entries = [x for _, x in shown]
+                score_of = {id(e): c for c, e in scored}
+                candidates += tuple(
+                    e.candidate(score_of[id(e)].score, score_of[id(e)].explain())
+                    if id(e) in score_of
+                    else e.candidate(0.0, "initials of this name")
+                    for e in kin
+                    if e not in shown_entries
+                )
                 listed = ", ".join(e.label for e in kin[:MAX_CANDIDATES])
                 return self._review(
                     method,
-                    scored[0][0].score,
-                    candidates,
-                    f"No Sage vendor is close enough to link, but {listed} shares this name's "
-                    "distinctive words. Pick it, or create a new vendor if it is another company.",
+                    scored[0][0].score if scored else None,
+                    candidates[: MAX_CANDIDATES * 2],
+                    f"No Sage vendor is close enough to link, but {listed} shares a "
+                    "distinctive word or the initials of this name. Pick it, or create a new "
+                    "vendor if it is another company.",
                 )
             closest = (
-                f" The closest, {scored[0][1].label}, scores {scored[0][0].score:.0f}."
+                f" The closest, {scored[0][1].label}, scores {_shown(scored[0][0].score)}."
                 if scored
                 else ""
             )
@@ -375,19 +405,19 @@ class VendorMatcher:
                 method,
                 best.score,
                 candidates,
-                f"Closest Sage vendor is {entry.label} (score {best.score:.0f}: "
-                f"{best.explain()}); the next scores {runner_up:.0f}.",
+                f"Closest Sage vendor is {entry.label} (score {_shown(best.score)}: "
+                f"{best.explain()}); the next scores {_shown(runner_up)}.",
             )
         if best.score >= s.auto_link_score:
             other = scored[1][1]
             why = (
-                f"Two Sage vendors are about as close: {entry.label} (score {best.score:.0f}) "
-                f"and {other.label} (score {runner_up:.0f}). Pick one."
+                f"Two Sage vendors are about as close: {entry.label} (score {_shown(best.score)}) "
+                f"and {other.label} (score {_shown(runner_up)}). Pick one."
             )
         else:
             why = (
                 f"No Sage vendor has this name. The closest, {entry.label}, scores "
-                f"{best.score:.0f} ({best.explain()}): too far to link without a person."
+                f"{_shown(best.score)} ({best.explain()}): too far to link without a person."
             )
         return self._review(method, best.score, candidates, why)
 

@@ -9,7 +9,9 @@ that a dry run and the real run propose the same number:
    are separate vendors in Sage, so their numbers should tell them apart).
 2. A stem without a letter gets a leading "V": Sage zero-fills all-digit vendor numbers.
 3. Try the stem cut to 7 ("FERGUSO"), then the stem cut shorter with a counter: "FERGUS1" ...
-   "FERGUS9", "FERGU10" ... "FERG100" ..., skipping all-digit forms, until one is not taken.
+   "FERGUS9", "FERGU10" ... "FERG100" ..., until one is not taken. A cut that would leave
+   only digits ("84LUMBER" -> "8410000") starts with the stem's first letter instead
+   ("L841000").
 """
 
 from __future__ import annotations
@@ -37,12 +39,16 @@ def _stem(name: str) -> str:
 
 
 def _numbers(stem: str) -> Iterator[str]:
-    yield stem[:VENDOR_NO_LEN]
+    letter = next(ch for ch in stem if ch.isalpha())  # _stem guarantees one
+
+    def keep_a_letter(prefix: str, room: int) -> str:
+        return prefix if any(ch.isalpha() for ch in prefix) else (letter + prefix)[:room]
+
+    yield keep_a_letter(stem[:VENDOR_NO_LEN], VENDOR_NO_LEN)
     for counter in range(1, _MAX_COUNTER):
         suffix = str(counter)
-        candidate = stem[: VENDOR_NO_LEN - len(suffix)] + suffix
-        if any(ch.isalpha() for ch in candidate):
-            yield candidate
+        room = VENDOR_NO_LEN - len(suffix)
+        yield keep_a_letter(stem[:room], room) + suffix
 
 
 def propose_vendor_no(name: str, taken: Callable[[str], bool]) -> str:

@@ -45,6 +45,7 @@ class NameComparison:
     only_first: tuple[str, ...]
     only_second: tuple[str, ...]
     branch_conflict: bool = False
+    word_conflict: bool = False  # each name keeps distinctive (or trade) words the other lacks
 
     def explain(self) -> str:
         """A short phrase for a clerk: what the names share and where they differ."""
@@ -109,10 +110,13 @@ def compare_names(a: ParsedName, b: ParsedName) -> NameComparison:
     score = 100.0 * matched / total if total else 0.0
     only_a = tuple(t for i, t in enumerate(a.tokens) if i not in used_a)
     only_b = tuple(t for j, t in enumerate(b.tokens) if j not in used_b)
+    word_conflict = False
     if any(not is_generic(t) for t in only_a) and any(not is_generic(t) for t in only_b):
         score *= CONFLICT_FACTOR
+        word_conflict = True
     if any(t in TRADE_WORDS for t in only_a) and any(t in TRADE_WORDS for t in only_b):
         score *= CONFLICT_FACTOR
+        word_conflict = True
     order = [j for _, j in sorted(chosen)]
     if order != sorted(order):
         score = min(score, REORDERED_CAP)
@@ -125,4 +129,4 @@ def compare_names(a: ParsedName, b: ParsedName) -> NameComparison:
     if branch_conflict:
         score = min(score, BRANCH_CONFLICT_CAP)
     shared = tuple(a.tokens[i] for i in sorted(used_a))
-    return NameComparison(round(score, 1), shared, only_a, only_b, branch_conflict)
+    return NameComparison(round(score, 1), shared, only_a, only_b, branch_conflict, word_conflict)

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ml_connector.sandbox.sage100 import schema
+from ml_connector.sandbox.sage100 import schema, system_schema
+from ml_connector.sandbox.sage100.business import BusinessObject
 from ml_connector.sandbox.sage100.com import ComObject
-from ml_connector.sandbox.sage100.records import BusinessObject, Record, ServiceObject
+from ml_connector.sandbox.sage100.records import Record, ServiceObject
 from ml_connector.sandbox.sage100.schema import Col
 
 if TYPE_CHECKING:
@@ -37,7 +38,7 @@ SERVICES: dict[str, schema.TableSpec] = {
     "AP_INVOICEHISTORYHEADER_SVC": schema.AP_INVOICE_HISTORY_HEADER,
     "AP_INVOICEHISTORYDETAIL_SVC": schema.AP_INVOICE_HISTORY_DETAIL,
     "GL_COMPANYACTIVEBATCH_SVC": schema.GL_COMPANY_ACTIVE_BATCH,
-    "SY_COMPANY_SVC": schema.SY_COMPANY,
+    "SY_COMPANY_SVC": system_schema.SY_COMPANY,
 }
 
 BUS_TASKS: dict[str, tuple[str, ...]] = {
@@ -52,7 +53,7 @@ def create_object(session: SySession, name: str) -> ComObject | str:
     upper = name.upper()
     if upper in SERVICES:
         spec = SERVICES[upper]
-        return ServiceObject(session, spec, system=spec is schema.SY_COMPANY)
+        return ServiceObject(session, spec, system=spec is system_schema.SY_COMPANY)
     tasks = BUS_TASKS.get(upper)
     if tasks is None:
         return f"Object {name} was not found."
@@ -147,4 +148,19 @@ class ApVendorBus(BusinessObject):
         assert self._rec is not None
         if not str(self._rec.get("VendorName", "")).strip():
             return "VendorName is required."
+        return None
+
+    def check_delete(self, rec: Record) -> str | None:
+        key = (rec["APDivisionNo"], rec["VendorNo"])
+        for table, what in (
+            ("AP_InvoiceHeader", "invoices in data entry"),
+            ("AP_OpenInvoice", "open invoices"),
+            ("AP_InvoiceHistoryHeader", "invoice history"),
+        ):
+            found = self.conn.execute(
+                f"SELECT 1 FROM {table} WHERE APDivisionNo = ? AND VendorNo = ? LIMIT 1",  # noqa: S608  # fixed names
+                key,
+            ).fetchone()
+            if found is not None:
+                return f"Vendor {key[0]}-{key[1]} has {what} and cannot be deleted."
         return None

@@ -5,16 +5,20 @@ init ROOT [--company ABC] [--user sandbox --password sandbox] [--seed demo|none]
 post-register ROOT --company ABC [--batch 00001] [--posting-date YYYYMMDD]
 lock ROOT --company ABC --table AP_Vendor --key 00FERGUS --seconds 30
 faults ROOT [--lock-rate 0.1] [--com-error-rate 0.01] [--latency-ms 5] [--seed 1]
+show ROOT --company ABC --table AP_InvoiceHeader [--where "VendorNo = 'FERGUS'"] [--limit 20]
 """
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
+from rich.table import Table
 
 from ml_connector.clock import SystemClock
 from ml_connector.sandbox.sage100 import database as db
@@ -22,6 +26,7 @@ from ml_connector.sandbox.sage100.faults import write_faults
 from ml_connector.sandbox.sage100.locks import lock_record, unlock_record
 from ml_connector.sandbox.sage100.register import RegisterError, post_register
 from ml_connector.sandbox.sage100.root import SandboxSetupError, init_root
+from ml_connector.sandbox.sage100.schema import AUDIT_COLUMNS, COMPANY_TABLES
 
 RootArg = Annotated[Path, typer.Argument(help="The sandbox root folder (Sage's MAS90 stand-in).")]
 CompanyOpt = Annotated[str, typer.Option("--company", help="3-character company code.")]
@@ -36,6 +41,7 @@ def register(sandbox_app: typer.Typer) -> None:
     app.command("post-register")(post_register_command)
     app.command("lock")(lock_command)
     app.command("faults")(faults_command)
+    app.command("show")(show_command)
     sandbox_app.add_typer(app, name="sage100")
 
 
@@ -147,3 +153,36 @@ def faults_command(
         seed=seed,
     )
     typer.echo(f"faults written to {root / 'sandbox.toml'}")
+
+
+def show_command(
+    root: RootArg,
+    table: Annotated[str, typer.Option(help="Sage table, e.g. AP_InvoiceHeader.")],
+    company: CompanyOpt = "ABC",
+    where: Annotated[str, typer.Option(help="An SQL condition on Sage's columns.")] = "",
+    limit: Annotated[int, typer.Option(help="At most this many rows.")] = 20,
+) -> None:
+    """Print rows of a company table (what sqlite3 would show), in key order."""
+    spec = COMPANY_TABLES.get(table)
+    path = db.company_db_path(root, company)
+    if spec is None or not path.exists():
+        typer.echo(f"error: no table {table} in company {company.upper()} at {root}", err=True)
+        raise typer.Exit(2)
+    conn = db.connect(path)
+    try:
+        rows = conn.execute(
+            f"SELECT * FROM {spec.name} WHERE {where or '1'} "  # noqa: S608  # a local sandbox tool
+            f"ORDER BY {', '.join(spec.key)} LIMIT ?",
+            (limit,),
+        ).fetchall()
+    except sqlite3.Error as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    finally:
+        conn.close()
+    plain = [c for c in spec.columns if c.name not in AUDIT_COLUMNS]
+    shown = [c.name for c in plain[:8]] + [c.name for c in plain[8:] if c.kind == "N"]
+    grid = Table(*shown, "DateUpdated", "TimeUpdated", title=f"{company.upper()} {spec.name}")
+    for row in rows:
+        grid.add_row(*(str(row[c]) for c in [*shown, "DateUpdated", "TimeUpdated"]))
+    Console(width=200).print(grid)

@@ -20,6 +20,8 @@ from datetime import datetime, tzinfo
 from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
 
+from ml_connector.sandbox.sage100.schema import TableSpec
+
 SYSTEM_DB = "SYSTEM.sqlite"
 _PBKDF2_ROUNDS = 20_000  # a sandbox: slow enough to be a real hash, fast enough for tests
 
@@ -67,6 +69,16 @@ def sage_stamp(local: datetime) -> tuple[str, str]:
     ) / Decimal(1_000_000)
     hours = (seconds / Decimal(3600)).quantize(Decimal("0.00001"), rounding=ROUND_DOWN)
     return local.strftime("%Y%m%d"), f"{hours:08.5f}"
+
+
+def insert_row(conn: sqlite3.Connection, spec: TableSpec, row: dict[str, object]) -> None:
+    """INSERT OR REPLACE one row; missing columns take their defaults."""
+    names = [c.name for c in spec.columns]
+    conn.execute(
+        f"INSERT OR REPLACE INTO {spec.name} ({', '.join(names)}) "  # noqa: S608  # schema names
+        f"VALUES ({', '.join('?' for _ in names)})",
+        [row.get(n, c.default()) for n, c in zip(names, spec.columns, strict=True)],
+    )
 
 
 # ---- record locks -------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""COM-level failures and the fault plan read from `ROOT/sandbox.toml`.
+"""COM-level failures, and what `ROOT/sandbox.toml` says: the fault plan and the server's zone.
 
 `SandboxComError` mimics `pywintypes.com_error`: `args == (hresult, strerror, excepinfo,
 argerr)`, with the same attribute names, so the adapter's translation of COM errors is
@@ -13,7 +13,9 @@ seed = 42               # the RNG seed; each session draws from seed + its sessi
 ```
 
 The file is read when a session starts (`NewObject("SY_Session")`); a missing file or
-section means no faults.
+section means no faults. `[server] timezone = "America/New_York"` sets the Sage server's
+zone for Date/TimeUpdated when `ProvideXScript(tz=...)` is not given (default: this
+machine's zone).
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ from __future__ import annotations
 import random
 import tomllib
 from dataclasses import dataclass
+from datetime import tzinfo
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 FAULTS_FILE = "sandbox.toml"
 
@@ -53,6 +57,19 @@ def provide_x_error(description: str) -> SandboxComError:
         DISP_E_EXCEPTION,
         "Exception occurred.",
         (0, "ProvideX.Script", description, None, 0, E_FAIL),
+        None,
+    )
+
+
+RPC_E_WRONG_THREAD = -2147417842
+
+
+def wrong_thread() -> SandboxComError:
+    """What a single-threaded-apartment COM object raises when called from another thread."""
+    return SandboxComError(
+        RPC_E_WRONG_THREAD,
+        "The application called an interface that was marshalled for a different thread.",
+        None,
         None,
     )
 
@@ -96,6 +113,21 @@ class FaultPlan:
     @property
     def active(self) -> bool:
         return bool(self.lock_rate or self.com_error_rate or self.call_latency_ms)
+
+
+def server_timezone(root: Path) -> tzinfo | None:
+    """`[server] timezone` from ROOT/sandbox.toml, or None."""
+    path = root / FAULTS_FILE
+    if not path.exists():
+        return None
+    with path.open("rb") as fh:
+        name = tomllib.load(fh).get("server", {}).get("timezone")
+    if not name:
+        return None
+    try:
+        return ZoneInfo(str(name))
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"{path}: unknown server timezone {name!r}") from exc
 
 
 def write_faults(root: Path, **values: float) -> None:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from ml_connector.sandbox.sage100 import database as db
 from ml_connector.sandbox.sage100 import schema
 from ml_connector.sandbox.sage100.com import IN_USE_MESSAGE, ComObject, com_call
+from ml_connector.sandbox.sage100.database import insert_row
 from ml_connector.sandbox.sage100.schema import DELETE_INVOICE_HEADER, DELETE_INVOICE_LINES
 from ml_connector.sandbox.sage100.values import is_date, money
 
@@ -31,15 +32,6 @@ if TYPE_CHECKING:
 
 class RegisterError(Exception):
     """Posting refused; the message is Sage-like."""
-
-
-def _insert(conn: sqlite3.Connection, spec: schema.TableSpec, row: dict[str, object]) -> None:
-    names = [c.name for c in spec.columns]
-    conn.execute(
-        f"INSERT OR REPLACE INTO {spec.name} ({', '.join(names)}) "  # noqa: S608  # schema names
-        f"VALUES ({', '.join('?' for _ in names)})",
-        [row.get(n, c.default()) for n, c in zip(names, spec.columns, strict=True)],
-    )
 
 
 def post_register(
@@ -90,7 +82,7 @@ def post_register(
                 key,
             ).fetchone()
             seq = f"{int(seq_row[0] or 0) + 1:06d}"
-            _insert(
+            insert_row(
                 conn,
                 schema.AP_INVOICE_HISTORY_HEADER,
                 {
@@ -108,7 +100,7 @@ def post_register(
                 key,
             ).fetchall()
             for n, line in enumerate(lines, start=1):
-                _insert(
+                insert_row(
                     conn,
                     schema.AP_INVOICE_HISTORY_DETAIL,
                     {**dict(line), **audit, "HeaderSeqNo": seq, "DetailSeqNo": f"{n:06d}"},
@@ -160,7 +152,7 @@ def _post_open(
             ),
         )
         return
-    _insert(
+    insert_row(
         conn,
         schema.AP_OPEN_INVOICE,
         {

@@ -16,17 +16,18 @@ or without the `$`) then replace the rows of their tables, loaded as given.
 from __future__ import annotations
 
 import json
-import random
 import sqlite3
 from collections.abc import Mapping
-from datetime import date, timedelta, tzinfo
+from datetime import tzinfo
 from pathlib import Path
 
 from ml_connector.clock import Clock, SystemClock
 from ml_connector.sandbox.sage100 import database as db
-from ml_connector.sandbox.sage100 import schema, seed
+from ml_connector.sandbox.sage100 import schema, seed, system_schema
 from ml_connector.sandbox.sage100.chart import AccountFormatError, AccountPlan
-from ml_connector.sandbox.sage100.register import _insert
+from ml_connector.sandbox.sage100.database import insert_row
+from ml_connector.sandbox.sage100.demo import write_demo
+from ml_connector.sandbox.sage100.seed import COMPANY_NAME
 
 ADMIN_ROLE = "SANDBOX_ADMIN"
 
@@ -82,7 +83,7 @@ def init_root(  # the command's options
             audit = _audit(stamp)
             _base(conn, audit, batches=batches, plan=plan)
             if seed == "demo":
-                _demo(conn, audit, local.date(), batches=batches, plan=plan)
+                write_demo(conn, audit, batches=batches, plan=plan)
         if data_dir is not None:
             load_data(conn, data_dir / code, audit)
     finally:
@@ -90,7 +91,7 @@ def init_root(  # the command's options
 
 
 def _default_name(seed: str, code: str) -> str:
-    return "Desert Valley Plumbing & Elec." if seed == "demo" else f"Sandbox Company {code}"
+    return COMPANY_NAME if seed == "demo" else f"Sandbox Company {code}"
 
 
 def _audit(stamp: tuple[str, str]) -> dict[str, str]:
@@ -109,16 +110,16 @@ def _init_system(root: Path, code: str, name: str, stamp: tuple[str, str]) -> No
     conn = db.connect(root / db.SYSTEM_DB)
     try:
         with db.transaction(conn):
-            for stmt in schema.SYSTEM_DDL:
+            for stmt in system_schema.SYSTEM_DDL:
                 conn.execute(stmt)
             conn.executemany(
                 "INSERT OR IGNORE INTO SY_Task (TaskKey, ProgramName, TaskName, ModuleCode) "
                 "VALUES (?, ?, ?, ?)",
-                schema.TASKS,
+                system_schema.TASKS,
             )
             conn.executemany(
                 "INSERT OR IGNORE INTO SY_RoleSecurity VALUES (?, ?, 'Y', 'Y', 'Y', 'Y')",
-                [(ADMIN_ROLE, t[0]) for t in schema.TASKS],
+                [(ADMIN_ROLE, t[0]) for t in system_schema.TASKS],
             )
             conn.execute(
                 "INSERT OR REPLACE INTO SY_Company (CompanyCode, CompanyName, AllowExternalAccess, "
@@ -200,7 +201,7 @@ def set_company_access(root: Path, company: str, *, external_access: bool) -> No
 def _base(
     conn: sqlite3.Connection, audit: dict[str, str], *, batches: bool, plan: AccountPlan
 ) -> None:
-    _insert(
+    insert_row(
         conn,
         schema.AP_OPTIONS,
         {
@@ -213,7 +214,7 @@ def _base(
         },
     )
     for code, desc, days, disc_days, rate in seed.TERMS:
-        _insert(
+        insert_row(
             conn,
             schema.AP_TERMS_CODE,
             {
@@ -226,7 +227,7 @@ def _base(
             },
         )
     for no, desc, length, separator in plan.structure():
-        _insert(
+        insert_row(
             conn,
             schema.GL_ACCOUNT_STRUCTURE,
             {
@@ -237,153 +238,11 @@ def _base(
                 **audit,
             },
         )
-    _insert(
+    insert_row(
         conn,
         schema.AP_DIVISION,
         {"APDivisionNo": "00", "APDivisionDesc": "Default Division", **audit},
     )
-
-
-def _demo(
-    conn: sqlite3.Connection,
-    audit: dict[str, str],
-    today: date,
-    *,
-    batches: bool,
-    plan: AccountPlan,
-) -> None:
-    accounts = seed.gl_accounts(plan)
-    for row in accounts:
-        _insert(conn, schema.GL_ACCOUNT, {**row, **audit})
-    ap_key = seed.account_key(accounts, "2000-00-100", plan)
-    cash_key = seed.account_key(accounts, "1000-00-100", plan)
-    conn.execute(
-        "UPDATE AP_Division SET AccountsPayableAcctKey = ?, CashAcctKey = ? "
-        "WHERE APDivisionNo = '00'",
-        (ap_key, cash_key),
-    )
-    for v in seed.VENDORS:
-        _insert(
-            conn,
-            schema.AP_VENDOR,
-            {
-                "APDivisionNo": "00",
-                "VendorNo": v.vendor_no,
-                "VendorName": v.name[:30],
-                "City": v.city,
-                "State": v.state,
-                "CountryCode": "USA",
-                "TermsCode": v.terms,
-                "VendorStatus": v.status,
-                "AccountKey": seed.account_key(accounts, v.account, plan),
-                **audit,
-            },
-        )
-    rng = random.Random(42)  # noqa: S311  # demo data
-    by_no = {v.vendor_no: v for v in seed.VENDORS}
-    seen: set[tuple[str, str]] = set()
-    for inv in [*seed.HAND_KEYED, *seed.history(today, accounts)]:
-        if (inv.vendor_no, inv.invoice_no) in seen:
-            continue
-        seen.add((inv.vendor_no, inv.invoice_no))
-        vendor = by_no[inv.vendor_no]
-        _demo_invoice(
-            conn, inv, seed.account_key(accounts, vendor.account, plan), vendor.terms, today, rng
-        )
-    if batches:  # the invoices keyed by hand wait in batch 00001
-        conn.execute("UPDATE AP_InvoiceHeader SET BatchNo = '00001'")
-        conn.execute("UPDATE AP_Options SET NextBatchNo = '00002'")
-        batch = {"ModuleCode": "A/P", "BatchType": "IN", "BatchNo": "00001"}
-        _insert(
-            conn,
-            schema.GL_COMPANY_ACTIVE_BATCH,
-            {**batch, "Comment": "Keyed by hand", "PrivateBatch": "N", **audit},
-        )
-
-
-def _demo_invoice(
-    conn: sqlite3.Connection,
-    inv: seed.HandKeyed,
-    account: str,
-    terms: str,
-    today: date,
-    rng: random.Random,
-) -> None:
-    day = date(int(inv.invoice_date[:4]), int(inv.invoice_date[4:6]), int(inv.invoice_date[6:]))
-    posted = day + timedelta(days=rng.randrange(1, 6))
-    stamp_day = min(posted, today).strftime("%Y%m%d")
-    hours = f"{rng.randrange(7, 18) + rng.randrange(0, 100_000) / 100_000:08.5f}"
-    audit = {
-        "DateCreated": stamp_day,
-        "TimeCreated": hours,
-        "UserCreatedKey": "0000000001",
-        "DateUpdated": stamp_day,
-        "TimeUpdated": hours,
-        "UserUpdatedKey": "0000000001",
-    }
-    cents = round(float(inv.amount) * 100)
-    parts = [cents] if cents < 20_000 or rng.random() < 0.5 else [cents // 3, cents - cents // 3]
-    header = {
-        "APDivisionNo": "00",
-        "VendorNo": inv.vendor_no,
-        "InvoiceNo": inv.invoice_no,
-        "InvoiceDate": inv.invoice_date,
-        "InvoiceDueDate": (day + timedelta(days=30)).strftime("%Y%m%d"),
-        "TermsCode": terms,
-        "HoldPayment": "N",
-        "Comment": inv.note[:40],
-        "InvoiceAmt": cents / 100,
-        **audit,
-    }
-    key = {k: header[k] for k in ("APDivisionNo", "VendorNo", "InvoiceNo")}
-    if inv.where == "entry":
-        _insert(conn, schema.AP_INVOICE_HEADER, {**header, "Adjustment": "N"})
-        for n, part in enumerate(parts, start=1):
-            _insert(
-                conn,
-                schema.AP_INVOICE_DETAIL,
-                {
-                    **key,
-                    **audit,
-                    "LineKey": f"{n:06d}",
-                    "AccountKey": account,
-                    "DistributionAmt": part / 100,
-                },
-            )
-        return
-    _insert(
-        conn,
-        schema.AP_INVOICE_HISTORY_HEADER,
-        {
-            **header,
-            "HeaderSeqNo": "000001",
-            "InvoiceType": "IN",
-            "ModuleCode": "A/P",
-            "PostingDate": posted.strftime("%Y%m%d"),
-        },
-    )
-    for n, part in enumerate(parts, start=1):
-        _insert(
-            conn,
-            schema.AP_INVOICE_HISTORY_DETAIL,
-            {
-                **key,
-                **audit,
-                "HeaderSeqNo": "000001",
-                "DetailSeqNo": f"{n:06d}",
-                "AccountKey": account,
-                "DistributionAmt": part / 100,
-            },
-        )
-    still_open = inv.where == "open" or (
-        inv.where == "history" and not inv.note and (today - day).days < 45
-    )
-    if still_open:
-        _insert(
-            conn,
-            schema.AP_OPEN_INVOICE,
-            {**header, "PostingDate": posted.strftime("%Y%m%d"), "Balance": cents / 100},
-        )
 
 
 def load_data(conn: sqlite3.Connection, folder: Path, audit: Mapping[str, str]) -> None:
@@ -408,4 +267,4 @@ def load_data(conn: sqlite3.Connection, folder: Path, audit: Mapping[str, str]) 
                             f"{path.name} row {i}: no column {name!r} in {spec.name}"
                         )
                     row[col.name] = float(value) if col.kind == "N" else str(value)
-                _insert(conn, spec, row)
+                insert_row(conn, spec, row)

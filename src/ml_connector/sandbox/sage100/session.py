@@ -20,6 +20,7 @@ any later call on a poisoned session) raises `SandboxComError`.
 from __future__ import annotations
 
 import sqlite3
+import threading
 import uuid
 from datetime import datetime, tzinfo
 from pathlib import Path
@@ -33,6 +34,8 @@ from ml_connector.sandbox.sage100.faults import (
     FaultPlan,
     disconnected,
     provide_x_error,
+    server_timezone,
+    wrong_thread,
 )
 from ml_connector.sandbox.sage100.schema import MODULES
 
@@ -44,14 +47,30 @@ class ProvideXScript:
     """The sandbox's `ProvideX.Script` COM object over a sandbox root folder."""
 
     def __init__(
-        self, root: Path | str, *, clock: Clock | None = None, tz: tzinfo | None = None
+        self,
+        root: Path | str,
+        *,
+        clock: Clock | None = None,
+        tz: tzinfo | None = None,
+        apartment: str = "sta",
     ) -> None:
+        if apartment not in ("sta", "free"):
+            raise ValueError("apartment must be 'sta' or 'free'")
         self.root = Path(root)
+        # As a COM object made in a single-threaded apartment (pywin32's default), the
+        # script and everything it makes may only be called from the thread that made it.
+        self.owner_thread = threading.get_ident() if apartment == "sta" else None
         self.clock = clock or SystemClock()
-        self.tz = tz  # the Sage server's zone; None means this machine's local zone
+        # The Sage server's zone: given, else [server] timezone in sandbox.toml, else local.
+        self.tz = tz if tz is not None else server_timezone(self.root)
         self._home: str | None = None
 
+    def check_thread(self) -> None:
+        if self.owner_thread is not None and threading.get_ident() != self.owner_thread:
+            raise wrong_thread()
+
     def Init(self, home: str) -> None:  # Sage's COM name
+        self.check_thread()
         if not isinstance(home, str) or not home.strip():
             raise provide_x_error("Init needs the MAS90\\Home path")
         if not (self.root / db.SYSTEM_DB).exists():
@@ -59,6 +78,7 @@ class ProvideXScript:
         self._home = home
 
     def NewObject(self, name: str, session: object = None) -> object:
+        self.check_thread()
         if self._home is None:
             raise provide_x_error("Init must be called before NewObject")
         if name.upper() == "SY_SESSION":
@@ -99,6 +119,7 @@ class SySession(ComObject):
         return self
 
     def _enter(self, method: str, *, inject: bool = True) -> None:
+        self.script.check_thread()
         if self.poisoned:
             raise disconnected()
         if self._dropped:

@@ -26,7 +26,6 @@ SEED_START = datetime(2025, 7, 1, 13, 0, tzinfo=UTC)
 """Reference data was created around here; documents follow over the next 180 days."""
 
 TENANT_NAME = "Buckeye Plumbing & Electric"
-CITY = ("Columbus", "OH", "USA")
 
 
 def _stamp(offset_minutes: int) -> str:
@@ -133,10 +132,6 @@ def demo_vendors() -> list[dict[str, Any]]:
             }
         )
     return out
-
-
-def vendor_terms() -> dict[int, str]:
-    return {v.id: v.terms for v in VENDORS}
 
 
 def demo_gl_accounts() -> list[dict[str, Any]]:

@@ -27,13 +27,12 @@ from decimal import Decimal
 from typing import Any
 
 from ml_connector.sandbox.servicetitan.seed import (
-    BUSINESS_UNITS,
+    REFERENCE as REFERENCE_DATA,
+)
+from ml_connector.sandbox.servicetitan.seed import (
     SEED_START,
     VENDORS,
     gl_ref,
-)
-from ml_connector.sandbox.servicetitan.seed import (
-    REFERENCE as REFERENCE_DATA,
 )
 from ml_connector.sandbox.servicetitan.seed_jobs import (
     SPAN,
@@ -83,7 +82,6 @@ SERVICE_GL = {
 FLEET_GL = {622: "6400-07-100", 623: "6410-07-100", 624: "6410-07-100"}
 LOCATIONS = [{"id": 900 + n, "name": f"Truck {n:02d}", "type": "Truck"} for n in range(1, 13)]
 WAREHOUSE = {"id": 900, "name": "Main Warehouse", "type": "Warehouse"}
-FIELD_UNITS = [b for b in BUSINESS_UNITS if b[0] != 107 and b[4]]
 TERMS_DAYS = {"Net 30": 30, "Net 15": 15, "Net 10": 10, "Due on receipt": 0}
 
 
@@ -183,7 +181,10 @@ def demo_bills_and_pos(seed: str, size: int) -> Iterator[tuple[str, dict[str, An
         bill_id = BILL_ID_BASE + i
         created = SEED_START + SPAN * i / max(1, size) + timedelta(seconds=rng.randint(0, 3600))
         credit = i % 31 == 5
-        procurement = rng.random() < 0.6 and not credit  # credits are non-PO bills
+        # The draws below must not change (the Sage sandbox copies some of these bills):
+        # `drawn_po` steers the random draws exactly as before credits became non-PO bills.
+        drawn_po = rng.random() < 0.6
+        procurement = drawn_po and not credit  # credits are non-PO bills
         vendor = rng.choice(supply if procurement or credit else other)
         if i % 53 == 7:
             vendor = VENDORS[-2]  # a bill of a vendor that is inactive today
@@ -246,7 +247,7 @@ def demo_bills_and_pos(seed: str, size: int) -> Iterator[tuple[str, dict[str, An
         tax = (lines * TAX_RATE).quantize(CENT) if items and rng.random() < 0.7 else Decimal(0)
         freight = (
             Decimal(rng.choice(["12.50", "25.00", "45.00", "75.00"]))
-            if (procurement and rng.random() < 0.25)
+            if (drawn_po and rng.random() < 0.25)
             else Decimal(0)
         )
         amount = lines + tax + freight
@@ -269,7 +270,9 @@ def demo_bills_and_pos(seed: str, size: int) -> Iterator[tuple[str, dict[str, An
             "purchaseOrderId": po_id,
             "syncStatus": sync,
             "status": "Canceled" if canceled else ("Reconciled" if procurement else "Unreconciled"),
-            "source": "Purchasing" if procurement else rng.choice(["Standalone", "OCR", "API"]),
+            "source": "Purchasing"
+            if procurement
+            else ("Standalone" if drawn_po else rng.choice(["Standalone", "OCR", "API"])),
             "billType": "Procurement" if procurement else "ApBill",
             "postDate": format_date(created) if sync != "Pending" else None,
             "referenceNumber": reference,
