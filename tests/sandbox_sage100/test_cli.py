@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -10,6 +11,7 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 import typer
 from typer.testing import CliRunner
 
@@ -193,3 +195,25 @@ def test_show_command_prints_rows(root: Path) -> None:
     assert "Ferguson Enterprises #1187" in out
     assert _invoke("show", str(root), "--table", "NOPE")[0] == 2
     assert _invoke("show", str(root), "--table", "AP_Vendor", "--where", "bad syntax")[0] == 2
+
+
+@pytest.mark.skipif(os.name != "posix", reason="process liveness is checked on POSIX")
+def test_a_killed_holder_frees_its_record_at_once(root: Path) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ml_connector", "sandbox", "sage100", "lock", str(root),
+         "--table", "AP_Vendor", "--key", "00CED", "--seconds", "600"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        pvx, ss = logged_on(root, program="AP_Vendor_ui")
+        bus = pvx.NewObject("AP_Vendor_bus", ss)
+        deadline = time.monotonic() + 15
+        while bus.nSetKey("00CED") != 0 and time.monotonic() < deadline:
+            bus.nClear()
+            time.sleep(0.05)
+        assert bus.sLastErrorMsg == IN_USE_MESSAGE
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
+    assert bus.nSetKey("00CED") == 1  # the OS freed the dead process's lock

@@ -185,3 +185,14 @@ def test_objects_are_bound_to_the_thread_that_made_the_script(root: Path) -> Non
     worker.start()
     worker.join()
     assert result
+
+
+def test_a_poisoned_session_frees_its_records(root: Path) -> None:
+    pvx, ss = logged_on(root, program="AP_Vendor_ui")
+    holder = pvx.NewObject("AP_Vendor_bus", ss)
+    assert holder.nSetKey("00FERGUS") == 1
+    ss.faults = type(ss.faults)(com_error_rate=1.0)  # the next call kills the session
+    with pytest.raises(SandboxComError):
+        holder.nSetValue("FaxNo$", "1")
+    pvx2, ss2 = logged_on(root, program="AP_Vendor_ui")
+    assert pvx2.NewObject("AP_Vendor_bus", ss2).nSetKey("00FERGUS") == 1

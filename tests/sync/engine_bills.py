@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 FERGUSON = (601, "Ferguson Enterprises LLC")
-RENT_GL = {"id": 1, "name": "Rent", "number": "6100-07-100", "type": "Expense"}
+RENT_GL = {"id": 1, "name": "Rent", "number": "6400-00-100", "type": "Expense"}
 MATERIALS_GL = {"id": 2, "name": "Materials", "number": "5000-02-100", "type": "COGS"}
 
 

@@ -14,6 +14,7 @@ from typing import Literal
 
 from ml_connector.errors import ConfigError
 from ml_connector.servicetitan.records import Invoice
+from ml_connector.sync.glrules import GlRules
 
 BillTypeName = Literal["Procurement", "ApBill"]
 VendorSourceKind = Literal["fixed", "custom_field", "customer_name"]
@@ -108,6 +109,7 @@ class SyncSettings:
     freight_account: str | None = None  # None: the AP division's freight account
     fallback_gl_account: str | None = None  # None: unmapped lines go to review
     gl_rules_path: Path | None = None  # None: the default rule (same account number)
+    gl_rules: GlRules | None = None  # rules already loaded; wins over gl_rules_path
     mark_exported: bool = False
     invoice_routes: tuple[InvoiceRoute, ...] = ()
     look_back: timedelta = timedelta(minutes=10)

@@ -15,6 +15,8 @@ from typing import Any
 
 from ml_connector.store.port import DocKind, PairId
 
+MAX_KEPT_OUTCOMES = 1000  # per run record; the audit log holds every decision
+
 
 class Outcome(enum.StrEnum):
     WRITTEN = "written"
@@ -103,5 +105,6 @@ class CycleSummary:
             "errors": list(self.errors),
             "stopped": self.stopped,
             "cursors": dict(self.cursors),
-            "outcomes": [o.as_dict() for o in self.outcomes],
+            "outcomes": [o.as_dict() for o in self.outcomes[:MAX_KEPT_OUTCOMES]],
+            "outcomes_left_out": max(0, len(self.outcomes) - MAX_KEPT_OUTCOMES),
         }

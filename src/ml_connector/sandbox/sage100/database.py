@@ -5,13 +5,15 @@ One database per company (`ROOT/<COMPANY>.sqlite`) and one system database
 `BEGIN IMMEDIATE` themselves so that a header and its lines land together.
 
 Record locks live in the company database (`SY_SandboxLock`): a row per held record, with
-the holder (a session id, or `lock-command`) and an expiry, so a crashed holder frees its
-records on its own.
+the holder (a session id, or `lock-command`), its process id and an expiry. A lock whose
+process is gone (POSIX) or whose expiry passed is free, as a killed ProvideX process's file
+locks are freed by the operating system.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import secrets
 import sqlite3
 from collections.abc import Iterator
@@ -20,7 +22,7 @@ from datetime import datetime, tzinfo
 from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
 
-from ml_connector.sandbox.sage100.schema import TableSpec
+from ml_connector.sandbox.sage100.schema import LOCK_DDL, TableSpec
 
 SYSTEM_DB = "SYSTEM.sqlite"
 _PBKDF2_ROUNDS = 20_000  # a sandbox: slow enough to be a real hash, fast enough for tests
@@ -84,6 +86,46 @@ def insert_row(conn: sqlite3.Connection, spec: TableSpec, row: dict[str, object]
 # ---- record locks -------------------------------------------------------------------
 
 
+def ensure_lock_table(conn: sqlite3.Connection) -> None:
+    """Create SY_SandboxLock, or add HolderPid to one made by an older sandbox."""
+    conn.execute(LOCK_DDL)
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(SY_SandboxLock)")}
+    if "HolderPid" not in columns:
+        conn.execute("ALTER TABLE SY_SandboxLock ADD COLUMN HolderPid INTEGER NOT NULL DEFAULT 0")
+
+
+def _process_alive(pid: int) -> bool:
+    """Whether the holding process still runs (POSIX; elsewhere only the expiry counts)."""
+    if pid <= 0 or os.name != "posix":
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _other_holder(row: sqlite3.Row | None, holder: str, now: float) -> str | None:
+    """The user of a live lock held by someone else, or None.
+
+    A lock is dead once it expires, or at once when the process that took it is gone (as
+    the operating system frees a killed ProvideX process's file locks).
+    """
+    if row is None or row["HolderId"] == holder or row["ExpiresAt"] <= now:
+        return None
+    if not _process_alive(int(row["HolderPid"])):
+        return None
+    return str(row["UserLogon"])
+
+
+_LOCK_ROW = (
+    "SELECT HolderId, UserLogon, ExpiresAt, HolderPid FROM SY_SandboxLock "
+    "WHERE TableName = ? AND KeyValue = ?"
+)
+
+
 def try_lock(
     conn: sqlite3.Connection,
     table: str,
@@ -96,17 +138,13 @@ def try_lock(
 ) -> str | None:
     """Take (or refresh) the lock on a record; returns the other holder's user when held."""
     with transaction(conn):
-        row = conn.execute(
-            "SELECT HolderId, UserLogon, ExpiresAt FROM SY_SandboxLock "
-            "WHERE TableName = ? AND KeyValue = ?",
-            (table, key),
-        ).fetchone()
-        if row is not None and row["HolderId"] != holder and row["ExpiresAt"] > now:
-            return str(row["UserLogon"])
+        other = _other_holder(conn.execute(_LOCK_ROW, (table, key)).fetchone(), holder, now)
+        if other is not None:
+            return other
         conn.execute(
             "INSERT OR REPLACE INTO SY_SandboxLock (TableName, KeyValue, HolderId, UserLogon, "
-            "ExpiresAt) VALUES (?, ?, ?, ?, ?)",
-            (table, key, holder, user, expires_at),
+            "ExpiresAt, HolderPid) VALUES (?, ?, ?, ?, ?, ?)",
+            (table, key, holder, user, expires_at, os.getpid()),
         )
     return None
 
@@ -114,15 +152,8 @@ def try_lock(
 def held_by_other(
     conn: sqlite3.Connection, table: str, key: str, *, holder: str, now: float
 ) -> str | None:
-    """The user holding this record when it is someone else (and not expired)."""
-    row = conn.execute(
-        "SELECT HolderId, UserLogon, ExpiresAt FROM SY_SandboxLock "
-        "WHERE TableName = ? AND KeyValue = ?",
-        (table, key),
-    ).fetchone()
-    if row is not None and row["HolderId"] != holder and row["ExpiresAt"] > now:
-        return str(row["UserLogon"])
-    return None
+    """The user holding this record when it is someone else (alive and not expired)."""
+    return _other_holder(conn.execute(_LOCK_ROW, (table, key)).fetchone(), holder, now)
 
 
 def unlock(conn: sqlite3.Connection, table: str, key: str, *, holder: str) -> None:

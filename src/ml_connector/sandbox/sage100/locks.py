@@ -42,6 +42,7 @@ def lock_record(
     now = clock.now().timestamp()
     conn = db.connect(db.company_db_path(root, company))
     try:
+        db.ensure_lock_table(conn)
         other = db.try_lock(
             conn,
             table,

@@ -356,7 +356,7 @@ GL_COMPANY_ACTIVE_BATCH = TableSpec(
 LOCK_DDL = (
     "CREATE TABLE IF NOT EXISTS SY_SandboxLock (TableName TEXT NOT NULL, KeyValue TEXT NOT NULL, "
     "HolderId TEXT NOT NULL, UserLogon TEXT NOT NULL, ExpiresAt REAL NOT NULL, "
-    "PRIMARY KEY (TableName, KeyValue))"
+    "HolderPid INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (TableName, KeyValue))"
 )
 
 COMPANY_TABLES: dict[str, TableSpec] = {

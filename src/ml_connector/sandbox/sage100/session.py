@@ -128,6 +128,9 @@ class SySession(ComObject):
             self.clock.sleep(self.faults.call_latency_ms / 1000.0)
         if inject and self.faults.com_error_rate and self.rng.random() < self.faults.com_error_rate:
             self.poisoned = True
+            # The ProvideX process behind the session is gone: the OS frees its record locks.
+            if self.company is not None:
+                db.unlock_all(self.company, holder=self.id)
             raise provide_x_error(
                 f"Error #200: ProvideX fault in {method} (sandbox com_error_rate)"
             )
@@ -207,6 +210,7 @@ class SySession(ComObject):
             return self._fail(f"External access is not allowed for company {code}.")
         self._drop_company()
         self.company = db.connect(path)
+        db.ensure_lock_table(self.company)
         self.company.create_function("PVX_STR", 1, pvx_str, deterministic=True)
         self.company_code = code
         return self._ok()
