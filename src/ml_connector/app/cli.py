@@ -35,8 +35,16 @@ def version() -> None:
     typer.echo(__version__)
 
 
+_registered = False
+
+
 def _register() -> None:
-    """Attach the sub-commands that live beside the code they drive."""
+    """Attach the sub-commands that live beside the code they drive (once: tests call it
+    before driving `app` in-process)."""
+    global _registered  # one registration per process
+    if _registered:
+        return
+    _registered = True
     # Each import below adds its commands to `app` / `sandbox_app`.
     from ml_connector.app import demo, runner, secrets_cli, service_cli, sync_cli
     from ml_connector.sandbox.sage100 import cli as sage_sandbox_cli

@@ -34,14 +34,16 @@ def _row(o: DocumentOutcome) -> list[str]:
 
 
 def print_cycle_report(console: Console, summary: CycleSummary) -> None:
+    # In a dry run the engine counts what it *would* write or create.
+    would = "would be " if summary.dry_run else ""
     kind = " (dry run: nothing was written)" if summary.dry_run else ""
     console.print(
         f"\n[bold]Pair {summary.pair}[/bold], run {summary.run_id}{kind}: "
-        f"{summary.written} written, {summary.already_in_sage} already in Sage, "
-        f"{summary.sent_to_review} sent to review "
+        f"{summary.written} {would}written, {summary.already_in_sage} already in Sage, "
+        f"{summary.sent_to_review} {would}sent to review "
         f"({summary.suspected_duplicates} suspected duplicates), {summary.failed} to retry, "
-        f"{summary.skipped} skipped; vendors: {summary.vendors_linked} linked, "
-        f"{summary.vendors_created} created"
+        f"{summary.skipped} skipped; vendors: {summary.vendors_linked} {would}linked, "
+        f"{summary.vendors_created} {would}created"
     )
     grouped: dict[str, list[DocumentOutcome]] = defaultdict(list)
     for outcome in summary.outcomes:
@@ -76,12 +78,21 @@ _COUNTS = (
 
 
 def summary_totals(summaries: list[CycleSummary], failed: list[str]) -> dict[str, Any]:
-    """One object: totals over the pairs, the run id(s), and each pair's summary."""
-    totals: dict[str, Any] = {k: sum(getattr(s, k) for s in summaries) for k in _COUNTS}
+    """One object: totals over the pairs, the run id(s), and each pair's summary.
+
+    `failed` holds a line per pair that could not run at all; `completed` is true only
+    when every cycle ran in full (review items do not count against it). The totals count
+    what was done: a dry run's would-be writes are `would_write` (its own per-pair summary,
+    under `pairs`, counts them as `written`, as the engine does)."""
+    real = [s for s in summaries if not s.dry_run]
+    totals: dict[str, Any] = {k: sum(getattr(s, k) for s in real) for k in _COUNTS}
+    # A dry run wrote nothing: what it would have done is counted apart.
+    totals["would_write"] = sum(s.written for s in summaries if s.dry_run)
+    totals["would_create_vendors"] = sum(s.vendors_created for s in summaries if s.dry_run)
     totals["run_id"] = summaries[0].run_id if len(summaries) == 1 else None
     totals["run_ids"] = {s.pair: s.run_id for s in summaries}
     totals["dry_run"] = any(s.dry_run for s in summaries)
-    totals["completed"] = not failed
+    totals["completed"] = not failed and not any(s.errors for s in summaries)
     totals["errors"] = failed + [e for s in summaries for e in s.errors]
     totals["pairs"] = {s.pair: s.as_dict() for s in summaries}
     return totals

@@ -7,6 +7,7 @@ the Windows service and the demo build exactly the same objects.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -19,11 +20,12 @@ from ml_connector.app.config_models import AppConfig
 from ml_connector.app.config_pair import InvoiceRoute as ConfigRoute
 from ml_connector.app.config_pair import PairSettings
 from ml_connector.app.credentials import resolve_pair
-from ml_connector.app.logging import Redactor
+from ml_connector.app.logging import Redactor, configure_logging
 from ml_connector.app.secrets import SecretStore
 from ml_connector.clock import Clock, SystemClock
 from ml_connector.sage100.boi import BoiSage100
 from ml_connector.servicetitan.client import ServiceTitanClient
+from ml_connector.servicetitan.retry import RetryPolicy
 from ml_connector.store.port import PairId
 from ml_connector.store.sql import SqlStateStore
 from ml_connector.sync.engine import SyncEngine
@@ -81,10 +83,19 @@ class PairRuntime:
     source: ServiceTitanClient
     sage: BoiSage100
     engine: SyncEngine
+    probe: ServiceTitanClient  # the same tenant with few retries: for `check_connections`
+
+    def check_connections(self) -> None:
+        """Before a cycle: get a ServiceTitan token and read one GL account (a few quick
+        retries, not the minutes a cycle would spend on a system that is down), then log on
+        to Sage 100. Raises the `ConnectorError` a person needs to see."""
+        self.probe.check_connection()
+        self.sage.ping()
 
     def close(self) -> None:
         try:
             self.source.close()
+            self.probe.close()
         finally:
             self.sage.close()
 
@@ -112,17 +123,25 @@ class Runtime:
         self.store.close()
 
 
+# A connection check gives up after a few seconds: a system that is down is reported at once.
+PROBE_RETRY = RetryPolicy(max_attempts=3, base_delay=0.2, max_delay=1.0, total_cap=5.0)
+
+
 def build_pair(rt: Runtime, name: str) -> PairRuntime:
     settings = rt.config.pair(name)
     creds = resolve_pair(rt.config, name, rt.secrets)
     source = build_servicetitan(settings, creds.st_client_secret, creds.st_app_key, rt.clock)
+    probe = build_servicetitan(
+        settings, creds.st_client_secret, creds.st_app_key, rt.clock, retry=PROBE_RETRY
+    )
     try:
         sage = build_sage(settings, creds.sage_password, rt.clock)
     except BaseException:
         source.close()
+        probe.close()
         raise
     engine = SyncEngine(PairId(name), source, sage, rt.store, engine_settings(settings), rt.clock)
-    return PairRuntime(PairId(name), settings, source, sage, engine)
+    return PairRuntime(PairId(name), settings, source, sage, engine, probe)
 
 
 def open_store(config: AppConfig, secrets: SecretStore, clock: Clock) -> SqlStateStore:
@@ -158,3 +177,22 @@ def open_runtime(
         yield rt
     finally:
         rt.close()
+
+
+@contextmanager
+def open_cli_runtime(
+    config_path: Path | None, *, console_level: str | None = None
+) -> Iterator[Runtime]:
+    """`open_runtime` for a command a person runs: log records go to stderr (stdout is the
+    command's own output, e.g. one JSON object) and to the log file, every secret resolved
+    on the way redacted. `console_level` overrides the config's level (e.g. "WARNING")."""
+    config = load_config(config_path)
+    settings = config.logging
+    if console_level is not None:
+        settings = settings.model_copy(update={"level": console_level})
+    handle = configure_logging(settings, stream=sys.stderr)
+    try:
+        with open_runtime(config_path, redactor=handle.redactor) as rt:
+            yield rt
+    finally:
+        handle.close()

@@ -1,8 +1,10 @@
 """`ml-connector sync --once`, `review ...`, `audit` and `status`: the clerk's commands.
 
-`sync --once` runs one cycle for every pair (or `--pair`) and prints what happened in words
-a controller reads; with `--json` it ends with one summary object. Exit codes: 0 when every
-cycle ran (review items included), 1 when a cycle could not run, 2 for a setup error.
+`sync --once` checks both connections, runs one cycle for every pair (or `--pair`) and
+prints what happened in words a controller reads; with `--json` stdout holds exactly one
+summary object (log records go to stderr and the log file). Exit codes: 0 when every cycle
+ran (review items included), 1 when a cycle could not run or ran only in part (a system
+down, a stream unreadable), 2 for a setup error.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ml_connector.app.report import print_cycle_report, summary_totals
-from ml_connector.app.runtime import Runtime, open_runtime
+from ml_connector.app.runtime import Runtime, open_cli_runtime
 from ml_connector.errors import ConfigError, ConnectorError
 from ml_connector.store.audit_export import export_audit_csv, export_audit_json
 from ml_connector.store.port import LedgerStatus, PairId, ReviewItem, ReviewStatus
@@ -58,27 +60,30 @@ def sync(
         raise typer.Exit(2)
     summaries: list[CycleSummary] = []
     failed: list[str] = []
-    with open_runtime(config) as rt:
+    with open_cli_runtime(config) as rt:
         for name in _pairs(rt, pair):
             try:
-                summary = rt.pair(name).engine.run_cycle(dry_run=dry_run)
+                runtime = rt.pair(name)
+                runtime.check_connections()
+                summary = runtime.engine.run_cycle(dry_run=dry_run)
             except ConfigError:
                 raise
             except ConnectorError as exc:  # one pair failing does not hide the others' results
                 failed.append(f"{name}: {exc.describe()}")
                 continue
             summaries.append(summary)
-            if summary.stopped:
-                failed.append(f"{name}: " + "; ".join(summary.errors))
     if as_json:
         typer.echo(json.dumps(summary_totals(summaries, failed), default=str))
+        for line in failed:
+            typer.echo(f"could not run {line}", err=True)
     else:
         console = Console()
         for summary in summaries:
             print_cycle_report(console, summary)
         for line in failed:
             console.print(f"[red]could not run[/red] {line}")
-    if failed:
+    # A cycle stopped, or with a stream it could not read, did not run in full.
+    if failed or any(s.errors for s in summaries):
         raise typer.Exit(1)
 
 
@@ -121,7 +126,7 @@ def review_list(
     as_json: JsonOpt = False,
 ) -> None:
     """List open review items."""
-    with open_runtime(config) as rt:
+    with open_cli_runtime(config) as rt:
         items: list[ReviewItem] = []
         for name in _pairs(rt, pair):
             with rt.store.transaction() as tx:
@@ -141,7 +146,7 @@ def review_list(
 @review_app.command("show")
 def review_show(review_id: int, config: ConfigOpt = None, pair: PairOpt = None) -> None:
     """Show one review item with its details (candidates, scores, amounts)."""
-    with open_runtime(config) as rt:
+    with open_cli_runtime(config) as rt:
         item = _queue(rt, pair).get(review_id)
     typer.echo(json.dumps(_item_dict(item), indent=2, default=str))
 
@@ -170,7 +175,7 @@ def review_resolve(
     note: _NOTE = "",
 ) -> None:
     """The cause is fixed: re-queue the document (or link the vendor given)."""
-    with open_runtime(config) as rt:
+    with open_cli_runtime(config) as rt:
         item = _queue(rt, pair).resolve(review_id, by=by or _default_by(), note=note, vendor=vendor)
     typer.echo(f"review item {item.id} resolved; the next cycle picks the document up again")
 
@@ -180,7 +185,7 @@ def review_retry(
     review_id: int, config: ConfigOpt = None, pair: PairOpt = None, by: _BY = "", note: _NOTE = ""
 ) -> None:
     """Try the document again as it is."""
-    with open_runtime(config) as rt:
+    with open_cli_runtime(config) as rt:
         item = _queue(rt, pair).retry(review_id, by=by or _default_by(), note=note)
     typer.echo(f"review item {item.id} re-queued")
 
@@ -190,7 +195,7 @@ def review_ignore(
     review_id: int, config: ConfigOpt = None, pair: PairOpt = None, by: _BY = "", note: _NOTE = ""
 ) -> None:
     """Nothing to do: close the item (a document not written is recorded as skipped)."""
-    with open_runtime(config) as rt:
+    with open_cli_runtime(config) as rt:
         item = _queue(rt, pair).ignore(review_id, by=by or _default_by(), note=note)
     typer.echo(f"review item {item.id} ignored")
 
@@ -207,7 +212,7 @@ def audit(
 ) -> None:
     """The audit log: every decision, oldest first."""
     when = _parse_since(since) if since else None
-    with open_runtime(config) as rt, rt.store.transaction() as tx:
+    with open_cli_runtime(config) as rt, rt.store.transaction() as tx:
         events = list(tx.iter_audit(since=when, pair=PairId(pair) if pair else None))
     out = output.open("w", newline="", encoding="utf-8") if output else sys.stdout
     try:
@@ -243,7 +248,7 @@ def _parse_since(text: str) -> datetime:
 def status(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
     """Last runs, open review items and documents by state, per pair."""
     report: dict[str, Any] = {}
-    with open_runtime(config) as rt:
+    with open_cli_runtime(config) as rt:
         for name in rt.config.pairs:
             pid = PairId(name)
             with rt.store.transaction() as tx:
