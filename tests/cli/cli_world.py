@@ -80,7 +80,12 @@ def write_test_config(
                     "user": "sandbox",
                     "password": f"env:{p.password_env}",
                 },
-                "sync": {"application_guid": "00000000-0000-4000-8000-0000000c11e0"},
+                "sync": {
+                    "application_guid": "00000000-0000-4000-8000-0000000c11e0",
+                    # the demo company's AP division names no tax or freight account
+                    "tax_account": "5250-00-100",
+                    "freight_account": "5200-00-100",
+                },
             }
             for p in pairs
         },

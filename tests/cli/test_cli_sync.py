@@ -147,3 +147,13 @@ def test_unknown_pair_and_missing_config(world: World) -> None:
     proc = world.sub("status", "--config", str(world.tmp / "absent.toml"))
     assert proc.returncode == 2
     assert "not found" in proc.stderr
+
+
+def test_wrong_servicetitan_secret_exits_1_without_showing_it(world: World) -> None:
+    env = subprocess_env(MLC_CLI_ST_SECRET="st-Wrong-Secret-0z9y")
+    proc = world.sub("sync", "--once", "--config", str(world.config), "--json", env=env)
+    assert proc.returncode == 1, proc.stderr
+    assert "st-Wrong-Secret-0z9y" not in proc.stdout + proc.stderr
+    summary = json.loads(proc.stdout)
+    assert summary["completed"] is False
+    assert "could not run main" in proc.stderr

@@ -23,7 +23,8 @@ from rich.console import Console
 
 from ml_connector.app.config import sandbox_config, write_config
 from ml_connector.app.report import print_cycle_report
-from ml_connector.app.runtime import open_runtime
+from ml_connector.app.runtime import open_cli_runtime
+from ml_connector.errors import ConfigError
 from ml_connector.sandbox.sage100 import init_root
 from ml_connector.sandbox.servicetitan.server import running_sandbox, serve
 from ml_connector.sandbox.servicetitan.settings import SandboxSettings
@@ -31,6 +32,10 @@ from ml_connector.store.port import PairId, ReviewStatus
 
 COMPANY = "ABC"
 PAIR = "demo"
+DEMO_SIZE = 200  # the Sage demo company's hand-keyed invoices copy bills of this ServiceTitan seed
+# The Sage demo company's AP division names no tax or freight account: the config does.
+DEMO_TAX_ACCOUNT = "5250-00-100"  # Purchase Tax
+DEMO_FREIGHT_ACCOUNT = "5200-00-100"  # Freight In
 
 
 def _prepare_sage(workdir: Path, sage_data: Path | None) -> Path:
@@ -45,9 +50,31 @@ def _prepare_sage(workdir: Path, sage_data: Path | None) -> Path:
     return root
 
 
-def _write_config(workdir: Path, base_url: str, sage_root: Path) -> Path:
+def _clear_workdir(workdir: Path) -> None:
+    """Delete an earlier sandbox/demo folder; refuse any other folder with files in it (a
+    mistyped `--workdir ~` must not cost a person their files)."""
+    if not workdir.exists():
+        return
+    ours = (workdir / "config.toml").is_file() and (workdir / "sage100").is_dir()
+    if not workdir.is_dir() or (any(workdir.iterdir()) and not ours):
+        raise ConfigError(
+            f"{workdir} is not a folder of an earlier `sandbox up` or `demo`, and not empty: "
+            "it is left as it is",
+            hint="give a new or empty folder for --workdir",
+        )
+    shutil.rmtree(workdir)
+
+
+def _write_config(workdir: Path, base_url: str, sage_root: Path, *, demo_seed: bool) -> Path:
     path = workdir / "config.toml"
-    config = sandbox_config(base_dir=workdir, st_base_url=base_url, sage_root=sage_root, pair=PAIR)
+    config = sandbox_config(
+        base_dir=workdir,
+        st_base_url=base_url,
+        sage_root=sage_root,
+        pair=PAIR,
+        tax_account=DEMO_TAX_ACCOUNT if demo_seed else None,
+        freight_account=DEMO_FREIGHT_ACCOUNT if demo_seed else None,
+    )
     write_config(config, path, overwrite=True)
     return path
 
@@ -55,7 +82,7 @@ def _write_config(workdir: Path, base_url: str, sage_root: Path) -> Path:
 def sandbox_up(
     workdir: Annotated[Path, typer.Option("--workdir", help="Folder for both sandboxes.")],
     port: Annotated[int, typer.Option(help="ServiceTitan sandbox port (0: any free port).")] = 0,
-    size: Annotated[int, typer.Option(help="How many AP bills to seed.")] = 200,
+    size: Annotated[int, typer.Option(help="How many AP bills to seed.")] = DEMO_SIZE,
     servicetitan_data: Annotated[
         Path | None,
         typer.Option(help="Load DIR/<resource>.json instead of the ServiceTitan demo seed."),
@@ -66,13 +93,13 @@ def sandbox_up(
     fresh: Annotated[bool, typer.Option(help="Delete the workdir's state first.")] = False,
 ) -> None:
     """Seed both sandboxes, write DIR/config.toml, and serve ServiceTitan until Ctrl-C."""
-    if fresh and workdir.exists():
-        shutil.rmtree(workdir)
+    if fresh:
+        _clear_workdir(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     sage_root = _prepare_sage(workdir, sage_data)
 
     def announce(base_url: str, seeded: dict[str, Any]) -> None:
-        config = _write_config(workdir, base_url, sage_root)
+        config = _write_config(workdir, base_url, sage_root, demo_seed=sage_data is None)
         typer.echo(f"ServiceTitan sandbox: {base_url} (tenant 1234567)")
         typer.echo(f"Sage 100 sandbox:     {sage_root} (company {COMPANY}, user sandbox)")
         typer.echo(f"Config:               {config}")
@@ -96,7 +123,7 @@ def demo(
     workdir: Annotated[
         Path | None, typer.Option(help="Keep the demo's files here (default: a temp folder).")
     ] = None,
-    size: Annotated[int, typer.Option(help="How many AP bills the demo seeds.")] = 60,
+    size: Annotated[int, typer.Option(help="How many AP bills the demo seeds.")] = DEMO_SIZE,
 ) -> None:
     """Run the whole flow once on local sandboxes of both systems and explain the result."""
     console = Console()
@@ -104,18 +131,19 @@ def demo(
     if workdir is None:
         temp = tempfile.TemporaryDirectory(prefix="ml-connector-demo-")
         workdir = Path(temp.name)
-    elif workdir.exists():
-        shutil.rmtree(workdir)
+    else:
+        _clear_workdir(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     try:
         sage_root = _prepare_sage(workdir, None)
         with running_sandbox(workdir / "servicetitan", seed="demo", size=size) as sb:
-            config_path = _write_config(workdir, sb.base_url, sage_root)
+            config_path = _write_config(workdir, sb.base_url, sage_root, demo_seed=True)
             console.print(
                 f"[bold]ml-connector demo[/bold]: ServiceTitan sandbox at {sb.base_url} "
                 f"({size} AP bills), Sage 100 sandbox company {COMPANY} in {sage_root}"
             )
-            with open_runtime(config_path) as rt:
+            # Log records (warnings and up) go to stderr: stdout is the report.
+            with open_cli_runtime(config_path, console_level="WARNING") as rt:
                 engine = rt.pair(PAIR).engine
                 console.print("\n[bold]Cycle 1[/bold]: the first sync")
                 print_cycle_report(console, engine.run_cycle())
@@ -127,11 +155,18 @@ def demo(
                 )
                 with rt.store.transaction() as tx:
                     open_items = tx.list_reviews(PairId(PAIR), ReviewStatus.OPEN)
-            console.print(
-                f"\n{len(open_items)} item(s) wait in the review queue: "
-                f"`ml-connector review list --config {config_path}`"
-                + ("" if temp else "; the audit log: `ml-connector audit --config ...`")
-            )
+            if temp is None:
+                console.print(
+                    f"\n{len(open_items)} item(s) wait in the review queue: "
+                    f"`ml-connector review list --config {config_path}`; the audit log: "
+                    f"`ml-connector audit --config {config_path}`"
+                )
+            else:
+                console.print(
+                    f"\n{len(open_items)} item(s) wait in the review queue. The demo's files "
+                    "are removed now; to keep them (and try `review list`, `review resolve`, "
+                    "`audit`), run `ml-connector demo --workdir DIR`."
+                )
     finally:
         if temp is not None:
             temp.cleanup()
