@@ -10,18 +10,9 @@ from decimal import Decimal
 import pytest
 from pydantic import SecretStr, ValidationError
 
-from ml_connector.sage100.boi_reads import InvoiceRow
 from ml_connector.sage100.boi_session import BoiThread
 from ml_connector.sage100.columns import choose, column_names
 from ml_connector.sage100.invoice_index import InvoiceIndex
-from ml_connector.sage100.port import (
-    ApInvoiceKey,
-    ChangeStamp,
-    DivisionNo,
-    ExistingInvoice,
-    SageInvoiceNo,
-    SageVendorNo,
-)
 from ml_connector.sage100.settings import BoiColumns, BoiSettings, LockRetry
 
 
@@ -61,31 +52,32 @@ def test_columns_missing_on_the_live_system_are_replaced_by_a_known_alternative(
     assert any("DueOn not reported" in n[1] for n in notes2)
 
 
-def _inv(vendor: str, number: str, amount: str, where: str = "history") -> ExistingInvoice:
-    key = ApInvoiceKey(DivisionNo("00"), SageVendorNo(vendor), SageInvoiceNo(number))
-    return ExistingInvoice(key, where, date(2026, 1, 5), Decimal(amount))  # type: ignore[arg-type]
+def _rec(vendor: str, number: str, amount: str, seq: str, day: str = "20260105") -> list[str]:
+    # APDivisionNo, VendorNo, InvoiceNo, InvoiceDate, amount, DateUpdated, DateCreated, seq
+    return ["00", vendor.ljust(7), number.ljust(10), "20251201", amount, day, day, seq]
 
 
 def test_the_reference_index_matches_normalised_numbers_and_amounts_across_vendors() -> None:
     index = InvoiceIndex(built_at=0, refreshed_at=0)
-    stamp = ChangeStamp(date(2026, 1, 5), Decimal("10.00000"))
     index.load(
         "history",
         [
-            InvoiceRow("h|1", _inv("FERGUS", "INV-0042", "100.00"), stamp, None),
-            InvoiceRow("h|2", _inv("FERGUS", "INV-0042", "50.00"), stamp, None),  # an adjustment
-            InvoiceRow("h|3", _inv("WINSUP", "inv0042", "150.00"), None, stamp),
-            InvoiceRow("h|4", _inv("WINSUP", "INV-042", "100.00"), stamp, None),
+            _rec("FERGUS", "INV-0042", "100", "000001"),
+            _rec("FERGUS", "INV-0042", "50", "000002", day="20260107"),  # an adjustment
+            _rec("WINSUP", "inv0042", "150", "000001"),
+            _rec("WINSUP", "INV-042", "100", "000001"),
         ],
     )
     hits = index.lookup("Inv 0042", Decimal("100.00"))
     assert [(h.key.vendor_no, h.amount) for h in hits] == [("FERGUS", Decimal("150.00"))]
+    assert hits[0].invoice_date == date(2025, 12, 1)
     hits = index.lookup("INV0042", Decimal("150.00"))
     assert [h.key.vendor_no for h in hits] == ["FERGUS", "WINSUP"]
     assert index.lookup("INV0042", Decimal("1.00")) == []
-    assert index.newest["history"] == stamp
-    index.drop("h|3")
+    assert index.newest_day["history"] == "20260107"
+    index.drop(("history", "00", "WINSUP", "inv0042", "000001"))
     assert [h.key.vendor_no for h in index.lookup("INV0042", Decimal("150.00"))] == ["FERGUS"]
+    assert len(index) == 3
 
 
 def test_every_call_runs_on_the_one_boi_thread_whoever_calls() -> None:
@@ -109,4 +101,15 @@ def test_every_call_runs_on_the_one_boi_thread_whoever_calls() -> None:
     assert seen == {boi.ident}
     with pytest.raises(ZeroDivisionError):
         boi.run(lambda: 1 / 0)
+    boi.stop()
+
+
+def test_a_thread_that_cannot_start_com_fails_every_call_instead_of_hanging() -> None:
+    def no_com() -> None:
+        raise OSError("CoInitialize failed")
+
+    boi = BoiThread(on_start=no_com)
+    for _ in range(2):
+        with pytest.raises(OSError, match="CoInitialize"):
+            boi.run(lambda: 1, timeout=5)
     boi.stop()

@@ -73,6 +73,56 @@ class FakeDispatch:
         return 1
 
 
+class NoTypeInfoDispatch:
+    """Like pywin32 without type info: an unflagged zero-argument method is *run* when its
+    name is fetched, and the fetch answers its result."""
+
+    def __init__(self) -> None:
+        self.flagged: set[str] = set()
+        self.runs = 0
+
+    def _FlagAsMethod(self, *names: str) -> None:  # pywin32's name
+        self.flagged.update(names)
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "nWrite":
+            if name in self.flagged:
+                return self._write
+            return self._write()  # fetched as a property: runs now, answers 1
+        raise AttributeError(name)
+
+    def _write(self) -> int:
+        self.runs += 1
+        return 1
+
+    @property
+    def oLines(self) -> Any:
+        return FakeCallableDispatch()
+
+
+class FakeCallableDispatch:
+    """pywin32's CDispatch is callable (the default member); it is still an object."""
+
+    _oleobj_ = object()
+
+    def __call__(self) -> None:
+        raise AssertionError("the default member must not be called")
+
+    def nAddLine(self) -> int:
+        return 2
+
+
+def test_methods_are_flagged_so_pywin32_never_runs_them_on_attribute_access() -> None:
+    raw = NoTypeInfoDispatch()
+    com = ByRefAdapter(raw, FakeVariant)
+    assert com.nWrite() == 1
+    assert raw.runs == 1
+    assert "nWrite" in raw.flagged
+    lines = com.oLines
+    assert isinstance(lines, ByRefAdapter)
+    assert lines.nAddLine() == 2
+
+
 def test_a_scalar_answer_is_retried_with_variants_and_the_method_remembered() -> None:
     raw = FakeDispatch()
     com = ByRefAdapter(raw, FakeVariant)

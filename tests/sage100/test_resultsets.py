@@ -19,9 +19,9 @@ from ml_connector.sage100.resultsets import (
 )
 
 
-def test_values_expression_joins_columns_with_a_tab_and_wraps_numbers_in_str() -> None:
+def test_values_expression_joins_columns_with_a_unit_separator_and_wraps_numbers_in_str() -> None:
     expr = values_expression(["VendorNo$", "InvoiceAmt", "Comment$"])
-    assert expr == "VendorNo$+$09$+STR(InvoiceAmt)+$09$+Comment$"
+    assert expr == "VendorNo$+$1F$+STR(InvoiceAmt)+$1F$+Comment$"
 
 
 def test_quote_doubles_inner_quotes_and_refuses_the_record_separator() -> None:

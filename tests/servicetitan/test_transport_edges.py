@@ -25,6 +25,7 @@ from ml_connector.servicetitan.errors import (
     MalformedResponseError,
     StRateLimitedError,
     StServerError,
+    StUnauthorizedError,
     StUnreachableError,
     TokenThrottledError,
     WrongEnvironmentError,
@@ -147,7 +148,9 @@ def test_create_vendor_is_not_retried_after_a_5xx_but_is_after_a_429() -> None:
     body = json.loads(fake.api_requests[0].content, parse_float=Decimal)
     assert body["taxRate"] == Decimal("0.0825")
     assert body["isTruckReplenishment"] is False
-    assert body["address"] == {}
+    assert body["address"] == dict.fromkeys(
+        ("street", "unit", "city", "state", "zip", "country"), ""
+    )
 
 
 def _token_client(token_answer: Callable[[httpx.Request], httpx.Response]) -> ServiceTitanClient:
@@ -263,3 +266,27 @@ def test_mark_exported_checks_each_result() -> None:
     assert [(r.id, r.success) for r in results] == [(10, True), (20, False), (30, False)]
     assert results[1].error_message == "already exported"
     assert results[2].error_message == "ServiceTitan returned no result for it"
+
+
+def test_401_even_with_a_fresh_token_is_reported_after_one_reauthentication() -> None:
+    fake = FakeServiceTitan(
+        lambda r: httpx.Response(
+            401, json={"title": "Unauthorized", "status": 401, "traceId": "t-401"}
+        )
+    )
+    with _client(fake) as client, pytest.raises(StUnauthorizedError) as info:
+        list(client.gl_accounts())
+    assert fake.tokens == 2
+    assert [r.headers["Authorization"] for r in fake.api_requests] == [
+        "Bearer tok-1",
+        "Bearer tok-2",
+    ]
+    assert info.value.action is Action.STOP
+    assert info.value.trace_id == "t-401"
+    assert "reconnect the application" in (info.value.hint or "")
+
+
+@pytest.mark.parametrize(("max_rps", "burst"), [(0, 5), (60, 1), (58, 5)])
+def test_a_rate_that_could_break_the_limit_is_refused(max_rps: float, burst: int) -> None:
+    with pytest.raises(ValueError, match="max_rps"):
+        _client(FakeServiceTitan(lambda r: _page([])), max_rps=max_rps, burst=burst)

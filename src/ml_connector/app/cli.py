@@ -35,13 +35,26 @@ def version() -> None:
     typer.echo(__version__)
 
 
+_registered = False
+
+
 def _register() -> None:
-    """Attach the sub-commands that live beside the code they drive."""
+    """Attach the sub-commands that live beside the code they drive (once: tests call it
+    before driving `app` in-process)."""
+    global _registered  # one registration per process
+    if _registered:
+        return
+    _registered = True
     # Each import below adds its commands to `app` / `sandbox_app`.
-    from ml_connector.app import vendors_cli
+    from ml_connector.app import demo, runner, secrets_cli, service_cli, sync_cli, vendors_cli
     from ml_connector.sandbox.sage100 import cli as sage_sandbox_cli
     from ml_connector.sandbox.servicetitan import cli as st_sandbox_cli
 
+    service_cli.register(app)
+    secrets_cli.register(app)
+    sync_cli.register(app)
+    runner.register(app)
+    demo.register(app, sandbox_app)
     st_sandbox_cli.register(sandbox_app)
     sage_sandbox_cli.register(sandbox_app)
     vendors_cli.register(app)

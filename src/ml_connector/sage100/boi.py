@@ -13,18 +13,30 @@ what comes back, and retries records held by another user on its own budget
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from decimal import Decimal
 from typing import TypeVar
 
 import structlog
 
 from ml_connector.clock import Clock, SystemClock
+from ml_connector.errors import ConfigError
 from ml_connector.sage100 import boi_reads, boi_vendor_edit, boi_writes, invoice_index
 from ml_connector.sage100.boi_calls import check
-from ml_connector.sage100.boi_session import BoiRunner, BoiSession, ScriptFactory
+from ml_connector.sage100.boi_session import (
+    BoiSession,
+    ScriptFactory,
+    acquire_runner,
+    release_runner,
+)
 from ml_connector.sage100.changestamp import changed_since_filter, is_at_or_after, parse_sage_date
 from ml_connector.sage100.columns import discover_columns
-from ml_connector.sage100.errors import InvoiceExistsError, RecordLockedError, SageVerifyError
+from ml_connector.sage100.errors import (
+    InvoiceExistsError,
+    RecordLockedError,
+    SageSessionError,
+    SageVerifyError,
+)
 from ml_connector.sage100.port import (
     AccountFormat,
     ApDivision,
@@ -62,21 +74,25 @@ class BoiSage100:
     ) -> None:
         self.settings = settings
         self._clock = clock or SystemClock()
-        self._runner = BoiRunner(factory, settings, self._clock)
+        self._runner = acquire_runner(factory, settings, self._clock)
+        self._closed = False
         self._columns_checked = not settings.discover_columns
+        self._column_notes: list[tuple[str, str]] = []
 
     # ---- session -----------------------------------------------------------------------
 
     def _run(self, operation: str, job: Callable[[BoiSession], T]) -> T:
-        return self._runner.run(operation, lambda s: job(self._prepared(s)))
+        return self._runner.run(operation, self.settings, lambda s: job(self._prepared(s)))
 
     def _prepared(self, s: BoiSession) -> BoiSession:
+        """Check the column names once per process (a failure costs one call, not all)."""
         if not self._columns_checked:
+            self._columns_checked = True
             columns, notes = discover_columns(s)
             self.settings = self.settings.model_copy(update={"columns": columns})
+            self._column_notes = notes or [("columns", "all confirmed by sGetColumns")]
+        if s.settings is not self.settings:
             s.settings = self.settings
-            s.checks.extend(notes)
-            self._columns_checked = True
         return s
 
     @property
@@ -85,7 +101,10 @@ class BoiSage100:
         return self._run("session_serial", lambda s: s.serial)
 
     def close(self) -> None:
-        self._runner.close()
+        """Let go of the session (torn down when no other adapter of this process uses it)."""
+        if not self._closed:
+            self._closed = True
+            release_runner(self._runner)
 
     def __enter__(self) -> BoiSage100:
         return self
@@ -99,8 +118,19 @@ class BoiSage100:
             for name in ("AP_Invoice_bus", "AP_Vendor_bus", "GL_Account_svc"):
                 s.obj(name)
                 s.checks.append((f"object {name}", "created"))
+            divisions = {d.division_no for d in boi_reads.divisions(s)}
+            if self.settings.division not in divisions:
+                raise ConfigError(
+                    f"AP division {self.settings.division} is not on file in company "
+                    f"{self.settings.company}",
+                    operation="ping",
+                    hint="Set the connector's AP division to one of: "
+                    + ", ".join(sorted(divisions)),
+                )
             s.use_context("A/P", "AP_Invoice_ui")
-            return HealthReport(info, self.settings.user, tuple(s.checks))
+            checks = [*s.checks, *self._column_notes]
+            checks.append(("division", f"AP division {self.settings.division} on file"))
+            return HealthReport(info, self.settings.user, tuple(checks))
 
         return self._run("ping", job)
 
@@ -197,30 +227,42 @@ class BoiSage100:
         )
 
     def open_batch(self, description: str) -> str:
-        def job(s: BoiSession) -> str:
-            if not self._company(s).uses_batches:
-                return ""
-            bus = s.obj("AP_Invoice_bus")
-            answer = bus.nSelectNewBatch("", "N", description[:30])
-            if not isinstance(answer, tuple) or len(answer) != 2:
-                raise SageVerifyError(
-                    f"nSelectNewBatch gave {answer!r}, expected (ret, batch number)",
-                    operation="open_batch",
-                )
-            check(answer[0], bus, "nSelectNewBatch", record=f"batch '{description}'")
-            return str(answer[1]).strip()
+        return self._run("open_batch", lambda s: self._open_batch(s, description))
 
-        batch = self._run("open_batch", job)
-        if batch:
-            log.info("sage_batch_opened", batch_no=batch)
+    def _open_batch(self, s: BoiSession, description: str) -> str:
+        if not self._company(s).uses_batches:
+            return ""
+        bus = s.obj("AP_Invoice_bus")
+        answer = bus.nSelectNewBatch("", "N", description[:30])
+        if not isinstance(answer, tuple) or len(answer) != 2:
+            raise SageVerifyError(
+                f"nSelectNewBatch gave {answer!r}, expected (ret, batch number)",
+                operation="open_batch",
+            )
+        check(answer[0], bus, "nSelectNewBatch", record=f"batch '{description}'")
+        batch = str(answer[1]).strip()
+        log.info("sage_batch_opened", batch_no=batch, description=description)
         return batch
+
+    def _batch_for(self, s: BoiSession, invoice: NewApInvoice) -> NewApInvoice:
+        """Where the company uses batches and none is given: one batch per session."""
+        if invoice.batch_no or not self._company(s).uses_batches:
+            return invoice
+        batch: str | None = s.cache.get("auto_batch")
+        if batch is None:
+            batch = self._open_batch(s, "ml-connector")
+            s.cache["auto_batch"] = batch
+        return replace(invoice, batch_no=batch)
 
     def create_invoice(self, invoice: NewApInvoice) -> WrittenInvoice:
         boi_writes.validate_invoice(invoice)
+        chosen: list[NewApInvoice] = []
 
         def job(s: BoiSession) -> WrittenInvoice:
-            written = boi_writes.write_invoice(s, invoice)
-            invoice_index.note_written(s, boi_writes.written_as_existing(invoice))
+            effective = self._batch_for(s, invoice)
+            chosen.append(effective)
+            written = boi_writes.write_invoice(s, effective)
+            invoice_index.note_written(s, boi_writes.written_as_existing(effective))
             return written
 
         record = str(invoice.key)
@@ -232,10 +274,10 @@ class BoiSage100:
         log.info("sage_invoice_written", record=record, amount=str(invoice.amount))
         try:
             self._retrying_locks(
-                "verify_invoice", record, lambda s: boi_writes.verify_invoice(s, invoice)
+                "verify_invoice", record, lambda s: boi_writes.verify_invoice(s, chosen[-1])
             )
-        except RecordLockedError as exc:
-            # Written (nWrite answered 1) but held by someone since: not a mismatch.
+        except (RecordLockedError, SageSessionError) as exc:
+            # Written (nWrite answered 1), but the read-back could not run: not a mismatch.
             log.error("sage_invoice_not_verified", record=record, reason=exc.message)
         return written
 

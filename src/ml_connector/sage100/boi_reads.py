@@ -10,13 +10,14 @@ options, vendors (optionally changed since a `ChangeStamp`), and AP invoices in 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+
+import structlog
 
 from ml_connector.money import CENT, ZERO
 from ml_connector.sage100.boi_session import BoiSession
 from ml_connector.sage100.changestamp import parse_sage_date, parse_stamp
-from ml_connector.sage100.errors import SageVerifyError
+from ml_connector.sage100.errors import SageLoginError, SageRejectedError, SageVerifyError
 from ml_connector.sage100.port import (
     AccountFormat,
     AccountKey,
@@ -33,6 +34,8 @@ from ml_connector.sage100.port import (
     SageVendorNo,
 )
 from ml_connector.sage100.resultsets import KEY_END, all_of, equals, read_rows
+
+log = structlog.get_logger(__name__)
 
 AUDIT = ("DateUpdated$", "TimeUpdated$", "DateCreated$", "TimeCreated$")
 INVOICE_OBJECTS: dict[InvoiceWhere, str] = {
@@ -62,16 +65,6 @@ def stamps(row: dict[str, str]) -> tuple[ChangeStamp | None, ChangeStamp | None]
 # ---- invoices ------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class InvoiceRow:
-    """One header row of entry, open or history, with its identity and audit stamps."""
-
-    row_id: str
-    invoice: ExistingInvoice
-    updated: ChangeStamp | None
-    created: ChangeStamp | None
-
-
 def invoice_columns(s: BoiSession, where: InvoiceWhere) -> list[str]:
     c = s.settings.columns
     amount = {
@@ -83,14 +76,13 @@ def invoice_columns(s: BoiSession, where: InvoiceWhere) -> list[str]:
     cols.append(f"{c.invoice_comment}$")
     if where != "open":
         cols.append("BatchNo$")
-    if where == "history":
-        cols.append("HeaderSeqNo$")
-    return cols + list(AUDIT)
+    return cols
 
 
-def read_invoice_rows(
+def read_invoices(
     s: BoiSession, where: InvoiceWhere, *, filter_expr: str = "", begin: str = "", end: str = ""
-) -> list[InvoiceRow]:
+) -> list[ExistingInvoice]:
+    """Header rows of entry, open or history (history: one per HeaderSeqNo)."""
     cols = invoice_columns(s, where)
     amount_col = cols[4]
     source = f"{INVOICE_OBJECTS[where]} ({where})"
@@ -103,27 +95,21 @@ def read_invoice_rows(
         begin=begin,
         end=end,
     )
-    out = []
-    for r in rows:
-        key = ApInvoiceKey(
-            DivisionNo(r["APDivisionNo"]),
-            SageVendorNo(r["VendorNo"]),
-            SageInvoiceNo(r["InvoiceNo"]),
-        )
-        invoice = ExistingInvoice(
-            key=key,
+    return [
+        ExistingInvoice(
+            key=ApInvoiceKey(
+                DivisionNo(r["APDivisionNo"]),
+                SageVendorNo(r["VendorNo"]),
+                SageInvoiceNo(r["InvoiceNo"]),
+            ),
             where=where,
             invoice_date=parse_sage_date(r["InvoiceDate"]),
             amount=sage_money(r[amount_col], source=source),
             comment=r[s.settings.columns.invoice_comment],
             batch_no=r.get("BatchNo", ""),
         )
-        updated, created = stamps(r)
-        row_id = (
-            f"{where}|{key.division_no}|{key.vendor_no}|{key.invoice_no}|{r.get('HeaderSeqNo', '')}"
-        )
-        out.append(InvoiceRow(row_id, invoice, updated, created))
-    return out
+        for r in rows
+    ]
 
 
 def combine(rows: Sequence[ExistingInvoice]) -> list[ExistingInvoice]:
@@ -156,10 +142,10 @@ def find_invoice(s: BoiSession, key: ApInvoiceKey) -> list[ExistingInvoice]:
     )
     found: list[ExistingInvoice] = []
     for where in INVOICE_OBJECTS:
-        rows = read_invoice_rows(s, where, filter_expr=exact, begin=prefix, end=prefix + KEY_END)
+        rows = read_invoices(s, where, filter_expr=exact, begin=prefix, end=prefix + KEY_END)
         # The filter already asks for the exact key; check again, a loose filter must not
         # let a neighbour through (nor hide the invoice: the range is only a prefix).
-        found.extend(r.invoice for r in rows if r.invoice.key == key)
+        found.extend(r for r in rows if r.key == key)
     return combine(found)
 
 
@@ -331,5 +317,16 @@ def read_vendors(
 
 def company_name(s: BoiSession) -> str:
     """The company's name from SY_Company (system data); "" when Sage does not offer it."""
-    del s
-    return ""
+    code = s.settings.company
+    try:
+        rows = read_rows(
+            s.obj("SY_Company_svc"),
+            ("CompanyCode$", "CompanyName$"),
+            key_column="CompanyCode$",
+            source="SY_Company_svc",
+            filter_expr=equals("CompanyCode$", code),
+        )
+    except (SageLoginError, SageRejectedError) as exc:  # a name is not worth failing for
+        log.info("sage_company_name_unavailable", reason=exc.message)
+        return ""
+    return next((r["CompanyName"] for r in rows if r["CompanyCode"] == code), "")

@@ -1,25 +1,20 @@
-"""The BOI session and the one thread every BOI call runs on.
-
-`BoiThread` is a worker thread with a queue: callers on any thread submit a function and
-wait for its result. COM objects are apartment-bound, so the ProvideX.Script object, the
-SY_Session and every business object are created and used on that thread only.
+"""The BOI session, and the runner that keeps one per process on the BOI thread.
 
 `BoiSession` is one logged-on SY_Session: Init(Home), SY_Session, nLogon / nSetUser,
 nSetCompany, then per module nSetDate + nSetModule + nSetProgram(nLookupTask(task)) before
 business objects of that module are created or used. Teardown drops every object, then
 nCleanup and DropObject on the session.
 
-`BoiRunner` owns both: one session per process, opened on first use, recycled after
-`session_max_age_seconds`, and dropped after any COM-level exception; the call that met the
-exception raises `SageSessionError` (retry) and the next call opens a new session.
+`BoiRunner` owns a `BoiThread` (boi_thread.py) and the session: opened on first use,
+recycled after `session_max_age_seconds`, and dropped after any COM-level exception; the
+call that met the exception raises `SageSessionError` (retry) and the next call opens a new
+session. `acquire_runner` shares one runner between adapters of one Sage installation.
 """
 
 from __future__ import annotations
 
-import queue
 import threading
-from collections.abc import Callable
-from concurrent.futures import Future
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
@@ -28,9 +23,12 @@ import structlog
 from ml_connector.clock import Clock
 from ml_connector.errors import Sage100Error
 from ml_connector.sage100.boi_calls import ComCallError, Guarded, check, last_error, return_code
+from ml_connector.sage100.boi_thread import BoiThread
 from ml_connector.sage100.changestamp import format_sage_date
 from ml_connector.sage100.errors import SageLoginError, SageSessionError, SageUnavailableError
 from ml_connector.sage100.settings import BoiSettings
+
+__all__ = ["BoiRunner", "BoiSession", "BoiThread", "ScriptFactory", "acquire_runner"]
 
 log = structlog.get_logger(__name__)
 
@@ -67,6 +65,7 @@ OBJECTS = {
         BoiObject("AP_InvoiceHistoryHeader_svc", "A/P", "AP_Invoice_ui"),
         BoiObject("AP_Division_svc", "A/P", "AP_Invoice_ui"),
         BoiObject("AP_Options_svc", "A/P", "AP_Invoice_ui"),
+        BoiObject("SY_Company_svc", "A/P", "AP_Invoice_ui"),
         BoiObject("AP_Vendor_bus", "A/P", "AP_Vendor_ui"),
         BoiObject("AP_Vendor_svc", "A/P", "AP_Vendor_ui"),
         BoiObject("GL_Account_svc", "G/L", "GL_Account_ui"),
@@ -75,78 +74,13 @@ OBJECTS = {
 }
 
 
-class BoiThread:
-    """One daemon thread running submitted functions in order."""
-
-    def __init__(
-        self,
-        name: str = "sage100-boi",
-        *,
-        on_start: Callable[[], None] | None = None,
-        on_stop: Callable[[], None] | None = None,
-    ) -> None:
-        self._queue: queue.Queue[tuple[Callable[[], Any], Future[Any]] | None] = queue.Queue()
-        self._on_start = on_start
-        self._on_stop = on_stop
-        self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
-        self._lock = threading.Lock()
-        self._started = False
-        self._stopped = False
-
-    @property
-    def ident(self) -> int | None:
-        return self._thread.ident
-
-    def run(self, fn: Callable[[], T], timeout: float | None = None) -> T:
-        """Run `fn` on the BOI thread and return its result (or raise its exception)."""
-        if threading.current_thread() is self._thread:
-            return fn()
-        future: Future[T] = Future()
-        with self._lock:
-            if self._stopped:
-                raise SageSessionError("the Sage connection is closed", operation="boi")
-            if not self._started:
-                self._thread.start()
-                self._started = True
-            self._queue.put((fn, future))
-        return future.result(timeout)
-
-    def stop(self, final: Callable[[], None] | None = None) -> None:
-        """Run `final` on the thread (if it ever started), then end the thread."""
-        with self._lock:
-            if self._stopped:
-                return
-            self._stopped = True
-            started = self._started
-            if started:
-                if final is not None:
-                    done: Future[Any] = Future()
-                    self._queue.put((final, done))
-                self._queue.put(None)
-        if started:
-            self._thread.join(timeout=60)
-
-    def _loop(self) -> None:
-        if self._on_start is not None:
-            self._on_start()
-        try:
-            while (item := self._queue.get()) is not None:
-                fn, future = item
-                if not future.set_running_or_notify_cancel():
-                    continue
-                try:
-                    future.set_result(fn())
-                except BaseException as exc:  # noqa: BLE001 - handed to the waiting caller
-                    future.set_exception(exc)
-        finally:
-            if self._on_stop is not None:
-                self._on_stop()
-
-
 class BoiSession:
     """One logged-on SY_Session and the business objects created through it.
 
-    Lives on the BOI thread only. `cache` holds per-session data (the reference index).
+    Lives on the BOI thread only. One session can serve several companies of the same
+    Sage installation: `prepare(settings)` switches company (`nSetCompany`, objects made
+    again) when a job is for another one. `cache` holds per-company data (the reference
+    index) for the current company.
     """
 
     def __init__(self, script: Guarded, settings: BoiSettings, clock: Clock, serial: int) -> None:
@@ -155,11 +89,16 @@ class BoiSession:
         self.clock = clock
         self.serial = serial
         self.opened_at = clock.monotonic()
-        self.cache: dict[str, Any] = {}
+        self.company = ""
         self.checks: list[tuple[str, str]] = []
+        self._caches: dict[str, dict[str, Any]] = {}
         self._session: Guarded | None = None
         self._objects: dict[str, Guarded] = {}
-        self._context: tuple[str, str] | None = None
+        self._context: tuple[str, str, str] | None = None
+
+    @property
+    def cache(self) -> dict[str, Any]:
+        return self._caches.setdefault(self.company, {})
 
     @property
     def module_date(self) -> str:
@@ -198,20 +137,32 @@ class BoiSession:
                 step="logon",
             )
         self.checks.append(("logon", f"logged on as {s.user} via {how}"))
+        self.prepare(s)
+
+    def prepare(self, settings: BoiSettings) -> None:
+        """Make the session ready for a job of `settings`' company (switching if needed)."""
+        self.settings = settings
+        if settings.company == self.company:
+            return
+        session = self._require_session()
+        self._drop_objects()
+        self.company = ""
+        self._context = None
         check(
-            session.nSetCompany(s.company),
+            session.nSetCompany(settings.company),
             session,
-            f"nSetCompany({s.company})",
+            f"nSetCompany({settings.company})",
             phase="session",
             step="company",
         )
-        self.checks.append(("company", f"company {s.company} opened"))
+        self.company = settings.company
+        self.checks.append(("company", f"company {settings.company} opened"))
         self.use_context("A/P", "AP_Invoice_ui")
         self.checks.append(("module date", f"A/P module date {self.module_date}"))
 
     def use_context(self, module: str, task: str) -> None:
         """Switch the session's module, module date and program (security context)."""
-        if self._context == (module, task):
+        if self._context == (module, task, self.module_date):
             return
         session = self._require_session()
         check(
@@ -237,7 +188,7 @@ class BoiSession:
             phase="session",
             step="rights",
         )
-        self._context = (module, task)
+        self._context = (module, task, self.module_date)
 
     def obj(self, name: str) -> Guarded:
         """The business object `name`, created on first use, in its module's context."""
@@ -260,11 +211,14 @@ class BoiSession:
         self._objects[name] = created
         return created
 
-    def close(self) -> None:
-        """Best-effort teardown: every error is logged, none is raised."""
+    def _drop_objects(self) -> None:
         for name, obj in list(self._objects.items()):
             _quietly(f"{name}.DropObject", obj.DropObject)
         self._objects.clear()
+
+    def close(self) -> None:
+        """Best-effort teardown: every error is logged, none is raised."""
+        self._drop_objects()
         if self._session is not None:
             _quietly("SY_Session.nCleanup", self._session.nCleanup)
             _quietly("SY_Session.DropObject", self._session.DropObject)
@@ -285,11 +239,14 @@ def _quietly(what: str, fn: Callable[[], object]) -> None:
 
 
 class BoiRunner:
-    """Runs jobs `job(session)` on the BOI thread, with one session per process."""
+    """Runs jobs `job(session)` on the BOI thread, with one session.
 
-    def __init__(self, factory: ScriptFactory, settings: BoiSettings, clock: Clock) -> None:
+    Adapters of several companies of one Sage installation share one runner (and so one
+    thread and one session) through `acquire_runner`; each job brings its own settings.
+    """
+
+    def __init__(self, factory: ScriptFactory, clock: Clock) -> None:
         self._factory = factory
-        self._settings = settings
         self._clock = clock
         if isinstance(factory, ThreadBoundFactory):
             self._thread = BoiThread(
@@ -304,17 +261,18 @@ class BoiRunner:
     def thread_ident(self) -> int | None:
         return self._thread.ident
 
-    def run(self, operation: str, job: Callable[[BoiSession], T]) -> T:
+    def run(self, operation: str, settings: BoiSettings, job: Callable[[BoiSession], T]) -> T:
         return self._thread.run(
-            lambda: self._run_here(operation, job), timeout=self._settings.call_timeout_seconds
+            lambda: self._run_here(operation, settings, job),
+            timeout=settings.call_timeout_seconds,
         )
 
     def close(self) -> None:
         self._thread.stop(final=self._drop)
 
-    def _run_here(self, operation: str, job: Callable[[BoiSession], T]) -> T:
+    def _run_here(self, operation: str, settings: BoiSettings, job: Callable[[BoiSession], T]) -> T:
         try:
-            return job(self._current())
+            return job(self._current(settings))
         except ComCallError as exc:
             self._drop()
             raise SageSessionError(
@@ -325,10 +283,10 @@ class BoiRunner:
                 "the bitness of Python against ProvideX (docs/sage-adapter.md).",
             ) from exc
 
-    def _current(self) -> BoiSession:
+    def _current(self, settings: BoiSettings) -> BoiSession:
         s = self._session
         if s is not None and self._clock.monotonic() - s.opened_at > (
-            self._settings.session_max_age_seconds
+            settings.session_max_age_seconds
         ):
             log.info("sage_session_recycled", serial=s.serial)
             self._drop()
@@ -336,16 +294,16 @@ class BoiRunner:
         if s is None:
             self._serial += 1
             script = self._factory()
-            s = BoiSession(
-                Guarded(script, "ProvideX.Script"), self._settings, self._clock, self._serial
-            )
+            s = BoiSession(Guarded(script, "ProvideX.Script"), settings, self._clock, self._serial)
             self._session = s
             try:
                 s.open()
             except BaseException:
                 self._drop()
                 raise
-            log.info("sage_session_opened", serial=s.serial, company=self._settings.company)
+            log.info("sage_session_opened", serial=s.serial, company=settings.company)
+        else:
+            s.prepare(settings)
         return s
 
     def _drop(self) -> None:
@@ -353,3 +311,44 @@ class BoiRunner:
         if s is not None:
             s.close()
             log.info("sage_session_dropped", serial=s.serial)
+
+
+# ---- one session per process ---------------------------------------------------------
+
+_SHARED: dict[Hashable, tuple[BoiRunner, int]] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def _share_key(factory: ScriptFactory, settings: BoiSettings) -> Hashable | None:
+    """Adapters share a runner when their factory says it makes the same COM server
+    (`share_key`) and they log on to the same Home as the same user."""
+    key = getattr(factory, "share_key", None)
+    if key is None:
+        return None
+    return (key, settings.home.casefold(), settings.user.casefold())
+
+
+def acquire_runner(factory: ScriptFactory, settings: BoiSettings, clock: Clock) -> BoiRunner:
+    """The process's runner for this Sage installation and user (made on first use)."""
+    key = _share_key(factory, settings)
+    if key is None:
+        return BoiRunner(factory, clock)
+    with _SHARED_LOCK:
+        runner, users = _SHARED.get(key, (None, 0))
+        if runner is None:
+            runner, users = BoiRunner(factory, clock), 0
+        _SHARED[key] = (runner, users + 1)
+        return runner
+
+
+def release_runner(runner: BoiRunner) -> None:
+    """Give a runner back; the last user closes it (session torn down, thread ended)."""
+    with _SHARED_LOCK:
+        for key, (shared, users) in list(_SHARED.items()):
+            if shared is runner:
+                if users > 1:
+                    _SHARED[key] = (shared, users - 1)
+                    return
+                del _SHARED[key]
+                break
+    runner.close()

@@ -346,7 +346,7 @@ def _get(obj: Any, column: str, placeholder: str | float) -> Any:
             hint="The COM by-reference adapter is not in place (see docs/sage-adapter.md).",
         )
     check(answer[0], obj, f"nGetValue({column})", record=None)
-    return answer[1]
+    return placeholder if answer[1] is None else answer[1]  # COM may hand back None
 
 
 def _fit(text: str, length: int, what: str, record: str) -> str:

@@ -37,6 +37,7 @@ BYREF_POSITIONS: dict[str, tuple[int, ...]] = {
 }
 _NOT_REPEATABLE_PREFIX = "nGetNext"  # nGetNextVendorNo(byref no) etc.: position 0, never twice
 _NOT_REPEATABLE = {"nSelectNewBatch"}
+_PROPERTIES = {"sLastErrorMsg", "sModuleDate", "sModuleCode", "sCompanyCode", "sUserCode"}
 
 _CAUSES = (
     "Usual causes: the Sage 100 workstation components are not installed on this machine "
@@ -47,6 +48,13 @@ _CAUSES = (
 )
 
 VariantMaker = Callable[[object], Any]
+
+
+def is_property(name: str) -> bool:
+    """BOI properties the adapter reads: `sLastErrorMsg`, `sModuleDate`..., and `oLines`-style
+    object handles. Everything else it uses (`nSetKey`, `sGetColumns`, `Init`...) is a method.
+    """
+    return name in _PROPERTIES or (name[:1] == "o" and name[1:2].isupper())
 
 
 def byref_positions(method: str) -> tuple[int, ...]:
@@ -80,13 +88,17 @@ class ByRefAdapter:
         return ByRefAdapter(value, self._make_variant, self._learned)
 
     def __getattr__(self, name: str) -> Any:
+        if is_property(name):
+            value = getattr(self._obj, name)
+            return self._wrap(value) if name.startswith("o") else value
+        flag = getattr(self._obj, "_FlagAsMethod", None)
+        if flag is not None:
+            # Without type information pywin32 fetches an unknown name as a property, which
+            # would run a method such as nSetKey() on attribute access; say it is a method.
+            flag(name)
         value = getattr(self._obj, name)
-        if name.startswith("o") and not callable(value):
-            return self._wrap(value)
-        if not callable(value):
-            return value
         positions = byref_positions(name)
-        if name == "NewObject" or name.startswith("o"):
+        if name == "NewObject":
             return lambda *args: self._wrap(value(*_unwrap(args)))
         if not positions:
             return lambda *args: value(*_unwrap(args))
@@ -136,10 +148,22 @@ class ProvideXComFactory:
     def __init__(self, prog_id: str = PROG_ID) -> None:
         self.prog_id = prog_id
 
+    @property
+    def share_key(self) -> tuple[str, str]:
+        """Adapters with the same ProgID, Home and user share one session per process."""
+        return ("com", self.prog_id.casefold())
+
     def thread_started(self) -> None:
         import pythoncom  # Windows only; imported where it is used
 
-        pythoncom.CoInitialize()
+        try:
+            pythoncom.CoInitialize()
+        except pythoncom.com_error as exc:
+            raise SageUnavailableError(
+                f"COM could not be initialised on the BOI thread: {exc!r}",
+                operation="CoInitialize",
+                hint=_CAUSES,
+            ) from exc
 
     def thread_stopping(self) -> None:
         import pythoncom  # Windows only

@@ -17,56 +17,75 @@ from decimal import Decimal
 
 import structlog
 
-from ml_connector.sage100.boi_reads import InvoiceRow, read_invoice_rows
+from ml_connector.sage100.boi_reads import INVOICE_OBJECTS, sage_money
 from ml_connector.sage100.boi_session import BoiSession
-from ml_connector.sage100.changestamp import changed_since_filter
+from ml_connector.sage100.changestamp import parse_sage_date
 from ml_connector.sage100.port import (
-    ChangeStamp,
+    ApInvoiceKey,
+    DivisionNo,
     ExistingInvoice,
     InvoiceWhere,
+    SageInvoiceNo,
+    SageVendorNo,
     normalise_reference,
 )
+from ml_connector.sage100.resultsets import any_of, parse_tuples, quote, read_values
 
 log = structlog.get_logger(__name__)
 
 _CACHE_KEY = "invoice_index"
+_ORDER = {"entry": 0, "open": 1, "history": 2}
+
+# One indexed row: where, division, vendor, invoice number, amount (text), invoice date (text).
+IndexRow = tuple[str, str, str, str, str, str]
+RowId = tuple[str, str, str, str, str]  # where, division, vendor, invoice, history sequence
 
 
 @dataclass(slots=True)
 class InvoiceIndex:
-    """Rows by normalised invoice number; each row remembered by its identity."""
+    """Rows by normalised invoice number; each row remembered by its identity.
+
+    Rows are kept as plain tuples (amounts as Sage's text) so that 100,000 history rows
+    cost little; `ExistingInvoice` values are made only for the hits of a lookup.
+    """
 
     built_at: float
     refreshed_at: float
-    by_ref: dict[str, dict[str, ExistingInvoice]] = field(default_factory=dict)
-    ref_of: dict[str, str] = field(default_factory=dict)
-    newest: dict[InvoiceWhere, ChangeStamp | None] = field(default_factory=dict)
+    by_ref: dict[str, dict[RowId, IndexRow]] = field(default_factory=dict)
+    ref_of: dict[RowId, str] = field(default_factory=dict)
+    newest_day: dict[str, str] = field(default_factory=dict)  # YYYYMMDD, per table
+    entries: set[RowId] = field(default_factory=set)  # rows of data entry, re-read whole
 
     def __len__(self) -> int:
         return len(self.ref_of)
 
-    def put(self, row_id: str, invoice: ExistingInvoice) -> None:
+    def put(self, row_id: RowId, row: IndexRow) -> None:
         self.drop(row_id)
-        ref = normalise_reference(invoice.key.invoice_no)
-        self.by_ref.setdefault(ref, {})[row_id] = invoice
+        ref = normalise_reference(row[3])
+        self.by_ref.setdefault(ref, {})[row_id] = row
         self.ref_of[row_id] = ref
+        if row_id[0] == "entry":
+            self.entries.add(row_id)
 
-    def drop(self, row_id: str) -> None:
+    def drop(self, row_id: RowId) -> None:
         ref = self.ref_of.pop(row_id, None)
+        self.entries.discard(row_id)
         if ref is not None:
             bucket = self.by_ref[ref]
             bucket.pop(row_id, None)
             if not bucket:
                 del self.by_ref[ref]
 
-    def load(self, where: InvoiceWhere, rows: list[InvoiceRow]) -> None:
-        newest = self.newest.get(where)
-        for row in rows:
-            self.put(row.row_id, row.invoice)
-            for stamp in (row.updated, row.created):
-                if stamp is not None and (newest is None or stamp > newest):
-                    newest = stamp
-        self.newest[where] = newest
+    def load(self, where: InvoiceWhere, records: list[list[str]]) -> None:
+        """Records of `index_columns(where)`, as parsed from the result set."""
+        newest = self.newest_day.get(where, "")
+        history = where == "history"
+        for f in records:
+            div, vendor, number = f[0].rstrip(), f[1].rstrip(), f[2].rstrip()
+            seq = f[7].rstrip() if history else ""
+            self.put((where, div, vendor, number, seq), (where, div, vendor, number, f[4], f[3]))
+            newest = max(newest, f[5].strip(), f[6].strip())
+        self.newest_day[where] = newest
 
     def lookup(self, reference: str, amount: Decimal) -> list[ExistingInvoice]:
         """Invoices whose normalised number matches and whose amount equals `amount`.
@@ -75,51 +94,75 @@ class InvoiceIndex:
         one of its rows equals the amount (an adjustment must not hide the original).
         """
         bucket = self.by_ref.get(normalise_reference(reference), {})
-        totals: dict[tuple[str, object], ExistingInvoice] = {}
-        single_match: set[tuple[str, object]] = set()
-        for inv in bucket.values():
-            k = (inv.where, inv.key)
-            if inv.amount == amount:
-                single_match.add(k)
-            seen = totals.get(k)
-            totals[k] = (
-                inv
-                if seen is None
-                else ExistingInvoice(
-                    seen.key,
-                    seen.where,
-                    seen.invoice_date or inv.invoice_date,
-                    seen.amount + inv.amount,
-                    seen.comment or inv.comment,
-                    seen.batch_no or inv.batch_no,
-                )
+        totals: dict[tuple[str, str, str, str], Decimal] = {}
+        first: dict[tuple[str, str, str, str], IndexRow] = {}
+        single: set[tuple[str, str, str, str]] = set()
+        for row in bucket.values():
+            k = (row[0], row[1], row[2], row[3])
+            value = sage_money(row[4], source="reference index")
+            totals[k] = totals.get(k, Decimal("0.00")) + value
+            first.setdefault(k, row)
+            if value == amount:
+                single.add(k)
+        hits = [
+            ExistingInvoice(
+                key=ApInvoiceKey(DivisionNo(k[1]), SageVendorNo(k[2]), SageInvoiceNo(k[3])),
+                where=k[0],  # type: ignore[arg-type]  # one of entry/open/history
+                invoice_date=parse_sage_date(first[k][5]),
+                amount=total,
             )
-        order = {"entry": 0, "open": 1, "history": 2}
-        hits = [inv for k, inv in totals.items() if inv.amount == amount or k in single_match]
-        return sorted(hits, key=lambda i: (order[i.where], i.key))
+            for k, total in totals.items()
+            if total == amount or k in single
+        ]
+        return sorted(hits, key=lambda i: (_ORDER[i.where], i.key))
+
+
+def index_columns(s: BoiSession, where: InvoiceWhere) -> list[str]:
+    c = s.settings.columns
+    amount = {
+        "entry": c.invoice_amount,
+        "open": c.open_invoice_amount,
+        "history": c.history_invoice_amount,
+    }[where]
+    cols = ["APDivisionNo$", "VendorNo$", "InvoiceNo$", "InvoiceDate$", amount]
+    cols += ["DateUpdated$", "DateCreated$"]
+    return [*cols, "HeaderSeqNo$"] if where == "history" else cols
+
+
+def _read(s: BoiSession, where: InvoiceWhere, since_day: str = "") -> list[list[str]]:
+    cols = index_columns(s, where)
+    source = f"{INVOICE_OBJECTS[where]} ({where})"
+    filter_expr = (
+        any_of(f"DateUpdated$>={quote(since_day)}", f"DateCreated$>={quote(since_day)}")
+        if since_day
+        else ""
+    )
+    values = read_values(
+        s.obj(INVOICE_OBJECTS[where]),
+        cols,
+        key_column="APDivisionNo$+VendorNo$+InvoiceNo$",
+        source=source,
+        filter_expr=filter_expr,
+    )
+    return parse_tuples(values, cols, source=source)
 
 
 def build(s: BoiSession) -> InvoiceIndex:
     now = s.clock.monotonic()
     index = InvoiceIndex(built_at=now, refreshed_at=now)
     for where in ("entry", "open", "history"):
-        index.load(where, read_invoice_rows(s, where))
+        index.load(where, _read(s, where))
     log.info("sage_invoice_index_built", rows=len(index), session=s.serial)
     return index
 
 
 def refresh(s: BoiSession, index: InvoiceIndex) -> None:
-    """Data entry whole; open and history from the newest stamp seen (by day)."""
-    entry_ids = [rid for rid in index.ref_of if rid.startswith("entry|")]
-    for rid in entry_ids:
+    """Data entry whole; open and history from the newest day seen."""
+    for rid in list(index.entries):
         index.drop(rid)
-    index.load("entry", read_invoice_rows(s, "entry"))
+    index.load("entry", _read(s, "entry"))
     for where in ("open", "history"):
-        since = index.newest.get(where)
-        if since is None:
-            index.load(where, read_invoice_rows(s, where))
-        else:
-            index.load(where, read_invoice_rows(s, where, filter_expr=changed_since_filter(since)))
+        index.load(where, _read(s, where, since_day=index.newest_day.get(where, "")))
     index.refreshed_at = s.clock.monotonic()
 
 
@@ -141,4 +184,6 @@ def note_written(s: BoiSession, invoice: ExistingInvoice) -> None:
     index: InvoiceIndex | None = s.cache.get(_CACHE_KEY)
     if index is not None:
         k = invoice.key
-        index.put(f"entry|{k.division_no}|{k.vendor_no}|{k.invoice_no}|", invoice)
+        day = invoice.invoice_date.strftime("%Y%m%d") if invoice.invoice_date else ""
+        row = ("entry", k.division_no, k.vendor_no, k.invoice_no, str(invoice.amount), day)
+        index.put(("entry", k.division_no, k.vendor_no, k.invoice_no, ""), row)

@@ -2,8 +2,9 @@
 
 `nGetResultSets(valueExpr, keyExpr, byref values, byref keys, filter, begin, end)` returns
 one string per output, records separated by chr(138). The value expression is a ProvideX
-string expression; to get several columns per record we concatenate them with a tab
-(`$09$`, ProvideX's hex string literal) between them, and numeric columns go through
+string expression; to get several columns per record we concatenate them with ASCII's
+unit separator chr(31) (`$1F$`, ProvideX's hex string literal; unlike a tab it does not
+turn up in typed text) between them, and numeric columns go through
 `STR(...)`. `filter` is a ProvideX boolean expression; `begin`/`end` bound the key range.
 
 A column is named as in ProvideX: `"VendorNo$"` for a string column, `"InvoiceAmt"` (no `$`)
@@ -19,8 +20,8 @@ from ml_connector.sage100.boi_calls import check, last_error, return_code
 from ml_connector.sage100.errors import SageVerifyError
 
 RECORD_SEP = chr(138)
-FIELD_SEP = "\t"
-_FIELD_SEP_EXPR = "$09$"
+FIELD_SEP = "\x1f"
+_FIELD_SEP_EXPR = "$1F$"
 KEY_END = "\xfe"  # sorts after every character Sage stores in a key
 
 
@@ -37,7 +38,7 @@ def column_expression(column: str) -> str:
 
 
 def values_expression(columns: Sequence[str]) -> str:
-    """All columns in one string, tab between them."""
+    """All columns in one string, chr(31) between them."""
     if not columns:
         raise ValueError("no columns asked for")
     return f"+{_FIELD_SEP_EXPR}+".join(column_expression(c) for c in columns)
@@ -62,26 +63,61 @@ def any_of(*conditions: str) -> str:
     return " OR ".join(f"({c})" for c in parts)
 
 
-def parse_rows(values: str, columns: Sequence[str], *, source: str) -> list[dict[str, str]]:
-    """Split a result set into rows; text is right-trimmed (Sage pads fixed-width fields)."""
-    names = [c.removesuffix("$") for c in columns]
-    rows: list[dict[str, str]] = []
+def parse_tuples(values: str, columns: Sequence[str], *, source: str) -> list[list[str]]:
+    """Split a result set into records of fields, in column order (not trimmed)."""
     if not values:
-        return rows
+        return []
     records = values.split(RECORD_SEP)
     if records and records[-1] == "":
         records.pop()
-    for number, record in enumerate(records, start=1):
-        fields = record.split(FIELD_SEP)
-        if len(fields) != len(names):
+    width = len(columns)
+    out = [record.split(FIELD_SEP) for record in records]
+    for number, fields in enumerate(out, start=1):
+        if len(fields) != width:
+            names = [c.removesuffix("$") for c in columns]
             raise SageVerifyError(
                 f"{source}: record {number} of the result set has {len(fields)} fields, "
-                f"expected {len(names)} ({', '.join(names)})",
+                f"expected {width} ({', '.join(names)})",
                 operation=source,
-                hint="A value holds a tab, or a column name in the settings is wrong.",
+                hint="A value holds chr(31), or a column name in the settings is wrong.",
             )
-        rows.append({n: f.rstrip() for n, f in zip(names, fields, strict=True)})
-    return rows
+    return out
+
+
+def parse_rows(values: str, columns: Sequence[str], *, source: str) -> list[dict[str, str]]:
+    """Split a result set into rows; text is right-trimmed (Sage pads fixed-width fields)."""
+    names = [c.removesuffix("$") for c in columns]
+    return [
+        {n: f.rstrip() for n, f in zip(names, fields, strict=True)}
+        for fields in parse_tuples(values, columns, source=source)
+    ]
+
+
+def read_values(
+    obj: Any,
+    columns: Sequence[str],
+    *,
+    key_column: str,
+    source: str,
+    filter_expr: str = "",
+    begin: str = "",
+    end: str = "",
+) -> str:
+    """Run one `nGetResultSets` and return the raw values string ("" when nothing matched)."""
+    answer = obj.nGetResultSets(
+        values_expression(columns), key_column, "", "", filter_expr, begin, end
+    )
+    if not isinstance(answer, tuple) or len(answer) < 2:
+        raise SageVerifyError(
+            f"{source}: nGetResultSets gave {type(answer).__name__}, expected (ret, values, keys)",
+            operation=source,
+            hint="The COM by-reference adapter is not in place (see docs/sage-adapter.md).",
+        )
+    ret, values = answer[0], answer[1]
+    if return_code(ret) == 0 and not values and not last_error(obj):
+        return ""  # nothing matched
+    check(ret, obj, f"{source}: nGetResultSets")
+    return "" if values is None else str(values)
 
 
 def read_rows(
@@ -95,17 +131,13 @@ def read_rows(
     end: str = "",
 ) -> list[dict[str, str]]:
     """Run one `nGetResultSets` on a business or service object and parse the rows."""
-    answer = obj.nGetResultSets(
-        values_expression(columns), key_column, "", "", filter_expr, begin, end
+    values = read_values(
+        obj,
+        columns,
+        key_column=key_column,
+        source=source,
+        filter_expr=filter_expr,
+        begin=begin,
+        end=end,
     )
-    if not isinstance(answer, tuple) or len(answer) < 2:
-        raise SageVerifyError(
-            f"{source}: nGetResultSets gave {type(answer).__name__}, expected (ret, values, keys)",
-            operation=source,
-            hint="The COM by-reference adapter is not in place (see docs/sage-adapter.md).",
-        )
-    ret, values = answer[0], answer[1]
-    if return_code(ret) == 0 and not values and not last_error(obj):
-        return []  # nothing matched
-    check(ret, obj, f"{source}: nGetResultSets")
-    return parse_rows("" if values is None else str(values), columns, source=source)
+    return parse_rows(values, columns, source=source)

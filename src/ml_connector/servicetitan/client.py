@@ -23,15 +23,24 @@ from typing import Any, TypeVar
 import httpx
 import structlog
 from pydantic import BaseModel
-from pydantic.alias_generators import to_camel
 
 from ml_connector.clock import Clock, SystemClock
 from ml_connector.servicetitan.auth import PROCESS_TOKENS, Authenticator, TokenCache
-from ml_connector.servicetitan.environment import StCredentials, StEnvironment
-from ml_connector.servicetitan.errors import InvalidRecordError, MalformedResponseError
+from ml_connector.servicetitan.environment import (
+    LocalServiceTitan,
+    StCredentials,
+    StEnvironment,
+    local_connection,
+)
+from ml_connector.servicetitan.errors import (
+    InvalidRecordError,
+    StNotFoundError,
+    WrongEnvironmentError,
+)
 from ml_connector.servicetitan.paging import (
     MAX_PAGE_SIZE,
     ExportFeed,
+    id_chunks,
     iter_export,
     iter_pages,
     validate_one,
@@ -62,6 +71,7 @@ from ml_connector.servicetitan.records import (
 )
 from ml_connector.servicetitan.retry import RetryPolicy
 from ml_connector.servicetitan.transport import CallStats, QueryValue, StHttp, format_instant
+from ml_connector.servicetitan.writes import camel_case_body, export_results, modified_id
 
 log = structlog.get_logger(__name__)
 
@@ -71,21 +81,6 @@ IDS_PER_REQUEST = 50
 EXPORT_IDS_PER_REQUEST = 50
 MAX_INVALID_KEPT = 1000
 DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=60.0, write=30.0, pool=10.0)
-
-
-def _chunks(ids: Iterable[int], size: int) -> Iterator[list[int]]:
-    unique = sorted({int(i) for i in ids})
-    for start in range(0, len(unique), size):
-        yield unique[start : start + size]
-
-
-def _camel_keys(value: Any) -> Any:
-    """snake_case keys to camelCase, recursively; camelCase keys are left as they are."""
-    if isinstance(value, Mapping):
-        return {(to_camel(k) if "_" in k else k): _camel_keys(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_camel_keys(v) for v in value]
-    return value
 
 
 class ServiceTitanClient:
@@ -107,8 +102,10 @@ class ServiceTitanClient:
         tokens: TokenCache | None = None,
         on_invalid: Callable[[InvalidRecordError], None] | None = None,
     ) -> None:
-        if not 0 < max_rps < SERVICETITAN_LIMIT_RPS:
-            raise ValueError(f"max_rps must be above 0 and below {SERVICETITAN_LIMIT_RPS:g}")
+        if not 0 < max_rps < SERVICETITAN_LIMIT_RPS or max_rps + burst > SERVICETITAN_LIMIT_RPS:
+            raise ValueError(
+                f"max_rps must be above 0, and max_rps + burst at most {SERVICETITAN_LIMIT_RPS:g}"
+            )
         if not 1 <= page_size <= MAX_PAGE_SIZE:
             raise ValueError(f"page_size must be between 1 and {MAX_PAGE_SIZE}")
         self.environment = environment
@@ -146,6 +143,12 @@ class ServiceTitanClient:
         self.invalid_records: list[InvalidRecordError] = []
         self.invalid_count = 0
         self._on_invalid = on_invalid
+
+    @classmethod
+    def for_local(cls, server: LocalServiceTitan, **options: Any) -> ServiceTitanClient:
+        """A client of a local stand-in such as the sandbox: `for_local(sb)` (token URL
+        `{base_url}/connect/token`); options as for the constructor."""
+        return cls(*local_connection(server), **options)
 
     # -- plumbing ------------------------------------------------------------------------
 
@@ -218,7 +221,7 @@ class ServiceTitanClient:
         params: Mapping[str, QueryValue] | None = None,
     ) -> Iterator[M]:
         """Lists filtered by `ids` (comma-separated, at most 50 per request)."""
-        for chunk in _chunks(ids, IDS_PER_REQUEST):
+        for chunk in id_chunks(ids, IDS_PER_REQUEST):
             query = {**(params or {}), "ids": ",".join(str(i) for i in chunk)}
             yield from self._list(module, resource, model, query, page_size=IDS_PER_REQUEST)
 
@@ -290,27 +293,27 @@ class ServiceTitanClient:
     def mark_ap_bills_exported(self, bill_ids: Iterable[int]) -> list[ExportResult]:
         path = self._api.tenant_path("accounting", "ap-bills/markasexported")
         results: list[ExportResult] = []
-        for chunk in _chunks(bill_ids, EXPORT_IDS_PER_REQUEST):
+        for chunk in id_chunks(bill_ids, EXPORT_IDS_PER_REQUEST):
             body = self._api.call(
                 "POST",
                 path,
                 body={"billIds": chunk},
                 operation="mark AP bills exported",
             )
-            results.extend(_export_results(body, chunk, "billId", "mark AP bills exported"))
+            results.extend(export_results(body, chunk, "billId", "mark AP bills exported"))
         return results
 
     def mark_invoices_exported(self, items: Iterable[tuple[int, str, str]]) -> list[ExportResult]:
         path = self._api.tenant_path("accounting", "invoices/markasexported")
         by_id = {int(i): (ext, msg) for i, ext, msg in items}
         results: list[ExportResult] = []
-        for chunk in _chunks(by_id, EXPORT_IDS_PER_REQUEST):
+        for chunk in id_chunks(by_id, EXPORT_IDS_PER_REQUEST):
             body = [
                 {"invoiceId": i, "externalId": by_id[i][0], "externalMessage": by_id[i][1]}
                 for i in chunk
             ]
             answer = self._api.call("POST", path, body=body, operation="mark invoices exported")
-            results.extend(_export_results(answer, chunk, "invoiceId", "mark invoices exported"))
+            results.extend(export_results(answer, chunk, "invoiceId", "mark invoices exported"))
         return results
 
     # -- inventory -----------------------------------------------------------------------
@@ -342,17 +345,22 @@ class ServiceTitanClient:
     def create_vendor(self, vendor: NewStVendor) -> int:
         path = self._api.tenant_path("inventory", "vendors")
         body = vendor.model_dump(by_alias=True, exclude_none=True)
+        # Every address field is required on create: "" stands for an absent one.
+        body["address"] = {
+            key: "" if value is None else value
+            for key, value in vendor.address.model_dump(by_alias=True).items()
+        }
         answer = self._api.call(
             "POST", path, body=body, operation="create vendor", idempotent=False
         )
-        return _modified_id(answer, "create vendor")
+        return modified_id(answer, "create vendor")
 
     def patch_vendor(self, vendor_id: int, patch: Mapping[str, Any]) -> None:
         path = self._api.tenant_path("inventory", f"vendors/{int(vendor_id)}")
         answer = self._api.call(
-            "PATCH", path, body=_camel_keys(patch), operation=f"update vendor {vendor_id}"
+            "PATCH", path, body=camel_case_body(patch), operation=f"update vendor {vendor_id}"
         )
-        _modified_id(answer, f"update vendor {vendor_id}")
+        modified_id(answer, f"update vendor {vendor_id}")
 
     def purchase_orders(self, *, ids: Iterable[int]) -> Iterator[PurchaseOrder]:
         return self._list_by_ids("inventory", "purchase-orders", PurchaseOrder, ids)
@@ -377,46 +385,17 @@ class ServiceTitanClient:
     # -- checks --------------------------------------------------------------------------
 
     def check_connection(self) -> None:
-        """Get a token and read one GL account: raises the error a person needs to see."""
-        next(iter(self._list("accounting", "gl-accounts", GlAccount, {}, page_size=1)), None)
-
-
-def _modified_id(answer: Any, operation: str) -> int:
-    if isinstance(answer, dict) and isinstance(answer.get("id"), int):
-        return int(answer["id"])
-    if isinstance(answer, int) and not isinstance(answer, bool):
-        return answer
-    raise MalformedResponseError(
-        f"the answer to {operation} carries no record id", operation=operation
-    )
-
-
-def _export_results(
-    answer: Any, asked: list[int], id_field: str, operation: str
-) -> list[ExportResult]:
-    """Per-item results; an id ServiceTitan did not answer for counts as not exported."""
-    if not isinstance(answer, list):
-        raise MalformedResponseError(
-            f"the answer to {operation} is not a list of results", operation=operation
-        )
-    results: dict[int, ExportResult] = {}
-    for item in answer:
-        if not isinstance(item, dict) or not isinstance(item.get(id_field), int):
-            raise MalformedResponseError(
-                f"a result of {operation} has no '{id_field}'", operation=operation
-            )
-        if not isinstance(item.get("success"), bool):
-            raise MalformedResponseError(
-                f"the result of {operation} for {item[id_field]} has no boolean 'success'",
-                operation=operation,
-            )
-        results[item[id_field]] = ExportResult(
-            id=item[id_field],
-            success=item["success"],
-            error_message=item.get("errorMessage"),
-        )
-    for missing in (i for i in asked if i not in results):
-        results[missing] = ExportResult(
-            id=missing, success=False, error_message="ServiceTitan returned no result for it"
-        )
-    return [results[i] for i in asked] + [r for k, r in results.items() if k not in set(asked)]
+        """Get a token and read one GL account: raises the error a person needs to see
+        (a 404 there means the API base URL is not ServiceTitan's API)."""
+        try:
+            next(iter(self._list("accounting", "gl-accounts", GlAccount, {}, page_size=1)), None)
+        except StNotFoundError as exc:
+            raise WrongEnvironmentError(
+                f"the {self.environment.name} API base {self.environment.api_base} does not "
+                "serve ServiceTitan's API (404 on the GL account list)",
+                status=404,
+                url=exc.url,
+                operation="check ServiceTitan connection",
+                trace_id=exc.trace_id,
+                hint="check the environment (production or integration) and the API base URL",
+            ) from exc

@@ -10,6 +10,7 @@ environment) plus the application's key (global to the app). Secrets are `Secret
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 from urllib.parse import urlsplit
 
 from pydantic import SecretStr
@@ -115,3 +116,29 @@ class StCredentials:
                     operation="configure ServiceTitan credentials",
                     hint=f"enter the {field} from ServiceTitan's API Application Access page",
                 )
+
+
+class LocalServiceTitan(Protocol):
+    """Anything serving the ServiceTitan API locally with its credentials (the object
+    `running_sandbox(...)` yields is one)."""
+
+    base_url: str
+    tenant_id: int
+    client_id: str
+    client_secret: str
+    app_key: str
+
+
+def local_connection(server: LocalServiceTitan) -> tuple[StEnvironment, StCredentials]:
+    """The environment (token URL `{base_url}/connect/token`) and credentials of a local
+    stand-in."""
+    environment = StEnvironment.custom(
+        server.base_url, server.base_url + "/connect/token", name="sandbox"
+    )
+    credentials = StCredentials(
+        tenant_id=int(server.tenant_id),
+        client_id=server.client_id,
+        client_secret=SecretStr(server.client_secret),
+        app_key=SecretStr(server.app_key),
+    )
+    return environment, credentials

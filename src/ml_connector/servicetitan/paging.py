@@ -15,7 +15,7 @@ them), and the iterator moves on to the next record.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -29,6 +29,13 @@ MAX_PAGE_SIZE = 5000
 M = TypeVar("M", bound=BaseModel)
 
 Fetch = Callable[[Mapping[str, QueryValue]], Any]
+
+
+def id_chunks(ids: Iterable[int], size: int) -> Iterator[list[int]]:
+    """Distinct ids, sorted, in lists of at most `size` (the `ids` filters take 50)."""
+    unique = sorted({int(i) for i in ids})
+    for start in range(0, len(unique), size):
+        yield unique[start : start + size]
 
 
 def _envelope(body: Any, *, operation: str, keys: tuple[str, ...]) -> tuple[list[Any], bool]:
@@ -123,8 +130,10 @@ def validate_records(
 ) -> Iterator[M]:
     """Records of `model` from raw pages; an invalid one goes to `on_invalid`, not up."""
     for page in pages:
-        for raw in page:
+        for index, raw in enumerate(page):
+            page[index] = None  # free each raw dict once validated: only models stay alive
             record = validate_one(raw, model, resource=resource, operation=operation)
+            del raw
             if isinstance(record, InvalidRecordError):
                 on_invalid(record)
             else:
@@ -191,7 +200,8 @@ class ExportFeed(Generic[M]):
 
     def _iterate(self) -> Iterator[M]:
         for page in self._pages:
-            for raw in page.data:
+            for index, raw in enumerate(page.data):
+                page.data[index] = None  # free each raw dict once validated
                 record = validate_one(
                     raw, self._model, resource=self._resource, operation=self._operation
                 )

@@ -19,8 +19,9 @@ httpx exceptions are translated here, chained with `from`.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -34,6 +35,7 @@ from ml_connector.servicetitan.environment import StCredentials, StEnvironment
 from ml_connector.servicetitan.errors import (
     MalformedResponseError,
     ServiceTitanError,
+    StRateLimitedError,
     StUnreachableError,
     error_from_response,
     is_name_resolution_failure,
@@ -50,7 +52,7 @@ QueryValue = str | int | bool | Sequence[str] | None
 
 @dataclass(slots=True)
 class CallStats:
-    """Counters for benchmarks and status pages (not thread-exact; good enough to report)."""
+    """Counters for benchmarks, tests and status pages (exact under threads)."""
 
     requests: int = 0
     retries: int = 0
@@ -59,6 +61,11 @@ class CallStats:
     server_errors: int = 0
     transport_errors: int = 0
     malformed: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def add(self, name: str) -> None:
+        with self._lock:
+            setattr(self, name, getattr(self, name) + 1)
 
 
 def encode_json(value: Any) -> bytes:
@@ -144,13 +151,13 @@ class StHttp:
             }
             if content is not None:
                 headers["Content-Type"] = "application/json"
-            self.stats.requests += 1
+            self.stats.add("requests")
             try:
                 resp = self._http.request(
                     method, url, params=query, content=content, headers=headers
                 )
             except httpx.TransportError as exc:
-                self.stats.transport_errors += 1
+                self.stats.add("transport_errors")
                 failure = self._transport_failure(exc, method, url, operation)
                 failure.__cause__ = exc  # kept when it is raised after the last retry
                 sent_maybe = not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
@@ -163,14 +170,14 @@ class StHttp:
                     try:
                         return _parse_json(resp, url, operation)
                     except MalformedResponseError as exc:
-                        self.stats.malformed += 1
+                        self.stats.add("malformed")
                         if not idempotent:
                             raise
                         failure = exc
                         wait = self._policy.backoff(attempt)
                 elif status == 401 and not reauthenticated:
                     # A revoked or expired token: one fresh token and one more try, no wait.
-                    self.stats.reauthentications += 1
+                    self.stats.add("reauthentications")
                     reauthenticated = True
                     self._auth.invalidate(token)
                     attempt -= 1
@@ -192,10 +199,10 @@ class StHttp:
                         retry_after=retry_after,
                     )
                     if status == 429:
-                        self.stats.rate_limited += 1
+                        self.stats.add("rate_limited")
                         wait = self._policy.rate_limit_wait(retry_after)
                     else:
-                        self.stats.server_errors += 1
+                        self.stats.add("server_errors")
                         if not idempotent:
                             raise failure
                         wait = self._policy.backoff(attempt)
@@ -205,7 +212,7 @@ class StHttp:
                     )
             if attempt >= self._policy.max_attempts or spent + wait > self._policy.total_cap:
                 raise failure
-            self.stats.retries += 1
+            self.stats.add("retries")
             log.warning(
                 "servicetitan.retry",
                 method=method,
@@ -215,7 +222,7 @@ class StHttp:
                 reason=type(failure).__name__,
                 trace_id=getattr(failure, "trace_id", None),
             )
-            if isinstance(failure, ServiceTitanError) and getattr(failure, "status", None) == 429:
+            if isinstance(failure, StRateLimitedError):
                 # Everyone waits, not only this thread: the next acquire() sleeps it out.
                 self._limiter.pause_for(wait)
             else:

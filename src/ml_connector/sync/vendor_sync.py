@@ -66,7 +66,13 @@ def candidates(decision: VendorDecision, *, st_side: bool = False) -> tuple[dict
             out.append({"st_vendor_id": int(c.vendor_no), "name": c.name, "score": c.score})
         else:
             out.append(
-                {"sage_vendor": f"{c.division_no}-{c.vendor_no}", "name": c.name, "score": c.score}
+                {
+                    "division_no": c.division_no,  # the keys the engine's bill reviews use
+                    "vendor_no": c.vendor_no,
+                    "sage_vendor": f"{c.division_no}-{c.vendor_no}",
+                    "name": c.name,
+                    "score": c.score,
+                }
             )
         out[-1]["reason"] = c.reason
     return tuple(out)

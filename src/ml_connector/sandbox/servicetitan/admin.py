@@ -7,6 +7,7 @@
   faults in force.
 - `PUT /_sandbox/records/{resource}` with a JSON array: each record is merged over the stored
   one with the same `id` (or added), and gets a fresh `modifiedOn`. Answers `{"ids": [...]}`.
+  A vendor's external data per application goes in `"_external": {"<guid>": [{key, value}]}`.
 - `POST /_sandbox/tokens/revoke`: every token issued so far answers 401 from now on.
 - `POST /_sandbox/webhooks/send` with `{url, type, data, hmacKey, header, encoding}`: sends one
   CloudEvents 1.0 delivery to `url`, signed with HMAC-SHA256 of the raw body (`encoding` hex,
@@ -105,6 +106,11 @@ async def put_records(request: Request) -> Response:
     for record in body:
         current = state.store.get(resource, record["id"]) or {}
         current.update(record)
+        if resource == "vendors":
+            current.setdefault("externalData", [])
+            external = current.get("_external")
+            if isinstance(external, dict):  # {guid: [{key, value}]}, GUIDs kept lower case
+                current["_external"] = {str(k).lower(): v for k, v in external.items()}
         merged.append(current)
     ids = state.store.save(resource, merged, state.clock.now())
     return JSONResponse({"ids": ids})

@@ -11,6 +11,7 @@ the handler. Errors use the official `ApiErrorResponse` shape.
 from __future__ import annotations
 
 import asyncio
+import hmac
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -98,9 +99,11 @@ async def _token(request: Request) -> Response:
         error = ("unsupported_grant_type", "Only client_credentials is supported.")
     elif not client_id or not form.get("client_secret"):
         error = ("invalid_request", "client_id and client_secret are required.")
-    elif (client_id, form.get("client_secret")) != (
-        state.settings.client_id,
-        state.settings.client_secret,
+    elif not (
+        hmac.compare_digest(client_id.encode(), state.settings.client_id.encode())
+        & hmac.compare_digest(
+            form.get("client_secret", "").encode(), state.settings.client_secret.encode()
+        )
     ):
         error = ("invalid_client", "Client authentication failed.")
     if error is not None:

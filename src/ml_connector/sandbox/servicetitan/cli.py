@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -61,15 +62,18 @@ def servicetitan(
         app_key=app_key,
         token_lifetime=token_lifetime,
     )
-    base = f"http://{host}:{port}"
-    typer.echo(f"ServiceTitan sandbox on {base} (state in {state})")
-    typer.echo(f"  token endpoint  {base}/connect/token")
-    typer.echo(f"  API             {base}/<module>/v2/tenant/{tenant}/...")
-    typer.echo(
-        f"  tenant {tenant}  client id {client_id}  client secret {client_secret}"
-        f"  app key {app_key}  (sandbox credentials)"
-    )
-    typer.echo(f"  admin           {base}/_sandbox/stats")
+
+    def announce(base: str, seeded: dict[str, Any]) -> None:
+        typer.echo(f"ServiceTitan sandbox on {base} (state in {state}: {seeded})")
+        typer.echo(f"  token endpoint  {base}/connect/token")
+        typer.echo(f"  API             {base}/<module>/v2/tenant/{tenant}/...")
+        typer.echo(
+            f"  tenant {tenant}  client id {client_id}  client secret {client_secret}"
+            f"  app key {app_key}  (sandbox credentials, not secrets)"
+        )
+        typer.echo(f"  admin           {base}/_sandbox/stats", nl=True)
+        sys.stdout.flush()
+
     serve(
         state,
         host=host,
@@ -79,6 +83,7 @@ def servicetitan(
         data_dir=data,
         faults=faults,
         settings=settings,
+        announce=announce,
     )
 
 

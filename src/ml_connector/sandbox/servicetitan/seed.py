@@ -7,14 +7,17 @@ account numbers follow the three-segment Sage format `AAAA-DD-LLL` (main account
 = business unit `accountCode`, location 100 = Columbus), except a few legacy ones that do not
 (`60150`, `MISC`, `5000-1-100`, `6999-07`): the GL mapping must catch those.
 
+The tables live in `seed_reference.json` beside this module (data, not code).
 `demo_vendors()` and `demo_gl_accounts()` are what the Sage sandbox derives its side from.
 Documents (jobs, purchase orders, AP bills, invoices) are generated in `seed_documents`.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from importlib import resources
 from typing import Any
 
 from ml_connector.sandbox.servicetitan.store import format_instant
@@ -23,38 +26,23 @@ SEED_START = datetime(2025, 7, 1, 13, 0, tzinfo=UTC)
 """Reference data was created around here; documents follow over the next 180 days."""
 
 TENANT_NAME = "Buckeye Plumbing & Electric"
-CITY = ("Columbus", "OH", "USA")
 
 
 def _stamp(offset_minutes: int) -> str:
     return format_instant(SEED_START - timedelta(days=200) + timedelta(minutes=offset_minutes))
 
 
-# Rows hold: id; name; accountCode; trade; active
-BUSINESS_UNITS: tuple[tuple[int, str, str, str, bool], ...] = (
-    (101, "Plumbing Service", "01", "Plumbing", True),
-    (102, "Plumbing Install", "02", "Plumbing", True),
-    (103, "Drain & Sewer", "03", "Plumbing", True),
-    (104, "Electrical Service", "04", "Electrical", True),
-    (105, "Electrical Install", "05", "Electrical", True),
-    (106, "Generators", "06", "Electrical", True),
-    (107, "Office & Admin", "07", "Administration", True),
-    (108, "HVAC (discontinued)", "08", "HVAC", False),
+REFERENCE: dict[str, Any] = json.loads(
+    resources.files(__package__).joinpath("seed_reference.json").read_text(encoding="utf-8")
 )
 
-# Rows hold: id; name; business unit ids; active
-JOB_TYPES: tuple[tuple[int, str, tuple[int, ...], bool], ...] = (
-    (201, "Plumbing Service Call", (101,), True),
-    (202, "Water Heater Replacement", (101, 102), True),
-    (203, "Repipe", (102,), True),
-    (204, "Drain Cleaning", (103,), True),
-    (205, "Sewer Line Repair", (103,), True),
-    (206, "Electrical Service Call", (104,), True),
-    (207, "Panel Upgrade", (104, 105), True),
-    (208, "EV Charger Install", (105,), True),
-    (209, "Standby Generator Install", (106,), True),
-    (210, "New Construction Rough-In", (102, 105), True),
-    (211, "Warranty Callback", (101, 104), False),
+# Rows hold: id; name; accountCode; trade; active.
+BUSINESS_UNITS: tuple[tuple[int, str, str, str, bool], ...] = tuple(
+    (r[0], r[1], r[2], r[3], r[4]) for r in REFERENCE["business_units"]
+)
+# Rows hold: id; name; business unit ids; active.
+JOB_TYPES: tuple[tuple[int, str, tuple[int, ...], bool], ...] = tuple(
+    (r[0], r[1], tuple(r[2]), r[3]) for r in REFERENCE["job_types"]
 )
 
 PHASES = ((1, "01", "Rough-In"), (2, "02", "Trim / Finish"), (3, "03", "Service"))
@@ -66,106 +54,14 @@ COST_TYPES = (
     (15, "500", "Equipment Rental"),
 )
 
-# Rows hold: id; number; name; type; subtype; defaultAccountType; active
-GL_ACCOUNTS: tuple[tuple[int, str, str, str, str, str | None, bool], ...] = (
-    (501, "1200-00-100", "Inventory - Warehouse", "Asset", "Inventory", "Inventory", True),
-    (502, "1210-00-100", "Inventory - Trucks", "Asset", "Inventory", None, True),
-    (
-        503,
-        "2000-00-100",
-        "Accounts Payable",
-        "Liability",
-        "AccountsPayable",
-        "AccountsPayable",
-        True,
-    ),
-    (
-        504,
-        "2100-00-100",
-        "Sales Tax Payable",
-        "Liability",
-        "OtherCurrentLiability",
-        "SalesTaxPayable",
-        True,
-    ),
-    (
-        505,
-        "2150-00-100",
-        "Use Tax Payable",
-        "Liability",
-        "OtherCurrentLiability",
-        "UseTaxLiability",
-        True,
-    ),
-    (510, "4000-01-100", "Revenue - Plumbing Service", "Revenue", "Income", "Revenue", True),
-    (511, "4000-02-100", "Revenue - Plumbing Install", "Revenue", "Income", None, True),
-    (512, "4000-03-100", "Revenue - Drain & Sewer", "Revenue", "Income", None, True),
-    (513, "4000-04-100", "Revenue - Electrical Service", "Revenue", "Income", None, True),
-    (514, "4000-05-100", "Revenue - Electrical Install", "Revenue", "Income", None, True),
-    (515, "4000-06-100", "Revenue - Generators", "Revenue", "Income", None, True),
-    (
-        520,
-        "5000-01-100",
-        "Materials - Plumbing Service",
-        "COGS",
-        "CostOfGoodsSold",
-        "CostOfGoodsSoldMaterials",
-        True,
-    ),
-    (521, "5000-02-100", "Materials - Plumbing Install", "COGS", "CostOfGoodsSold", None, True),
-    (522, "5000-03-100", "Materials - Drain & Sewer", "COGS", "CostOfGoodsSold", None, True),
-    (523, "5000-04-100", "Materials - Electrical Service", "COGS", "CostOfGoodsSold", None, True),
-    (524, "5000-05-100", "Materials - Electrical Install", "COGS", "CostOfGoodsSold", None, True),
-    (525, "5000-06-100", "Materials - Generators", "COGS", "CostOfGoodsSold", None, True),
-    (
-        530,
-        "5100-02-100",
-        "Equipment - Plumbing Install",
-        "COGS",
-        "CostOfGoodsSold",
-        "CostOfGoodsSoldEquipment",
-        True,
-    ),
-    (531, "5100-05-100", "Equipment - Electrical Install", "COGS", "CostOfGoodsSold", None, True),
-    (532, "5100-06-100", "Equipment - Generators", "COGS", "CostOfGoodsSold", None, True),
-    (540, "5200-00-100", "Freight In", "COGS", "CostOfGoodsSold", "CostOfGoodsSoldShipping", True),
-    (541, "5250-00-100", "Purchase Tax", "COGS", "CostOfGoodsSold", "CostOfGoodsSoldTax", True),
-    (545, "5300-03-100", "Subcontractors - Drain & Sewer", "COGS", "CostOfGoodsSold", None, True),
-    (546, "5300-05-100", "Subcontractors - Electrical", "COGS", "CostOfGoodsSold", None, True),
-    (547, "5300-02-100", "Subcontractors - Plumbing", "COGS", "CostOfGoodsSold", None, True),
-    (550, "5400-00-100", "Equipment Rental", "COGS", "CostOfGoodsSold", None, True),
-    (551, "5450-00-100", "Permits & Inspection Fees", "COGS", "CostOfGoodsSold", None, True),
-    (560, "6100-07-100", "Rent - Shop & Office", "Expense", "Expense", None, True),
-    (561, "6200-07-100", "Utilities - Electric", "Expense", "Expense", None, True),
-    (562, "6210-07-100", "Utilities - Gas & Water", "Expense", "Expense", None, True),
-    (563, "6300-07-100", "Telephone & Internet", "Expense", "Expense", None, True),
-    (564, "6400-07-100", "Vehicle Fuel", "Expense", "Expense", None, True),
-    (565, "6410-07-100", "Vehicle Repairs & Maintenance", "Expense", "Expense", None, True),
-    (566, "6450-07-100", "Vehicle Lease", "Expense", "Expense", None, False),
-    (567, "6500-07-100", "Office Supplies", "Expense", "Expense", None, True),
-    (568, "6600-07-100", "Small Tools", "Expense", "Expense", None, True),
-    (569, "6700-07-100", "Uniforms", "Expense", "Expense", None, True),
-    (570, "6800-07-100", "Waste Disposal", "Expense", "Expense", None, True),
-    (571, "6900-07-100", "Insurance", "Expense", "Expense", None, True),
-    # Legacy numbers that do not fit the Sage format (the GL mapping must catch these).
-    (590, "60150", "Shop Supplies (legacy)", "Expense", "Expense", None, True),
-    (591, "MISC", "Miscellaneous", "Expense", "Expense", None, True),
-    (592, "5000-1-100", "Materials - Misc (bad segment)", "COGS", "CostOfGoodsSold", None, True),
-    (593, "6999-07", "Bank Charges (two segments)", "Expense", "Expense", None, True),
+# Rows hold: id; number; name; type; subtype; defaultAccountType; active.
+GL_ACCOUNTS: tuple[tuple[int, str, str, str, str, str | None, bool], ...] = tuple(
+    (r[0], r[1], r[2], r[3], r[4], r[5], r[6]) for r in REFERENCE["gl_accounts"]
 )
 
 # Rows hold: id; name; type; parent id; active
-CATEGORIES: tuple[tuple[int, str, str, int | None, bool], ...] = (
-    (401, "Plumbing", "Services", None, True),
-    (402, "Water Heaters", "Services", 401, True),
-    (403, "Drains & Sewer", "Services", 401, True),
-    (404, "Electrical", "Services", None, True),
-    (405, "Panels & Service", "Services", 404, True),
-    (406, "Generators", "Services", 404, True),
-    (407, "Pipe & Fittings", "Materials", None, True),
-    (408, "Wire & Cable", "Materials", None, True),
-    (409, "Fixtures", "Materials", None, True),
-    (410, "HVAC (retired)", "Services", None, False),
+CATEGORIES: tuple[tuple[int, str, str, int | None, bool], ...] = tuple(
+    (r[0], r[1], r[2], r[3], r[4]) for r in REFERENCE["categories"]
 )
 
 
@@ -187,426 +83,7 @@ class VendorProfile:
     reference_style: str = "digits7"
 
 
-VENDORS: tuple[VendorProfile, ...] = (
-    VendorProfile(
-        601,
-        "Ferguson Enterprises LLC",
-        "supply",
-        "2500 Harrison Rd",
-        "Columbus",
-        "43204",
-        "614-274-5000",
-        "ar.columbus@ferguson.com",
-        truck_replenishment=True,
-    ),
-    VendorProfile(
-        602,
-        "Ferguson Waterworks",
-        "supply",
-        "1800 Alum Creek Dr",
-        "Columbus",
-        "43207",
-        "614-443-1600",
-        "waterworks@ferguson.com",
-    ),
-    VendorProfile(
-        603,
-        "Winsupply of Columbus",
-        "supply",
-        "4250 Indianola Ave",
-        "Columbus",
-        "43214",
-        "614-262-1212",
-        "billing@winsupplycolumbus.com",
-        truck_replenishment=True,
-        reference_style="alpha",
-    ),
-    VendorProfile(
-        604,
-        "Hajoca Corporation",
-        "supply",
-        "888 Frank Rd",
-        "Columbus",
-        "43223",
-        "614-276-4800",
-        "columbus@hajoca.com",
-        reference_style="long",
-    ),
-    VendorProfile(
-        605,
-        "Consolidated Electrical Distributors",
-        "supply",
-        "1500 Universal Rd",
-        "Columbus",
-        "43207",
-        "614-445-8871",
-        "ced.columbus@cedcareers.com",
-        truck_replenishment=True,
-    ),
-    VendorProfile(
-        606,
-        "Graybar Electric Company, Inc.",
-        "supply",
-        "4100 Fisher Rd",
-        "Columbus",
-        "43228",
-        "614-279-1000",
-        "columbus.ar@graybar.com",
-        reference_style="digits10",
-    ),
-    VendorProfile(
-        607,
-        "Crescent Electric Supply Co.",
-        "supply",
-        "2140 Lockbourne Rd",
-        "Columbus",
-        "43207",
-        "614-491-3100",
-        "columbusoh@cesco.com",
-    ),
-    VendorProfile(
-        608,
-        "W.W. Grainger, Inc.",
-        "supply",
-        "3640 Interchange Rd",
-        "Columbus",
-        "43204",
-        "614-276-5101",
-        "invoices@grainger.com",
-        reference_style="digits10",
-    ),
-    VendorProfile(
-        609,
-        "Fastenal Company",
-        "supply",
-        "1975 Morse Rd",
-        "Columbus",
-        "43229",
-        "614-888-6100",
-        "ohcol@fastenal.com",
-        reference_style="alpha",
-    ),
-    VendorProfile(
-        610,
-        "The Home Depot Pro",
-        "supply",
-        "5200 N Hamilton Rd",
-        "Columbus",
-        "43230",
-        "800-431-1000",
-        "pro.invoices@homedepot.com",
-        reference_style="long",
-    ),
-    VendorProfile(
-        611,
-        "Lowe's Pro Supply",
-        "supply",
-        "1465 Polaris Pkwy",
-        "Columbus",
-        "43240",
-        "614-431-0400",
-        "prosupply@lowes.com",
-    ),
-    VendorProfile(
-        612,
-        "Johnstone Supply",
-        "supply",
-        "3620 Interchange Rd",
-        "Columbus",
-        "43204",
-        "614-272-0800",
-        "columbus@johnstonesupply.com",
-    ),
-    VendorProfile(
-        613,
-        "Wesco Distribution",
-        "supply",
-        "1290 Essex Ave",
-        "Columbus",
-        "43201",
-        "614-299-1040",
-        "ar@wesco.com",
-        reference_style="digits10",
-    ),
-    VendorProfile(
-        614,
-        "Sunbelt Rentals",
-        "rental",
-        "2000 Westbelt Dr",
-        "Columbus",
-        "43228",
-        "614-850-5020",
-        "billing@sunbeltrentals.com",
-        reference_style="long",
-    ),
-    VendorProfile(
-        615,
-        "United Rentals (North America), Inc.",
-        "rental",
-        "3800 Groves Rd",
-        "Columbus",
-        "43232",
-        "614-864-4000",
-        "ar@ur.com",
-        reference_style="digits10",
-    ),
-    VendorProfile(
-        616,
-        "Herc Rentals",
-        "rental",
-        "2700 Morse Rd",
-        "Columbus",
-        "43231",
-        "614-475-4372",
-        "invoices@hercrentals.com",
-    ),
-    VendorProfile(
-        617,
-        "AEP Ohio",
-        "utility",
-        "850 Tech Center Dr",
-        "Gahanna",
-        "43230",
-        "800-672-2231",
-        "ebill@aep.com",
-        terms="Due on receipt",
-        reference_style="account",
-    ),
-    VendorProfile(
-        618,
-        "Columbia Gas of Ohio",
-        "utility",
-        "290 W Nationwide Blvd",
-        "Columbus",
-        "43215",
-        "800-344-4077",
-        "billing@columbiagasohio.com",
-        terms="Due on receipt",
-        reference_style="account",
-    ),
-    VendorProfile(
-        619,
-        "City of Columbus Division of Water",
-        "utility",
-        "910 Dublin Rd",
-        "Columbus",
-        "43215",
-        "614-645-8276",
-        "utilitybilling@columbus.gov",
-        terms="Due on receipt",
-        reference_style="account",
-    ),
-    VendorProfile(
-        620,
-        "Spectrum Business",
-        "utility",
-        "1015 Olentangy River Rd",
-        "Columbus",
-        "43212",
-        "855-299-9353",
-        "business@spectrum.com",
-        reference_style="account",
-    ),
-    VendorProfile(
-        621,
-        "Verizon Wireless",
-        "utility",
-        "PO Box 489",
-        "Newark",
-        "07101",
-        "800-922-0204",
-        "business@verizonwireless.com",
-        reference_style="account",
-    ),
-    VendorProfile(
-        622,
-        "WEX Fleet Services",
-        "fleet",
-        "1 Hancock St",
-        "Portland",
-        "04101",
-        "800-492-0669",
-        "fleet.billing@wexinc.com",
-        reference_style="digits7",
-    ),
-    VendorProfile(
-        623,
-        "NAPA Auto Parts - Grandview",
-        "fleet",
-        "1280 W 5th Ave",
-        "Columbus",
-        "43212",
-        "614-486-0241",
-        "store4421@napa.com",
-    ),
-    VendorProfile(
-        624,
-        "Byers Chevrolet Fleet Service",
-        "fleet",
-        "401 N Hamilton Rd",
-        "Columbus",
-        "43213",
-        "614-864-5180",
-        "fleet@byerschevy.com",
-    ),
-    VendorProfile(
-        625,
-        "Buckeye Excavating & Trenching LLC",
-        "sub",
-        "6400 Cosgray Rd",
-        "Dublin",
-        "43016",
-        "614-889-3377",
-        "office@buckeyeexcavating.com",
-        terms="Net 15",
-        reference_style="alpha",
-    ),
-    VendorProfile(
-        626,
-        "Central Ohio Concrete Cutting",
-        "sub",
-        "1111 Gibbard Ave",
-        "Columbus",
-        "43201",
-        "614-291-7800",
-        "cocc@concretecutting.net",
-        terms="Net 15",
-    ),
-    VendorProfile(
-        627,
-        "Miller Electrical Subcontracting, Inc.",
-        "sub",
-        "77 E Main St",
-        "Westerville",
-        "43081",
-        "614-882-4410",
-        "ap@millerelectricalsub.com",
-        terms="Net 15",
-    ),
-    VendorProfile(
-        628,
-        "A & B Backflow Testing",
-        "sub",
-        "4455 Sunbury Rd",
-        "Columbus",
-        "43219",
-        "614-476-2020",
-        "abbackflow@gmail.com",
-        terms="Due on receipt",
-        reference_style="alpha",
-    ),
-    VendorProfile(
-        629,
-        "Precision Drain Camera Services",
-        "sub",
-        "2931 E 14th Ave",
-        "Columbus",
-        "43219",
-        "614-252-9181",
-        "precisiondrain@outlook.com",
-    ),
-    VendorProfile(
-        630,
-        "Cintas Corporation No. 2",
-        "service",
-        "3399 E 5th Ave",
-        "Columbus",
-        "43219",
-        "614-237-7800",
-        "ar.loc33@cintas.com",
-        reference_style="digits10",
-    ),
-    VendorProfile(
-        631,
-        "Rumpke Waste & Recycling",
-        "service",
-        "1191 Fields Ave",
-        "Columbus",
-        "43201",
-        "800-828-8171",
-        "billing@rumpke.com",
-        reference_style="account",
-    ),
-    VendorProfile(
-        632,
-        "Staples Business Advantage",
-        "service",
-        "500 Staples Dr",
-        "Framingham",
-        "01702",
-        "877-826-7755",
-        "sbainvoices@staples.com",
-        reference_style="long",
-    ),
-    VendorProfile(
-        633,
-        "Désirée's Cleaning & Janitorial",
-        "service",
-        "2217 Cleveland Ave",
-        "Columbus",
-        "43211",
-        "614-725-0912",
-        "desiree.cleaning@yahoo.com",
-        terms="Net 10",
-        reference_style="alpha",
-    ),
-    VendorProfile(
-        634,
-        "Parkside Commercial Properties LLC",
-        "rent",
-        "150 E Broad St",
-        "Columbus",
-        "43215",
-        "614-228-5500",
-        "leasing@parksidecp.com",
-        terms="Due on receipt",
-        reference_style="month",
-    ),
-    VendorProfile(
-        635,
-        "Erie Insurance Group",
-        "service",
-        "100 Erie Insurance Pl",
-        "Erie",
-        "16530",
-        "800-458-0811",
-        "commercial@erieinsurance.com",
-        reference_style="long",
-    ),
-    VendorProfile(
-        636,
-        "Snap-on Tools (Dealer M. Ortiz)",
-        "supply",
-        "5880 Sharon Woods Blvd",
-        "Columbus",
-        "43229",
-        "614-554-0180",
-        "mortiz.snapon@gmail.com",
-        terms="Due on receipt",
-    ),
-    VendorProfile(
-        637,
-        "Old Dominion Supply (closed)",
-        "supply",
-        "90 Frank Rd",
-        "Columbus",
-        "43223",
-        "614-276-1111",
-        "closed@example.com",
-        active=False,
-    ),
-    VendorProfile(
-        638,
-        "Mid-Ohio Pipe & Supply",
-        "supply",
-        "3301 Lockbourne Rd",
-        "Columbus",
-        "43207",
-        "614-445-6100",
-        "ar@midohiopipe.com",
-        active=False,
-    ),
-)
+VENDORS: tuple[VendorProfile, ...] = tuple(VendorProfile(**row) for row in REFERENCE["vendors"])
 
 
 def _named_address(street: str, city: str, state: str, zip_code: str) -> dict[str, str]:
@@ -655,10 +132,6 @@ def demo_vendors() -> list[dict[str, Any]]:
             }
         )
     return out
-
-
-def vendor_terms() -> dict[int, str]:
-    return {v.id: v.terms for v in VENDORS}
 
 
 def demo_gl_accounts() -> list[dict[str, Any]]:

@@ -11,7 +11,8 @@ Generated deterministically from a seed name and a size (the number of AP bills,
 - DELIBERATELY INCONSISTENT when `i % 97 == 41`: `billAmount` is 10.00 more than its lines,
   tax and freight (the engine must refuse "lines do not add up");
 - a duplicate of the bill before it (same vendor, reference number and amount, keyed twice)
-  when `i % 250 == 125`.
+  when `i % 250 == 125` (and it is not an inconsistent one).
+Bills of eight vendors carry `vendorNumber` (`demo_vendor_numbers()`), the others none.
 Both kinds of tagged bills carry a custom field `SandboxNote` that says so, and
 `deliberate_anomalies(size)` lists them. Every other bill satisfies
 billAmount = sum(quantity x cost) + sum(expense amounts) + taxAmount + shippingAmount.
@@ -26,52 +27,30 @@ from decimal import Decimal
 from typing import Any
 
 from ml_connector.sandbox.servicetitan.seed import (
-    BUSINESS_UNITS,
-    JOB_TYPES,
+    REFERENCE as REFERENCE_DATA,
+)
+from ml_connector.sandbox.servicetitan.seed import (
     SEED_START,
     VENDORS,
     gl_ref,
+)
+from ml_connector.sandbox.servicetitan.seed_jobs import (
+    SPAN,
+    business_unit_code,
+    business_unit_ref,
+    job_count,
+    job_ref,
 )
 from ml_connector.sandbox.servicetitan.store import format_date, format_instant
 
 BILL_ID_BASE = 3_000_000
 PO_ID_BASE = 2_000_000
-JOB_ID_BASE = 1_000_000
-INVOICE_ID_BASE = 4_000_000
-SPAN = timedelta(days=180)
 CENT = Decimal("0.01")
 TAX_RATE = Decimal("0.075")
 
-# Rows hold: sku id; code; name; Material|Equipment; unit cost; trade
-SKUS: tuple[tuple[int, str, str, str, str, str], ...] = (
-    (7001, "PEXA-34-100", "PEX-A tubing 3/4in x 100ft", "Material", "89.50", "P"),
-    (7002, "CU-L-34-10", "Copper pipe type L 3/4in x 10ft", "Material", "64.20", "P"),
-    (7003, "PVC-S40-4-10", "PVC Sch 40 pipe 4in x 10ft", "Material", "38.75", "P"),
-    (7004, "SHRK-34-CPL", "SharkBite coupling 3/4in", "Material", "11.98", "P"),
-    (7005, "WAX-RING-FL", "Wax ring with flange", "Material", "4.85", "P"),
-    (7006, "PRV-34-WATTS", "Watts LF25AUB pressure reducing valve 3/4in", "Material", "96.40", "P"),
-    (7007, "SUP-FLX-20", "Braided supply line 20in", "Material", "7.25", "P"),
-    (
-        7008,
-        "BW-RG250T6N",
-        "Bradford White 50 gal gas water heater RG250T6N",
-        "Equipment",
-        "1189.00",
-        "P",
-    ),
-    (7009, "NAV-NPE240A2", "Navien NPE-240A2 tankless water heater", "Equipment", "1975.00", "P"),
-    (7010, "KOH-HIGHLINE", "Kohler Highline toilet, white", "Equipment", "289.00", "P"),
-    (7011, "GRF-SUMP-1/3", "Zoeller M53 sump pump 1/3 HP", "Equipment", "214.50", "P"),
-    (7101, "NMB-122-250", "Romex NM-B 12/2 x 250ft", "Material", "118.00", "E"),
-    (7102, "NMB-142-250", "Romex NM-B 14/2 x 250ft", "Material", "84.60", "E"),
-    (7103, "GFCI-20A-WH", "GFCI receptacle 20A white", "Material", "18.90", "E"),
-    (7104, "QO120-BRKR", "Square D QO 20A single-pole breaker", "Material", "9.45", "E"),
-    (7105, "EMT-34-10", "EMT conduit 3/4in x 10ft", "Material", "12.30", "E"),
-    (7106, "WIRENUT-YL100", "Wire connectors yellow, box of 100", "Material", "14.75", "E"),
-    (7107, "QO-200A-PNL", "Square D QO 200A main breaker panel", "Equipment", "389.00", "E"),
-    (7108, "GEN-22KW", "Generac Guardian 22kW standby generator", "Equipment", "5899.00", "E"),
-    (7109, "ATS-200A", "Generac 200A automatic transfer switch", "Equipment", "1245.00", "E"),
-    (7110, "EVSE-48A", "ChargePoint Home Flex 48A EV charger", "Equipment", "649.00", "E"),
+# Rows hold: sku id; code; name; Material or Equipment; unit cost; trade (P or E).
+SKUS: tuple[tuple[int, str, str, str, str, str], ...] = tuple(
+    (r[0], r[1], r[2], r[3], r[4], r[5]) for r in REFERENCE_DATA["skus"]
 )
 
 EXPENSE_GL = {
@@ -103,12 +82,30 @@ SERVICE_GL = {
 FLEET_GL = {622: "6400-07-100", 623: "6410-07-100", 624: "6410-07-100"}
 LOCATIONS = [{"id": 900 + n, "name": f"Truck {n:02d}", "type": "Truck"} for n in range(1, 13)]
 WAREHOUSE = {"id": 900, "name": "Main Warehouse", "type": "Warehouse"}
-FIELD_UNITS = [b for b in BUSINESS_UNITS if b[0] != 107 and b[4]]
 TERMS_DAYS = {"Net 30": 30, "Net 15": 15, "Net 10": 10, "Due on receipt": 0}
 
 
-def job_count(size: int) -> int:
-    return min(max(40, size // 4), 25_000)
+# The vendor's code as the AP clerk keys it on some bills (`vendorNumber`): the Sage 100
+# vendor number the books already use for that vendor (see `demo_vendor_numbers`).
+VENDOR_NUMBERS = {
+    601: "FERGUSO",
+    603: "WINSUPP",
+    605: "CEDCOLU",
+    606: "GRAYBAR",
+    614: "SUNBELT",
+    617: "AEPOHIO",
+    622: "WEXFLEE",
+    630: "CINTAS",
+}
+
+
+def demo_vendor_numbers() -> dict[int, str]:
+    """ServiceTitan vendor id -> the Sage vendor number some of its bills carry."""
+    return dict(VENDOR_NUMBERS)
+
+
+def _duplicate(i: int) -> bool:
+    return i % 250 == 125 and i % 97 != 41 and (i - 1) % 97 != 41
 
 
 def deliberate_anomalies(size: int) -> dict[int, str]:
@@ -117,78 +114,13 @@ def deliberate_anomalies(size: int) -> dict[int, str]:
     for i in range(size):
         if i % 97 == 41:
             out[BILL_ID_BASE + i] = "inconsistent: billAmount is 10.00 more than its lines"
-        elif i % 250 == 125 and i > 0:
+        elif _duplicate(i):
             out[BILL_ID_BASE + i] = f"duplicate of bill {BILL_ID_BASE + i - 1}"
     return out
 
 
 def _money(value: Decimal) -> str:
     return f"{value.quantize(CENT):.2f}"
-
-
-def _bu_ref(unit_id: int) -> dict[str, Any]:
-    for bid, name, *_ in BUSINESS_UNITS:
-        if bid == unit_id:
-            return {"id": bid, "name": name}
-    raise KeyError(unit_id)
-
-
-def _bu_code(unit_id: int) -> str:
-    return next(b[2] for b in BUSINESS_UNITS if b[0] == unit_id)
-
-
-def _job(k: int) -> dict[str, Any]:
-    """Job `k` (pure function of k, so bills can refer to it without holding jobs)."""
-    rng = random.Random(f"job:{k}")  # noqa: S311 - demo data, not secrets
-    type_id, _name, units, _active = JOB_TYPES[k % (len(JOB_TYPES) - 1)]
-    unit_id = units[k % len(units)]
-    created = SEED_START + SPAN * k / max(1, 25_000) + timedelta(minutes=rng.randint(0, 600))
-    status = "Completed" if k % 7 else rng.choice(["Scheduled", "InProgress", "Hold", "Canceled"])
-    return {
-        "id": JOB_ID_BASE + k,
-        "jobNumber": str(40_000 + k),
-        "projectId": None,
-        "customerId": 5_000_000 + (k * 7919) % 20_000,
-        "locationId": 6_000_000 + k,
-        "jobStatus": status,
-        "completedOn": format_instant(created + timedelta(days=1))
-        if status == "Completed"
-        else None,
-        "businessUnitId": unit_id,
-        "jobTypeId": type_id,
-        "priority": "Normal",
-        "campaignId": 81,
-        "appointmentCount": 1,
-        "firstAppointmentId": 7_000_000 + k,
-        "lastAppointmentId": 7_000_000 + k,
-        "recallForId": None,
-        "warrantyId": None,
-        "jobGeneratedLeadSource": None,
-        "noCharge": False,
-        "notificationsEnabled": True,
-        "createdOn": format_instant(created),
-        "createdById": 11,
-        "modifiedOn": format_instant(created + timedelta(days=2)),
-        "tagTypeIds": [],
-        "leadCallId": None,
-        "partnerLeadCallId": None,
-        "bookingId": None,
-        "soldById": None,
-        "customerPo": "",
-        "invoiceId": INVOICE_ID_BASE + k,
-        "membershipId": None,
-        "total": None,
-        "createdFromEstimateId": None,
-        "estimateIds": [],
-        "summary": None,
-        "customFields": [],
-        "externalData": [],
-    }
-
-
-def demo_jobs(size: int) -> Iterator[dict[str, Any]]:
-    for k in range(job_count(size)):
-        yield _job(k)
 
 
 def _reference(rng: random.Random, style: str, when: datetime, n: int) -> str:
@@ -248,14 +180,17 @@ def demo_bills_and_pos(seed: str, size: int) -> Iterator[tuple[str, dict[str, An
     for i in range(size):
         bill_id = BILL_ID_BASE + i
         created = SEED_START + SPAN * i / max(1, size) + timedelta(seconds=rng.randint(0, 3600))
-        procurement = rng.random() < 0.6
         credit = i % 31 == 5
+        # The draws below must not change (the Sage sandbox copies some of these bills):
+        # `drawn_po` steers the random draws exactly as before credits became non-PO bills.
+        drawn_po = rng.random() < 0.6
+        procurement = drawn_po and not credit  # credits are non-PO bills
         vendor = rng.choice(supply if procurement or credit else other)
         if i % 53 == 7:
             vendor = VENDORS[-2]  # a bill of a vendor that is inactive today
-        job = _job(rng.randrange(jobs))
+        job = job_ref(rng.randrange(jobs))
         unit_id = job["businessUnitId"]
-        code = _bu_code(unit_id)
+        code = business_unit_code(unit_id)
         trade = "E" if unit_id in (104, 105, 106) else "P"
         budget = 300 + rng.choice((10, 20, 30)) + 1
         items: list[dict[str, Any]] = []
@@ -301,7 +236,7 @@ def demo_bills_and_pos(seed: str, size: int) -> Iterator[tuple[str, dict[str, An
                         "description": f"{vendor.name} {created:%b %Y} line {line}",
                         "generalLedgerAccount": gl_ref("6999-07" if i % 173 == 99 else number),
                         "job": {"id": job["id"], "name": job["jobNumber"]} if on_job else None,
-                        "businessUnit": _bu_ref(unit_id if on_job else 107),
+                        "businessUnit": business_unit_ref(unit_id if on_job else 107),
                         "budgetCodeId": budget if on_job else None,
                         "projectLabelIds": [],
                     }
@@ -312,7 +247,7 @@ def demo_bills_and_pos(seed: str, size: int) -> Iterator[tuple[str, dict[str, An
         tax = (lines * TAX_RATE).quantize(CENT) if items and rng.random() < 0.7 else Decimal(0)
         freight = (
             Decimal(rng.choice(["12.50", "25.00", "45.00", "75.00"]))
-            if (procurement and rng.random() < 0.25)
+            if (drawn_po and rng.random() < 0.25)
             else Decimal(0)
         )
         amount = lines + tax + freight
@@ -335,11 +270,13 @@ def demo_bills_and_pos(seed: str, size: int) -> Iterator[tuple[str, dict[str, An
             "purchaseOrderId": po_id,
             "syncStatus": sync,
             "status": "Canceled" if canceled else ("Reconciled" if procurement else "Unreconciled"),
-            "source": "Purchasing" if procurement else rng.choice(["Standalone", "OCR", "API"]),
+            "source": "Purchasing"
+            if procurement
+            else ("Standalone" if drawn_po else rng.choice(["Standalone", "OCR", "API"])),
             "billType": "Procurement" if procurement else "ApBill",
             "postDate": format_date(created) if sync != "Pending" else None,
             "referenceNumber": reference,
-            "vendorNumber": None,
+            "vendorNumber": VENDOR_NUMBERS.get(vendor.id),
             "summary": f"{vendor.name} {reference}",
             "billDate": format_date(bill_date),
             "earlyDiscountDate": None,
@@ -363,7 +300,7 @@ def demo_bills_and_pos(seed: str, size: int) -> Iterator[tuple[str, dict[str, An
             }
             if sync != "Pending"
             else None,
-            "businessUnit": _bu_ref(unit_id if (procurement or items) else 107),
+            "businessUnit": business_unit_ref(unit_id if (procurement or items) else 107),
             "taxZone": {"id": 31, "name": "Franklin County OH 7.5%"} if tax else None,
             "vendor": {"id": vendor.id, "name": vendor.name},
             "remittanceVendorInfo": None,
@@ -382,7 +319,7 @@ def demo_bills_and_pos(seed: str, size: int) -> Iterator[tuple[str, dict[str, An
             "jobId": job["id"] if procurement else None,
             "jobNumber": job["jobNumber"] if procurement else None,
         }
-        if i % 250 == 125 and previous is not None:
+        if _duplicate(i) and previous is not None:
             for key in (
                 "vendor",
                 "referenceNumber",

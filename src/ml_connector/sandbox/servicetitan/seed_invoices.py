@@ -24,26 +24,26 @@ from ml_connector.sandbox.servicetitan.seed import (
     demo_vendors,
     gl_ref,
 )
+from ml_connector.sandbox.servicetitan.seed import (
+    REFERENCE as REFERENCE_DATA,
+)
 from ml_connector.sandbox.servicetitan.seed_documents import (
     CENT,
-    INVOICE_ID_BASE,
     SKUS,
-    SPAN,
     TAX_RATE,
-    _job,
     demo_bills_and_pos,
+)
+from ml_connector.sandbox.servicetitan.seed_jobs import (
+    INVOICE_ID_BASE,
+    SPAN,
     demo_jobs,
     job_count,
+    job_record,
 )
 from ml_connector.sandbox.servicetitan.store import format_date, format_instant
 
-SERVICES = (
-    (8001, "Diagnostic service call", "89.00", "P"),
-    (8002, "Water heater replacement labor", "650.00", "P"),
-    (8003, "Main line drain cleaning", "325.00", "P"),
-    (8004, "Electrical troubleshooting, first hour", "149.00", "E"),
-    (8005, "Panel upgrade labor, 200A", "1850.00", "E"),
-    (8006, "Generator install labor", "2400.00", "E"),
+SERVICES: tuple[tuple[int, str, str, str], ...] = tuple(
+    (r[0], r[1], r[2], r[3]) for r in REFERENCE_DATA["services"]
 )
 
 
@@ -55,7 +55,7 @@ def demo_invoices(seed: str, size: int) -> Iterator[dict[str, Any]]:
     rng = random.Random(f"{seed}:invoices:{size}")  # noqa: S311 - demo data, not secrets
     count = job_count(size)
     for k in range(count):
-        job = _job(k)
+        job = job_record(k)
         unit_id = job["businessUnitId"]
         code = next(b[2] for b in BUSINESS_UNITS if b[0] == unit_id)
         unit_name = next(b[1] for b in BUSINESS_UNITS if b[0] == unit_id)

@@ -68,5 +68,6 @@ def prepare_state(
         info = {"source": "demo", "size": size, "records": count}
     else:
         info = {"source": "none", "records": 0}
+    store.ensure_indexes()
     store.set_meta("seeded", json.dumps(info))
     return info

@@ -15,7 +15,7 @@ import dataclasses
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -164,13 +164,21 @@ def serve(
     data_dir: Path | None,
     faults: str | None,
     settings: SandboxSettings,
+    announce: Callable[[str, dict[str, Any]], None] | None = None,
 ) -> None:
-    """Seed when new and serve in the foreground until interrupted (the CLI)."""
-    _prepare(state_dir, seed, size, data_dir)
+    """Seed when new and serve in the foreground until interrupted (the CLI).
+
+    `announce(base_url, seeded)` is called once the socket is bound (the real port when 0).
+    """
+    seeded = _prepare(state_dir, seed, size, data_dir)
     app = build_app(state_dir, settings, faults=Faults.parse(faults))
     sock = _free_socket(host, port)
+    if announce is not None:
+        bound_host, bound_port = sock.getsockname()[:2]
+        announce(f"http://{bound_host}:{bound_port}", seeded)
     config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
     try:
         uvicorn.Server(config).run(sockets=[sock])
     finally:
         sock.close()
+        app.state.sandbox.store.close()

@@ -44,12 +44,16 @@ CREATE TABLE IF NOT EXISTS records (
     body TEXT NOT NULL,
     PRIMARY KEY (resource, id)
 );
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+# Created after a bulk load (building them once is much faster than maintaining them).
+_INDEXES = """
 -- Covers every filter column, so that paging (LIMIT/OFFSET) skips index entries, not bodies.
 CREATE INDEX IF NOT EXISTS records_list ON records
     (resource, id, active, bill_type, sync_status, status, modified_us, created_us);
 CREATE INDEX IF NOT EXISTS records_modified ON records (resource, modified_us);
 CREATE INDEX IF NOT EXISTS records_version ON records (resource, version);
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -73,12 +77,12 @@ def from_micros(micros: int) -> datetime:
 
 def format_instant(value: datetime) -> str:
     """The wire form of a timestamp: `2026-01-05T14:00:00.123456Z`."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return value.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def format_date(value: datetime) -> str:
     """The wire form of a date-only field: midnight UTC, `2026-01-05T00:00:00Z`."""
-    return value.strftime("%Y-%m-%dT00:00:00Z")
+    return f"{value.date().isoformat()}T00:00:00Z"
 
 
 def _micros_of(body: dict[str, Any], key: str) -> int | None:
@@ -130,6 +134,8 @@ class RecordStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        if self.meta("seeded") is not None:
+            self._db.executescript(_INDEXES)
         row = self._db.execute("SELECT max(version) FROM records").fetchone()
         self._version = int(row[0] or 0)
 
@@ -148,6 +154,10 @@ class RecordStore:
             row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return None if row is None else str(row[0])
 
+    def ensure_indexes(self) -> None:
+        with self._lock:
+            self._db.executescript(_INDEXES)
+
     def set_meta(self, key: str, value: str) -> None:
         with self._lock:
             self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
@@ -161,6 +171,9 @@ class RecordStore:
         """
         count = 0
         with self._lock:
+            # A bulk load fills a new file: no fsync until it is done (a crash leaves the file
+            # unseeded, and seeding again rewrites the same deterministic records).
+            self._db.execute("PRAGMA synchronous=OFF")
             self._db.execute("BEGIN")
             try:
                 rows: list[tuple[Any, ...]] = []
@@ -174,6 +187,8 @@ class RecordStore:
                 self._insert(rows)
                 count += len(rows)
                 self._db.execute("COMMIT")
+                self._db.executescript(_INDEXES)
+                self._db.execute("PRAGMA synchronous=NORMAL")
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
