@@ -163,6 +163,12 @@ class SyncSettings(StrictModel):
     invoices: bool = False
     create_missing_vendors: bool = True
     create_vendors_in_servicetitan: bool = False
+    vendor_sync: bool = True  # the vendor step of each cycle (docs/vendors.md)
+    write_vendor_number_to_st: bool = False
+    # which side's edits flow, per field: {name = "sage", address = "servicetitan"}
+    vendor_field_owner: dict[
+        Literal["name", "address", "phone", "email", "active"], Literal["servicetitan", "sage"]
+    ] = Field(default_factory=dict)
     tax_account: Account | None = None
     freight_account: Account | None = None
     fallback_account: Account | None = None
@@ -196,6 +202,8 @@ class SyncSettings(StrictModel):
                 "create_vendors_in_servicetitan needs application_guid (the Sage vendor "
                 "number is kept in the ServiceTitan vendor's externalData under that GUID)"
             )
+        if self.write_vendor_number_to_st and not self.application_guid:
+            raise ValueError("write_vendor_number_to_st needs application_guid")
         names = [r.name for r in self.invoice_routes]
         if len(names) != len(set(names)):
             raise ValueError("invoice_routes names must be unique")

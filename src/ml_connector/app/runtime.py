@@ -71,6 +71,10 @@ def engine_settings(pair: PairSettings) -> SyncSettings:
         invoice_routes=routes,
         look_back=timedelta(minutes=sync.look_back_minutes),
         application_guid=sync.application_guid,
+        vendor_sync=sync.vendor_sync,
+        create_vendors_in_servicetitan=sync.create_vendors_in_servicetitan,
+        write_vendor_number_to_st=sync.write_vendor_number_to_st,
+        vendor_field_owner={str(k): v for k, v in sync.vendor_field_owner.items()},
     )
 
 

@@ -8,16 +8,14 @@
 - `gl check`: the ServiceTitan GL accounts, budget codes and business units that have no
   valid Sage account under the GL rules, before any bill needs them.
 
-The commands reach the systems through the app's runtime (`ml_connector.app.runtime.
-open_runtime(config_path)`: `.pair(name)` with `.source`, `.sage`, `.engine.settings`;
-`.store`, `.clock`), looked up when a command runs; `register(app, opener=...)` takes
-another opener with that shape (tests use one built on the sandboxes).
+The commands reach the systems through the app's runtime (`open_cli_runtime(config_path)`:
+`.config.pairs`, `.pair(name)` with `.source`, `.sage`, `.engine.settings`; `.store`,
+`.clock`); `register(app, opener=...)` takes another opener of that shape.
 """
 
 from __future__ import annotations
 
 import getpass
-import importlib
 import json
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -27,6 +25,7 @@ from typing import Annotated, Any
 
 import typer
 
+from ml_connector.app.runtime import open_cli_runtime
 from ml_connector.clock import Clock
 from ml_connector.errors import ConfigError
 from ml_connector.sage100.port import DivisionNo, Sage100, SageVendorNo
@@ -57,9 +56,7 @@ ByOpt = Annotated[
 
 
 def _app_opener(config: Path | None) -> AbstractContextManager[Any]:
-    runtime = importlib.import_module("ml_connector.app.runtime")
-    opened: AbstractContextManager[Any] = runtime.open_runtime(config)
-    return opened
+    return open_cli_runtime(config)  # logs to stderr and the log file, secrets redacted
 
 
 @dataclass(frozen=True, slots=True)
