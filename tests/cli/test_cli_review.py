@@ -156,9 +156,12 @@ def test_status_shows_runs_and_counts(world: World) -> None:
     assert [r["run_id"] for r in runs[:2]] == [real["run_id"], dry["run_id"]]
     assert [r["dry_run"] for r in runs[:2]] == [False, True]
     assert runs[0]["written"] == real["written"]
+    assert runs[1]["written"] == 0
+    assert runs[1]["would_write"] == dry["would_write"]
     assert status["documents"]["written"] == real["written"]
     assert status["open_review_items"] == real["sent_to_review"]
     text = world.cli("status")
     assert text.exit_code == 0
-    assert "(dry run)" in text.stdout
+    assert "(dry run): completed at" in text.stdout
+    assert f"{dry['would_write']} would be written" in text.stdout
     assert f"{status['open_review_items']} open review item(s)" in text.stdout
