@@ -144,6 +144,16 @@ def test_audit_exports_the_decisions_with_who(world: World) -> None:
     target = world.tmp / "audit.csv"
     assert world.cli("audit", "--csv", "--output", str(target)).exit_code == 0
     assert "Dana Ruiz" in target.read_text("utf-8")
+    proc = world.sub(
+        "audit",
+        "--csv",
+        "-o",
+        str(world.tmp / "no" / "such" / "dir.csv"),
+        "--config",
+        str(world.config),
+    )
+    assert proc.returncode == 2
+    assert "cannot write the audit export" in proc.stderr
     later = world.cli_json("audit", "--since", "2999-01-01")
     assert later == []
 

@@ -269,7 +269,13 @@ def audit(
     when = _parse_since(since) if since else None
     with open_cli_runtime(config) as rt, rt.store.transaction() as tx:
         events = list(tx.iter_audit(since=when, pair=PairId(pair) if pair else None))
-    out = output.open("w", newline="", encoding="utf-8") if output else sys.stdout
+    try:
+        out = output.open("w", newline="", encoding="utf-8") if output else sys.stdout
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot write the audit export to {output}: {exc.strerror}",
+            hint="check that the folder exists and that this account may write there",
+        ) from None
     try:
         if csv_out:
             export_audit_csv(events, out)
@@ -288,6 +294,8 @@ def audit(
     finally:
         if output:
             out.close()
+    if output:
+        typer.echo(f"{len(events)} audit event(s) written to {output}", err=True)
 
 
 def _parse_since(text: str) -> datetime:
