@@ -59,6 +59,7 @@ def write_test_config(
     *,
     dashboard_port: int = 8780,
     interval_minutes: int = 15,
+    mark_exported: bool = False,
 ) -> Path:
     """A config reaching the sandboxes with `env:` secrets (never a literal)."""
     data: dict[str, Any] = {
@@ -85,6 +86,7 @@ def write_test_config(
                     # the demo company's AP division names no tax or freight account
                     "tax_account": "5250-00-100",
                     "freight_account": "5200-00-100",
+                    "mark_exported": mark_exported,
                 },
             }
             for p in pairs

@@ -150,6 +150,16 @@ def test_audit_exports_the_decisions_with_who(world: World) -> None:
     target = world.tmp / "audit.csv"
     assert world.cli("audit", "--csv", "--output", str(target)).exit_code == 0
     assert "Dana Ruiz" in target.read_text("utf-8")
+    proc = world.sub(
+        "audit",
+        "--csv",
+        "-o",
+        str(world.tmp / "no" / "such" / "dir.csv"),
+        "--config",
+        str(world.config),
+    )
+    assert proc.returncode == 2
+    assert "cannot write the audit export" in proc.stderr
     later = world.cli_json("audit", "--since", "2999-01-01")
     assert later == []
 
@@ -162,10 +172,13 @@ def test_status_shows_runs_and_counts(world: World) -> None:
     assert [r["run_id"] for r in runs[:2]] == [real["run_id"], dry["run_id"]]
     assert [r["dry_run"] for r in runs[:2]] == [False, True]
     assert runs[0]["written"] == real["written"]
+    assert runs[1]["written"] == 0
+    assert runs[1]["would_write"] == dry["would_write"]
     assert status["documents"]["written"] == real["written"]
     vendor_items = [i for i in world.cli_json("review", "list") if not i.get("document")]
     assert status["open_review_items"] == real["sent_to_review"] + len(vendor_items)
     text = world.cli("status")
     assert text.exit_code == 0
-    assert "(dry run)" in text.stdout
+    assert "(dry run): completed at" in text.stdout
+    assert f"{dry['would_write']} would be written" in text.stdout
     assert f"{status['open_review_items']} open review item(s)" in text.stdout

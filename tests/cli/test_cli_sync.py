@@ -4,13 +4,18 @@ cycle that cannot run says why (exit 1, no traceback, no secret)."""
 from __future__ import annotations
 
 import json
+import signal
 import socket
+import subprocess
+import sys
+import time
 from collections import Counter
 
 from cli_world import (
     SAGE_PASSWORD,
     PairSpec,
     World,
+    assert_clean,
     sage_invoices,
     sage_tables,
     st_records,
@@ -67,6 +72,10 @@ def test_text_report_names_what_happened(world: World) -> None:
 
 
 def test_dry_run_writes_nothing_anywhere(world: World) -> None:
+    # With bills marked exported in ServiceTitan after a write, a real run changes both.
+    write_test_config(
+        world.config, [PairSpec("main", world.sb.base_url, world.sage_root)], mark_exported=True
+    )
     sage_before = sage_tables(world.sage_root)
     st_before = st_records(world.sb)
     summary = world.cli_json("sync", "--once", "--dry-run")
@@ -92,6 +101,9 @@ def test_dry_run_writes_nothing_anywhere(world: World) -> None:
     # ...and the real run afterwards writes what the dry run said it would.
     real = world.cli_json("sync", "--once")
     assert real["written"] == summary["would_write"]
+    assert real["exports_marked"] > 0
+    assert st_records(world.sb) != st_before
+    assert sage_tables(world.sage_root) != sage_before
 
 
 def _free_port() -> int:
@@ -157,3 +169,39 @@ def test_wrong_servicetitan_secret_exits_1_without_showing_it(world: World) -> N
     summary = json.loads(proc.stdout)
     assert summary["completed"] is False
     assert "could not run main" in proc.stderr
+
+
+def test_ctrl_c_finishes_the_document_in_flight(world: World) -> None:
+    # Every Sage call a little slow: the cycle lasts seconds, and Ctrl-C lands in it.
+    (world.sage_root / "sandbox.toml").write_text("[faults]\ncall_latency_ms = 4\n")
+    store_path = world.tmp / "ml-connector.sqlite"
+    before = len(sage_invoices(world.sage_root))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ml_connector", "sync", "--once", "--config", str(world.config)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=subprocess_env(),
+        cwd=world.tmp,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while proc.poll() is None and not (
+            store_path.exists() and any(e.status is LedgerStatus.WRITTEN for e in world.ledger())
+        ):
+            assert time.monotonic() < deadline, "no document written"
+            time.sleep(0.05)
+        assert proc.poll() is None, "the cycle ended before Ctrl-C"
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 1, err
+    assert_clean(out + err, what="sync interrupted")
+    assert "stopping after the document in flight" in err
+    assert "stopped on request" in out
+    statuses = [e.status for e in world.ledger()]
+    assert LedgerStatus.INTENT not in statuses
+    assert len(sage_invoices(world.sage_root)) - before == statuses.count(LedgerStatus.WRITTEN)

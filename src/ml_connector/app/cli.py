@@ -2,11 +2,13 @@
 
 Each area registers its own Typer sub-application here. `main()` is the console entry
 point: a `ConnectorError` becomes a short message with what to do (exit 2), never a
-traceback.
+traceback; any other exception (a bug) one redacted line (exit 3), its traceback only with
+ML_CONNECTOR_DEBUG=1.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 
 import typer
@@ -35,6 +37,7 @@ def version() -> None:
     typer.echo(__version__)
 
 
+DEBUG_ENV = "ML_CONNECTOR_DEBUG"  # set: an unexpected error shows its traceback
 _registered = False
 
 
@@ -71,3 +74,15 @@ def main() -> None:
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         sys.exit(130)
+    except Exception as exc:  # a bug or an unforeseen failure: one line, no traceback
+        if os.environ.get(DEBUG_ENV):
+            raise
+        from ml_connector.app.logging import redact_text
+
+        text = redact_text(str(exc))[:500]
+        typer.echo(
+            f"error: unexpected {type(exc).__name__}: {text}\n"
+            f"  What to do: run again with {DEBUG_ENV}=1 for the full traceback, and report it",
+            err=True,
+        )
+        sys.exit(3)

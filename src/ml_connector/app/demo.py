@@ -13,6 +13,7 @@ Sage, and what went to review and why; then a second cycle, which writes nothing
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import tempfile
 from pathlib import Path
@@ -106,17 +107,20 @@ def sandbox_up(
         typer.echo(f"Try: ml-connector sync --once --config {config}")
         typer.echo("Press Ctrl-C to stop.")
 
-    serve(
-        workdir / "servicetitan",
-        host="127.0.0.1",
-        port=port,
-        seed="none" if servicetitan_data else "demo",
-        size=size,
-        data_dir=servicetitan_data,
-        faults=None,
-        settings=SandboxSettings(),
-        announce=announce,
-    )
+    # uvicorn shuts down on Ctrl-C, then passes it on: stopping is the normal end here.
+    with contextlib.suppress(KeyboardInterrupt):
+        serve(
+            workdir / "servicetitan",
+            host="127.0.0.1",
+            port=port,
+            seed="none" if servicetitan_data else "demo",
+            size=size,
+            data_dir=servicetitan_data,
+            faults=None,
+            settings=SandboxSettings(),
+            announce=announce,
+        )
+    typer.echo(f"Stopped. The sandboxes' state stays in {workdir}.")
 
 
 def demo(

@@ -11,7 +11,11 @@ from __future__ import annotations
 
 import getpass
 import json
+import signal
 import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -47,6 +51,29 @@ def _pairs(rt: Runtime, only: str | None) -> list[str]:
     return [only]
 
 
+@contextmanager
+def _stop_on_signal() -> Iterator[Callable[[], bool]]:
+    """Ctrl-C (or SIGTERM) during `sync --once` finishes the document in flight and ends the
+    cycle there (the rest waits for the next one); a second Ctrl-C aborts at once."""
+    stop = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield stop.is_set  # signal handlers can only be set from the main thread
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        typer.echo("stopping after the document in flight (Ctrl-C again to abort)", err=True)
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stop.is_set
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
 def sync(
     once: Annotated[bool, typer.Option("--once", help="Run one cycle and exit.")] = False,
     config: ConfigOpt = None,
@@ -62,12 +89,15 @@ def sync(
         raise typer.Exit(2)
     summaries: list[CycleSummary] = []
     failed: list[str] = []
-    with open_cli_runtime(config) as rt:
+    with open_cli_runtime(config) as rt, _stop_on_signal() as stop_requested:
         for name in _pairs(rt, pair):
+            if stop_requested():
+                failed.append(f"{name}: not run (stopped on request)")
+                continue
             try:
                 runtime = rt.pair(name)
                 runtime.check_connections()
-                summary = runtime.engine.run_cycle(dry_run=dry_run)
+                summary = runtime.engine.run_cycle(dry_run=dry_run, should_stop=stop_requested)
             except ConfigError:
                 raise
             except ConnectorError as exc:  # one pair failing does not hide the others' results
@@ -239,7 +269,13 @@ def audit(
     when = _parse_since(since) if since else None
     with open_cli_runtime(config) as rt, rt.store.transaction() as tx:
         events = list(tx.iter_audit(since=when, pair=PairId(pair) if pair else None))
-    out = output.open("w", newline="", encoding="utf-8") if output else sys.stdout
+    try:
+        out = output.open("w", newline="", encoding="utf-8") if output else sys.stdout
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot write the audit export to {output}: {exc.strerror}",
+            hint="check that the folder exists and that this account may write there",
+        ) from None
     try:
         if csv_out:
             export_audit_csv(events, out)
@@ -258,6 +294,8 @@ def audit(
     finally:
         if output:
             out.close()
+    if output:
+        typer.echo(f"{len(events)} audit event(s) written to {output}", err=True)
 
 
 def _parse_since(text: str) -> datetime:
@@ -290,8 +328,10 @@ def status(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
                         "finished_at": r.finished_at.isoformat() if r.finished_at else None,
                         "status": r.status,
                         "dry_run": r.dry_run,
-                        "written": r.summary.get("written", 0),
-                        "sent_to_review": r.summary.get("sent_to_review", 0),
+                        # a dry run's record counts what it would have written
+                        "written": 0 if r.dry_run else r.summary.get("written", 0),
+                        "would_write": r.summary.get("written", 0) if r.dry_run else 0,
+                        "sent_to_review": 0 if r.dry_run else r.summary.get("sent_to_review", 0),
                     }
                     for r in runs
                 ],
@@ -307,11 +347,12 @@ def status(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
         docs = ", ".join(f"{k} {v}" for k, v in info["documents"].items() if v)
         console.print(f"  documents: {docs or 'none yet'}")
         for r in info["last_runs"]:
+            if r["dry_run"]:
+                what = f"{r['would_write']} would be written"
+            else:
+                what = f"{r['written']} written, {r['sent_to_review']} to review"
             kind = " (dry run)" if r["dry_run"] else ""
-            console.print(
-                f"  run {r['run_id']}{kind}: {r['status']} at {r['started_at']}, "
-                f"{r['written']} written, {r['sent_to_review']} to review"
-            )
+            console.print(f"  run {r['run_id']}{kind}: {r['status']} at {r['started_at']}, {what}")
 
 
 def register(app: typer.Typer) -> None:
