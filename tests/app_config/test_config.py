@@ -35,7 +35,7 @@ def test_the_example_loads_and_resolves_paths_next_to_it(example_path: Path) -> 
     assert pair.sage100.home == "\\\\SAGE01\\Sage\\Sage 100 Advanced\\MAS90\\Home"
     assert pair.sage100.webservices is not None
     assert pair.sync.gl_rules == example_path.parent / "gl-rules.toml"
-    assert pair.sync.invoice_routes[0].vendor_no == "PLUMBCO"
+    assert pair.sync.invoice_routes[0].vendor == "fixed:00-PLUMBCO"
     assert config.state.url == f"sqlite:///{(example_path.parent / 'ml-connector.sqlite')}"
     assert config.logging.file == example_path.parent / "logs" / "ml-connector.log"
     assert config.webhooks is not None
@@ -124,7 +124,7 @@ def test_errors_name_the_file_the_key_and_the_cause(
         ),
         ('[webhooks]\nlisten = "8790"\n', "webhooks.listen", "host:port"),
         (
-            '[[pairs.main.sync.invoice_routes]]\nname = "all"\nvendor_no = "SUBCO"\n',
+            '[[pairs.main.sync.invoice_routes]]\nname = "all"\nvendor = "fixed:00-SUBCO"\n',
             "pairs.main.sync.invoice_routes[0]",
             "selects every invoice",
         ),

@@ -24,8 +24,12 @@ def pair(draw: st.DrawFn, index: int) -> dict[str, Any]:
         st.lists(
             st.fixed_dictionaries(
                 {
-                    "business_unit_ids": st.lists(st.integers(1, 10**9), min_size=1, max_size=3),
-                    "vendor_no": st.from_regex(r"[A-Z0-9]{1,7}", fullmatch=True),
+                    "business_units": st.lists(
+                        st.from_regex(r"[A-Za-z][A-Za-z0-9 ]{0,20}", fullmatch=True),
+                        min_size=1,
+                        max_size=3,
+                    ),
+                    "vendor": st.from_regex(r"fixed:00-[A-Z0-9]{1,7}", fullmatch=True),
                 }
             ),
             max_size=2,

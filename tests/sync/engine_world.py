@@ -63,7 +63,7 @@ def boi_sage(root: Path, clock: Clock) -> BoiSage100:
         password=SecretStr("sandbox"),
         reference_index_max_age_seconds=0,
     )
-    return BoiSage100(settings, lambda: ProvideXScript(root), clock=clock)
+    return BoiSage100(settings, lambda: ProvideXScript(root, clock=clock), clock=clock)
 
 
 def insert_sql(table: str, columns: list[str]) -> str:

@@ -2,11 +2,13 @@
 
 Each area registers its own Typer sub-application here. `main()` is the console entry
 point: a `ConnectorError` becomes a short message with what to do (exit 2), never a
-traceback.
+traceback; any other exception (a bug) one redacted line (exit 3), its traceback only with
+ML_CONNECTOR_DEBUG=1.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 
 import typer
@@ -35,18 +37,39 @@ def version() -> None:
     typer.echo(__version__)
 
 
+DEBUG_ENV = "ML_CONNECTOR_DEBUG"  # set: an unexpected error shows its traceback
+_registered = False
+
+
 def _register() -> None:
-    """Attach the sub-commands that live beside the code they drive."""
+    """Attach the sub-commands that live beside the code they drive (once: tests call it
+    before driving `app` in-process)."""
+    global _registered  # one registration per process
+    if _registered:
+        return
+    _registered = True
     # Each import below adds its commands to `app` / `sandbox_app`.
-    from ml_connector.app import check_cli, secrets_cli, service_cli
+    from ml_connector.app import (
+        check_cli,
+        demo,
+        runner,
+        secrets_cli,
+        service_cli,
+        sync_cli,
+        vendors_cli,
+    )
     from ml_connector.sandbox.sage100 import cli as sage_sandbox_cli
     from ml_connector.sandbox.servicetitan import cli as st_sandbox_cli
 
     service_cli.register(app)
     secrets_cli.register(app)
+    sync_cli.register(app)
+    runner.register(app)
+    demo.register(app, sandbox_app)
     st_sandbox_cli.register(sandbox_app)
     sage_sandbox_cli.register(sandbox_app)
     check_cli.register(app)  # `check` and `init`
+    vendors_cli.register(app)
 
 
 def main() -> None:
@@ -60,3 +83,15 @@ def main() -> None:
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         sys.exit(130)
+    except Exception as exc:  # a bug or an unforeseen failure: one line, no traceback
+        if os.environ.get(DEBUG_ENV):
+            raise
+        from ml_connector.app.logging import redact_text
+
+        text = redact_text(str(exc))[:500]
+        typer.echo(
+            f"error: unexpected {type(exc).__name__}: {text}\n"
+            f"  What to do: run again with {DEBUG_ENV}=1 for the full traceback, and report it",
+            err=True,
+        )
+        sys.exit(3)

@@ -267,9 +267,12 @@ def sandbox_config(
     password: str = "sandbox",  # noqa: S107  # the sandbox's public default
     webservices_url: str | None = None,
     interval_minutes: int = 15,
+    tax_account: str | None = None,
+    freight_account: str | None = None,
 ) -> AppConfig:
     """The config `ml-connector sandbox up` writes: both sandboxes on loopback, with their
-    public default credentials as literal `sandbox:` secrets (refused anywhere else)."""
+    public default credentials as literal `sandbox:` secrets (refused anywhere else).
+    `tax_account` / `freight_account`: the Sage accounts of tax and freight lines."""
     sage: dict[str, Any] = {
         "mode": "sandbox",
         "root": str(sage_root),
@@ -279,6 +282,11 @@ def sandbox_config(
     }
     if webservices_url:
         sage["webservices"] = {"url": webservices_url}
+    sync: dict[str, Any] = {"application_guid": "00000000-0000-4000-8000-00000000d3e0"}
+    if tax_account:
+        sync["tax_account"] = tax_account
+    if freight_account:
+        sync["freight_account"] = freight_account
     data: dict[str, Any] = {
         "pairs": {
             pair: {
@@ -292,7 +300,7 @@ def sandbox_config(
                     "app_key": f"sandbox:{app_key}",
                 },
                 "sage100": sage,
-                "sync": {"application_guid": "00000000-0000-4000-8000-00000000d3e0"},
+                "sync": sync,
             }
         },
         "schedule": {"interval_minutes": interval_minutes},

@@ -129,27 +129,29 @@ class Sage100Settings(StrictModel):
 
 
 class InvoiceRoute(StrictModel):
-    """ServiceTitan invoices matching every non-empty list become AP invoices of one vendor."""
+    """ServiceTitan invoices that become Sage AP invoices, and how their vendor is found.
+
+    An invoice matches when every criterion given matches (names compare case-insensitively).
+    `vendor` is `fixed:<Sage vendor>` (e.g. `fixed:00-PLUMBCO`), `custom_field:<field name>`
+    (the invoice's custom field holds the Sage vendor number) or `customer_name` (the
+    invoice's customer name is matched to Sage vendors by name).
+    """
 
     name: str = Field(min_length=1)
-    business_unit_ids: list[int] = Field(default_factory=list)
-    job_type_ids: list[int] = Field(default_factory=list)
-    customer_ids: list[int] = Field(default_factory=list)
-    vendor_no: str = Field(pattern=r"^[A-Za-z0-9]{1,7}$")
-    division_no: str | None = Field(default=None, pattern=r"^\d{2}$")
-
-    @field_validator("vendor_no")
-    @classmethod
-    def _upper(cls, value: str) -> str:
-        return value.upper()
+    business_units: list[str] = Field(default_factory=list)
+    invoice_types: list[str] = Field(default_factory=list)
+    custom_field: str | None = None  # "Field name=value"
+    vendor: str = Field(pattern=r"^(fixed:\S+|custom_field:.+|customer_name)$")
 
     @model_validator(mode="after")
     def _criteria(self) -> InvoiceRoute:
-        if not (self.business_unit_ids or self.job_type_ids or self.customer_ids):
+        if not (self.business_units or self.invoice_types or self.custom_field):
             raise ValueError(
-                f"route {self.name!r} selects every invoice: give business_unit_ids, "
-                "job_type_ids or customer_ids"
+                f"route {self.name!r} selects every invoice: give business_units, "
+                "invoice_types or custom_field"
             )
+        if self.custom_field is not None and "=" not in self.custom_field:
+            raise ValueError(f"route {self.name!r}: custom_field must read 'Field name=value'")
         return self
 
 
@@ -161,6 +163,12 @@ class SyncSettings(StrictModel):
     invoices: bool = False
     create_missing_vendors: bool = True
     create_vendors_in_servicetitan: bool = False
+    vendor_sync: bool = True  # the vendor step of each cycle (docs/vendors.md)
+    write_vendor_number_to_st: bool = False
+    # which side's edits flow, per field: {name = "sage", address = "servicetitan"}
+    vendor_field_owner: dict[
+        Literal["name", "address", "phone", "email", "active"], Literal["servicetitan", "sage"]
+    ] = Field(default_factory=dict)
     tax_account: Account | None = None
     freight_account: Account | None = None
     fallback_account: Account | None = None
@@ -194,6 +202,8 @@ class SyncSettings(StrictModel):
                 "create_vendors_in_servicetitan needs application_guid (the Sage vendor "
                 "number is kept in the ServiceTitan vendor's externalData under that GUID)"
             )
+        if self.write_vendor_number_to_st and not self.application_guid:
+            raise ValueError("write_vendor_number_to_st needs application_guid")
         names = [r.name for r in self.invoice_routes]
         if len(names) != len(set(names)):
             raise ValueError("invoice_routes names must be unique")

@@ -249,7 +249,7 @@ def configure_logging(
         file_handler.setFormatter(_formatter(shared, json_renderer))
         handlers.append(file_handler)
 
-    noisy = ("zeep", "httpx", "httpcore", "urllib3")
+    noisy = ("zeep", "httpx", "httpcore", "urllib3", "alembic")
     previous = {name: logging.getLogger(name or None).level for name in ("", *noisy)}
     for handler in handlers:
         setattr(handler, _OURS, True)

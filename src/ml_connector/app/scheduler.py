@@ -7,6 +7,7 @@
   waits for the next due time.
 - While a system is down (the cycle reports `DOWN`), the pair backs off exponentially from
   `down_backoff_start` up to its regular interval, instead of hammering it.
+- `wake(pair)` brings a pair's next cycle forward (a webhook said something changed).
 - `stop()` asks every worker to finish: the cycle in flight is told through `stop_requested`
   (the engine finishes or safely abandons the document in flight) and no new cycle starts.
 """
@@ -93,6 +94,7 @@ class Scheduler:
         self._catch_up = catch_up
         self._rng = random.Random(seed)  # noqa: S311 - jitter, not a secret
         self._stop = threading.Event()
+        self._wake = {pair: threading.Event() for pair in self._schedules}
         self._threads: list[threading.Thread] = []
         self.cycles: dict[str, int] = dict.fromkeys(self._schedules, 0)
         self._lock = threading.Lock()
@@ -102,6 +104,13 @@ class Scheduler:
 
     def stop(self) -> None:
         self._stop.set()
+        for event in self._wake.values():
+            event.set()
+
+    def wake(self, pair: str) -> None:
+        """Run `pair`'s next cycle now (or right after the one in flight)."""
+        if pair in self._wake:
+            self._wake[pair].set()
 
     def start(self) -> None:
         for pair in self._schedules:
@@ -122,15 +131,17 @@ class Scheduler:
         self.start()
         self.join()
 
-    def _wait_until(self, due: datetime) -> bool:
-        """Sleep until `due` or a stop; True when it is time to run."""
+    def _wait_until(self, pair: str, due: datetime) -> bool:
+        """Sleep until `due`, a wake-up or a stop; True when it is time to run."""
+        woken = self._wake[pair]
         while not self._stop.is_set():
             remaining = (due - self._clock.now()).total_seconds()
-            if remaining <= 0:
+            if remaining <= 0 or woken.is_set():
+                woken.clear()
                 return True
             if isinstance(self._clock, SystemClock):
                 # Wake at least once a second so a stop is seen quickly.
-                self._stop.wait(min(remaining, 1.0))
+                woken.wait(min(remaining, 1.0))
             else:
                 self._clock.sleep(remaining)  # a test clock: time jumps
         return False
@@ -141,7 +152,7 @@ class Scheduler:
         with self._lock:
             due = now if self._catch_up else schedule.next_after(now, self._rng)
         down_streak = 0
-        while self._wait_until(due):
+        while self._wait_until(pair, due):
             started = self._clock.now()
             try:
                 outcome = self._run_cycle(pair, self.stop_requested)

@@ -21,7 +21,7 @@ import structlog
 
 from ml_connector.clock import Clock, SystemClock
 from ml_connector.errors import ConfigError
-from ml_connector.sage100 import boi_reads, boi_writes, invoice_index
+from ml_connector.sage100 import boi_reads, boi_vendor_edit, boi_writes, invoice_index
 from ml_connector.sage100.boi_calls import check
 from ml_connector.sage100.boi_session import (
     BoiSession,
@@ -51,6 +51,7 @@ from ml_connector.sage100.port import (
     NewVendor,
     SageVendor,
     SageVendorNo,
+    VendorChanges,
     WrittenInvoice,
 )
 from ml_connector.sage100.resultsets import KEY_END, all_of, equals
@@ -200,6 +201,19 @@ class BoiSage100:
         )
         log.info("sage_vendor_created", record=record)
         return created
+
+    def update_vendor(
+        self, division_no: DivisionNo, vendor_no: SageVendorNo, changes: VendorChanges
+    ) -> SageVendor:
+        record = f"vendor {division_no}-{vendor_no.strip().upper()}"
+        boi_vendor_edit.check_changes(changes, record)
+        updated = self._retrying_locks(
+            "update_vendor",
+            record,
+            lambda s: boi_vendor_edit.edit_vendor(s, division_no, vendor_no, changes),
+        )
+        log.info("sage_vendor_updated", record=record)
+        return updated
 
     # ---- invoices ---------------------------------------------------------------------
 

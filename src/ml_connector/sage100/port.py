@@ -153,6 +153,27 @@ class NewVendor:
     terms_code: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class VendorChanges:
+    """Fields to change on an existing vendor; None leaves a field as it is, "" clears it.
+
+    `status` is VendorStatus: "A" active, "I" inactive."""
+
+    name: str | None = None
+    address_line1: str | None = None
+    address_line2: str | None = None
+    city: str | None = None
+    state: str | None = None
+    zip_code: str | None = None
+    telephone_no: str | None = None
+    email_address: str | None = None
+    status: str | None = None
+
+    @property
+    def empty(self) -> bool:
+        return all(getattr(self, name) is None for name in self.__slots__)
+
+
 @dataclass(frozen=True, slots=True, order=True)
 class ApInvoiceKey:
     division_no: DivisionNo
@@ -251,6 +272,13 @@ class Sage100(Protocol):
 
     def create_vendor(self, vendor: NewVendor) -> SageVendor:
         """Create; raises VendorExistsError when the number is taken (never edits)."""
+        ...
+
+    def update_vendor(
+        self, division_no: DivisionNo, vendor_no: SageVendorNo, changes: VendorChanges
+    ) -> SageVendor:
+        """Change fields of an existing vendor (`nSetKey` must answer 1); returns the vendor
+        as read back. Raises SageRejectedError when the vendor does not exist."""
         ...
 
     def find_invoice(self, key: ApInvoiceKey) -> list[ExistingInvoice]:

@@ -18,7 +18,7 @@ marked dry-run is kept.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 
 from ml_connector.clock import Clock
@@ -46,6 +46,7 @@ from ml_connector.sync.streams import (
     window_for,
 )
 from ml_connector.sync.summary import CycleSummary, Outcome
+from ml_connector.sync.vendor_run import vendor_step
 
 STALE_RUN = timedelta(hours=1)
 
@@ -69,7 +70,11 @@ class SyncEngine:
         self.settings = settings
         self.clock = clock
 
-    def run_cycle(self, *, dry_run: bool = False) -> CycleSummary:
+    def run_cycle(
+        self, *, dry_run: bool = False, should_stop: Callable[[], bool] | None = None
+    ) -> CycleSummary:
+        """One cycle. `should_stop` is asked between documents: when it answers True the
+        document in flight is finished, the rest waits for the next cycle (cursors stay)."""
         started = self.clock.now()
         with self.store.transaction() as tx:
             for run in tx.last_runs(self.pair, limit=20):
@@ -87,7 +92,7 @@ class SyncEngine:
             run_id=run_id,
             dry_run=dry_run,
         )
-        cycle = _Cycle(ctx)
+        cycle = _Cycle(ctx, should_stop or (lambda: False))
         stopped = False
         status = "completed"
         try:
@@ -136,8 +141,9 @@ class SyncEngine:
 
 
 class _Cycle:
-    def __init__(self, ctx: CycleContext) -> None:
+    def __init__(self, ctx: CycleContext, should_stop: Callable[[], bool]) -> None:
         self.ctx = ctx
+        self.should_stop = should_stop
         self.processor = DocumentProcessor(ctx)
         self.new_cursors: list[tuple[str, str]] = []
 
@@ -145,6 +151,7 @@ class _Cycle:
     def run(self, now: datetime) -> None:
         ctx = self.ctx
         end = signpost(now, ctx.settings.signpost_safety)
+        vendor_step(ctx)  # vendors both ways before documents (DESIGN §4 step 2)
         self._pending()
         trackers: list[CursorTracker] = []
         for bill_type in ctx.settings.bill_types:
@@ -194,6 +201,12 @@ class _Cycle:
     def _read_stream(self, tracker: CursorTracker, docs: Iterator[SourceDocument]) -> None:
         try:
             for doc in docs:
+                if self.should_stop():
+                    self.ctx.errors.append(
+                        f"stream {tracker.window.stream}: stopped on request; "
+                        "the rest is read next cycle"
+                    )
+                    return
                 outcome = self.processor.handle(doc)
                 if outcome is Outcome.RETRY:
                     tracker.not_final(doc.modified_on)

@@ -7,7 +7,8 @@ invoices routed to AP, no mark-as-exported, a 10-minute look-back.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Literal
@@ -18,6 +19,8 @@ from ml_connector.sync.glrules import GlRules
 
 BillTypeName = Literal["Procurement", "ApBill"]
 VendorSourceKind = Literal["fixed", "custom_field", "customer_name"]
+VendorSide = Literal["servicetitan", "sage"]
+VENDOR_FIELDS = ("name", "address", "phone", "email", "active")  # see docs/vendors.md
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +122,11 @@ class SyncSettings:
     application_guid: str | None = None  # ours, for ServiceTitan vendor externalData
     external_data_key: str = "sage100VendorNo"
     write_vendor_number_to_st: bool = False  # keep the Sage number in ST externalData
+    vendor_sync: bool = True  # the vendor step of each cycle (sync.vendor_sync)
+    create_vendors_in_servicetitan: bool = False  # Sage vendors with no ST counterpart
+    # which side owns each vendor field on edit: {"name": "sage", "address": "servicetitan"}
+    # (fields: VENDOR_FIELDS); a field with no owner never flows, its edits are audited
+    vendor_field_owner: Mapping[str, VendorSide] = field(default_factory=dict)
     max_attempts: int = 10  # retryable failures of one document before it goes to review
     export_max_attempts: int = 5  # failed mark-as-exported calls before review
     actor: str = "ml-connector"
@@ -134,5 +142,13 @@ class SyncSettings:
             raise ConfigError("start_at must be timezone-aware (UTC)")
         if self.write_vendor_number_to_st and not self.application_guid:
             raise ConfigError("write_vendor_number_to_st needs application_guid")
+        if self.create_vendors_in_servicetitan and not self.application_guid:
+            raise ConfigError("create_vendors_in_servicetitan needs application_guid")
+        for name, side in self.vendor_field_owner.items():
+            if name not in VENDOR_FIELDS or side not in ("servicetitan", "sage"):
+                raise ConfigError(
+                    f"vendor_field_owner: {name!r} = {side!r} is not valid",
+                    hint=f"fields: {', '.join(VENDOR_FIELDS)}; owners: servicetitan, sage",
+                )
         if self.max_attempts < 1 or self.export_max_attempts < 1:
             raise ConfigError("max_attempts and export_max_attempts must be at least 1")

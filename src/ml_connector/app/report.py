@@ -1,0 +1,98 @@
+"""What a cycle did, in words a controller reads (and as one JSON object)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from ml_connector.sync.summary import CycleSummary, DocumentOutcome, Outcome
+
+_SECTIONS: tuple[tuple[str, frozenset[Outcome]], ...] = (
+    ("Written to Sage 100", frozenset({Outcome.WRITTEN, Outcome.RECOVERED})),
+    ("Would be written (dry run)", frozenset({Outcome.WOULD_WRITE})),
+    ("Skipped: already in Sage 100", frozenset({Outcome.ALREADY_IN_SAGE})),
+    (
+        "Sent to review",
+        frozenset({Outcome.SUSPECTED_DUPLICATE, Outcome.CHANGED_AFTER_EXPORT, Outcome.REVIEW}),
+    ),
+    ("Will be retried next cycle", frozenset({Outcome.RETRY})),
+    ("Not for Sage (canceled, nothing to write)", frozenset({Outcome.SKIPPED})),
+)
+
+
+def _row(o: DocumentOutcome) -> list[str]:
+    return [
+        o.label,
+        o.vendor,
+        o.invoice_no,
+        "" if o.amount is None else f"{o.amount:,.2f}",
+        o.reason,
+    ]
+
+
+def print_cycle_report(console: Console, summary: CycleSummary) -> None:
+    # In a dry run the engine counts what it *would* write or create.
+    would = "would be " if summary.dry_run else ""
+    kind = " (dry run: nothing was written)" if summary.dry_run else ""
+    console.print(
+        f"\n[bold]Pair {summary.pair}[/bold], run {summary.run_id}{kind}: "
+        f"{summary.written} {would}written, {summary.already_in_sage} already in Sage, "
+        f"{summary.sent_to_review} {would}sent to review "
+        f"({summary.suspected_duplicates} suspected duplicates), {summary.failed} to retry, "
+        f"{summary.skipped} skipped; vendors: {summary.vendors_linked} {would}linked, "
+        f"{summary.vendors_created} {would}created"
+    )
+    grouped: dict[str, list[DocumentOutcome]] = defaultdict(list)
+    for outcome in summary.outcomes:
+        for title, members in _SECTIONS:
+            if outcome.outcome in members:
+                grouped[title].append(outcome)
+    for title, _ in _SECTIONS:
+        rows = grouped.get(title)
+        if not rows:
+            continue
+        table = Table(title=f"{title} ({len(rows)})", title_justify="left", expand=False)
+        for col in ("document", "Sage vendor", "Sage invoice", "amount", "why"):
+            table.add_column(col, overflow="fold", justify="right" if col == "amount" else "left")
+        for o in rows:
+            table.add_row(*_row(o))
+        console.print(table)
+    for error in summary.errors:
+        console.print(f"[red]problem:[/red] {error}")
+
+
+_COUNTS = (
+    "written",
+    "already_in_sage",
+    "suspected_duplicates",
+    "sent_to_review",
+    "failed",
+    "skipped",
+    "vendors_linked",
+    "vendors_created",
+    "exports_marked",
+)
+
+
+def summary_totals(summaries: list[CycleSummary], failed: list[str]) -> dict[str, Any]:
+    """One object: totals over the pairs, the run id(s), and each pair's summary.
+
+    `failed` holds a line per pair that could not run at all; `completed` is true only
+    when every cycle ran in full (review items do not count against it). The totals count
+    what was done: a dry run's would-be writes are `would_write` (its own per-pair summary,
+    under `pairs`, counts them as `written`, as the engine does)."""
+    real = [s for s in summaries if not s.dry_run]
+    totals: dict[str, Any] = {k: sum(getattr(s, k) for s in real) for k in _COUNTS}
+    # A dry run wrote nothing: what it would have done is counted apart.
+    totals["would_write"] = sum(s.written for s in summaries if s.dry_run)
+    totals["would_create_vendors"] = sum(s.vendors_created for s in summaries if s.dry_run)
+    totals["run_id"] = summaries[0].run_id if len(summaries) == 1 else None
+    totals["run_ids"] = {s.pair: s.run_id for s in summaries}
+    totals["dry_run"] = any(s.dry_run for s in summaries)
+    totals["completed"] = not failed and not any(s.errors for s in summaries)
+    totals["errors"] = failed + [e for s in summaries for e in s.errors]
+    totals["pairs"] = {s.pair: s.as_dict() for s in summaries}
+    return totals

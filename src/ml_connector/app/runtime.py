@@ -1,0 +1,202 @@
+"""From a loaded config to running parts: the state store, and for each pair its
+ServiceTitan client, its Sage 100 adapter and its engine.
+
+Every CLI command that touches the systems goes through here, so `sync --once`, `run`,
+the Windows service and the demo build exactly the same objects.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+from ml_connector.app.adapters import build_sage, build_servicetitan
+from ml_connector.app.config import load_config
+from ml_connector.app.config_models import AppConfig
+from ml_connector.app.config_pair import InvoiceRoute as ConfigRoute
+from ml_connector.app.config_pair import PairSettings
+from ml_connector.app.credentials import resolve_pair
+from ml_connector.app.logging import Redactor, configure_logging
+from ml_connector.app.secrets import SecretStore
+from ml_connector.clock import Clock, SystemClock
+from ml_connector.sage100.boi import BoiSage100
+from ml_connector.servicetitan.client import ServiceTitanClient
+from ml_connector.servicetitan.retry import RetryPolicy
+from ml_connector.store.port import PairId
+from ml_connector.store.sql import SqlStateStore
+from ml_connector.sync.engine import SyncEngine
+from ml_connector.sync.settings import (
+    BillTypeName,
+    InvoiceRoute,
+    InvoiceVendorSource,
+    SyncSettings,
+)
+
+
+def _route(route: ConfigRoute) -> InvoiceRoute:
+    how, _, value = route.vendor.partition(":")
+    field = None
+    if route.custom_field is not None:
+        name, _, expected = route.custom_field.partition("=")
+        field = (name.strip(), expected.strip())
+    return InvoiceRoute(
+        name=route.name,
+        vendor=InvoiceVendorSource(how, value),  # type: ignore[arg-type]  # checked by config
+        business_units=frozenset(route.business_units),
+        invoice_types=frozenset(route.invoice_types),
+        custom_field=field,
+    )
+
+
+def engine_settings(pair: PairSettings) -> SyncSettings:
+    """The engine's settings for one pair of the config file."""
+    sync = pair.sync
+    routes: tuple[InvoiceRoute, ...] = ()
+    if sync.invoices:
+        routes = tuple(_route(r) for r in sync.invoice_routes)
+    bill_types: tuple[BillTypeName, ...] = ("Procurement", "ApBill") if sync.ap_bills else ()
+    return SyncSettings(
+        division=pair.sage100.ap_division,
+        bill_types=bill_types,
+        create_missing_vendors=sync.create_missing_vendors,
+        tax_account=sync.tax_account,
+        freight_account=sync.freight_account,
+        fallback_gl_account=sync.fallback_account,
+        gl_rules_path=sync.gl_rules,
+        mark_exported=sync.mark_exported,
+        invoice_routes=routes,
+        look_back=timedelta(minutes=sync.look_back_minutes),
+        application_guid=sync.application_guid,
+        vendor_sync=sync.vendor_sync,
+        create_vendors_in_servicetitan=sync.create_vendors_in_servicetitan,
+        write_vendor_number_to_st=sync.write_vendor_number_to_st,
+        vendor_field_owner={str(k): v for k, v in sync.vendor_field_owner.items()},
+    )
+
+
+@dataclass
+class PairRuntime:
+    """One pair's connected parts. Close it when done."""
+
+    pair: PairId
+    settings: PairSettings
+    source: ServiceTitanClient
+    sage: BoiSage100
+    engine: SyncEngine
+    probe: ServiceTitanClient  # the same tenant with few retries: for `check_connections`
+
+    def check_connections(self) -> None:
+        """Before a cycle: get a ServiceTitan token and read one GL account (a few quick
+        retries, not the minutes a cycle would spend on a system that is down), then log on
+        to Sage 100. Raises the `ConnectorError` a person needs to see."""
+        self.probe.check_connection()
+        self.sage.ping()
+
+    def close(self) -> None:
+        try:
+            self.source.close()
+            self.probe.close()
+        finally:
+            self.sage.close()
+
+
+@dataclass
+class Runtime:
+    """The config, the secrets, the state store and lazily built pairs."""
+
+    config: AppConfig
+    config_path: Path
+    secrets: SecretStore
+    store: SqlStateStore
+    clock: Clock
+    pairs: dict[str, PairRuntime] = field(default_factory=dict)
+
+    def pair(self, name: str) -> PairRuntime:
+        if name not in self.pairs:
+            self.pairs[name] = build_pair(self, name)
+        return self.pairs[name]
+
+    def close(self) -> None:
+        for runtime in self.pairs.values():
+            runtime.close()
+        self.pairs.clear()
+        self.store.close()
+
+
+# A connection check gives up after a few seconds: a system that is down is reported at once.
+PROBE_RETRY = RetryPolicy(max_attempts=3, base_delay=0.2, max_delay=1.0, total_cap=5.0)
+
+
+def build_pair(rt: Runtime, name: str) -> PairRuntime:
+    settings = rt.config.pair(name)
+    creds = resolve_pair(rt.config, name, rt.secrets)
+    source = build_servicetitan(settings, creds.st_client_secret, creds.st_app_key, rt.clock)
+    probe = build_servicetitan(
+        settings, creds.st_client_secret, creds.st_app_key, rt.clock, retry=PROBE_RETRY
+    )
+    try:
+        sage = build_sage(settings, creds.sage_password, rt.clock)
+    except BaseException:
+        source.close()
+        probe.close()
+        raise
+    engine = SyncEngine(PairId(name), source, sage, rt.store, engine_settings(settings), rt.clock)
+    return PairRuntime(PairId(name), settings, source, sage, engine, probe)
+
+
+def open_store(config: AppConfig, secrets: SecretStore, clock: Clock) -> SqlStateStore:
+    password = None
+    if config.state.password is not None:
+        password = secrets.resolve(config.state.password, key="state.password")
+    return SqlStateStore.open(config.state.url_with_password(password), clock=clock)
+
+
+@contextmanager
+def open_runtime(
+    config_path: Path | None,
+    *,
+    clock: Clock | None = None,
+    secrets: SecretStore | None = None,
+    redactor: Redactor | None = None,
+) -> Iterator[Runtime]:
+    """Load the config, open the state store; close everything on the way out."""
+    config = load_config(config_path)
+    store_of_secrets = secrets or SecretStore(
+        on_resolve=redactor.add_secret if redactor is not None else None
+    )
+    the_clock = clock or SystemClock()
+    store = open_store(config, store_of_secrets, the_clock)
+    rt = Runtime(
+        config=config,
+        config_path=config_path or Path("config.toml"),
+        secrets=store_of_secrets,
+        store=store,
+        clock=the_clock,
+    )
+    try:
+        yield rt
+    finally:
+        rt.close()
+
+
+@contextmanager
+def open_cli_runtime(
+    config_path: Path | None, *, console_level: str | None = None
+) -> Iterator[Runtime]:
+    """`open_runtime` for a command a person runs: log records go to stderr (stdout is the
+    command's own output, e.g. one JSON object) and to the log file, every secret resolved
+    on the way redacted. `console_level` overrides the config's level (e.g. "WARNING")."""
+    config = load_config(config_path)
+    settings = config.logging
+    if console_level is not None:
+        settings = settings.model_copy(update={"level": console_level})
+    handle = configure_logging(settings, stream=sys.stderr)
+    try:
+        with open_runtime(config_path, redactor=handle.redactor) as rt:
+            yield rt
+    finally:
+        handle.close()
