@@ -170,6 +170,9 @@ def test_stop_mid_cycle_finishes_the_document_in_flight(
     thread = running(runner)
     thread.join(30)  # it stops by itself, mid-cycle
     assert not thread.is_alive()
+    assert runner.status is not None
+    (health,) = runner.status.pairs()
+    assert health.last_outcome == "ok"  # a stop asked for is no failure of the pair
 
     statuses = _written(store_path, "main")
     assert LedgerStatus.INTENT not in statuses  # the document in flight was finished

@@ -32,6 +32,8 @@ from ml_connector.servicetitan.webhooks import WebhookVerifier
 
 log = structlog.get_logger(__name__)
 
+STOPPED_ON_REQUEST = "stopped on request"  # the engine's words for a cycle cut short by a stop
+
 
 class _Server:
     """A uvicorn server on a background thread, on a socket bound at once (port 0: a free
@@ -202,8 +204,11 @@ class Runner:
             "failed": summary.failed,
             "skipped": summary.skipped,
         }
-        if summary.errors:  # stopped, or a stream could not be read: not a full cycle
-            error = "; ".join(summary.errors)
+        # A stop asked for by the person or the service is no failure of the pair: only
+        # the other errors (a STOP error, a stream it could not read) are.
+        errors = [e for e in summary.errors if not (stop_requested() and STOPPED_ON_REQUEST in e)]
+        if summary.stopped or errors:
+            error = "; ".join(errors or summary.errors)
             self.status.record_cycle(
                 pair, "failed", summary.finished_at, counts=counts, error=error
             )

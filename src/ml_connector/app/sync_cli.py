@@ -212,8 +212,12 @@ def review_resolve(
         if vendor is not None:
             queue.get(review_id)  # an unknown item is reported before Sage is asked
             _check_sage_vendor(rt, str(queue.pair), vendor)
+        open_before = {i.id for i in queue.items() if i.id is not None}
         item = queue.resolve(review_id, by=by or _default_by(), note=note, vendor=vendor)
+        also = sorted(open_before - {i.id for i in queue.items() if i.id is not None} - {item.id})
     typer.echo(f"review item {item.id} resolved; the next cycle picks the document up again")
+    if also:
+        typer.echo(f"also resolved, with the same vendor link: {', '.join(str(i) for i in also)}")
 
 
 def _check_sage_vendor(rt: Runtime, pair: str, vendor: str) -> None:
