@@ -33,7 +33,12 @@ def _row(o: DocumentOutcome) -> list[str]:
     ]
 
 
-def print_cycle_report(console: Console, summary: CycleSummary) -> None:
+# Sections a person must act on are always listed in full; the others are cut to this
+# many rows on screen (the audit log and `--json` keep every one).
+_ACTION_SECTIONS = frozenset({"Sent to review", "Will be retried next cycle"})
+
+
+def print_cycle_report(console: Console, summary: CycleSummary, *, max_rows: int = 25) -> None:
     # In a dry run the engine counts what it *would* write or create.
     would = "would be " if summary.dry_run else ""
     kind = " (dry run: nothing was written)" if summary.dry_run else ""
@@ -57,9 +62,14 @@ def print_cycle_report(console: Console, summary: CycleSummary) -> None:
         table = Table(title=f"{title} ({len(rows)})", title_justify="left", expand=False)
         for col in ("document", "Sage vendor", "Sage invoice", "amount", "why"):
             table.add_column(col, overflow="fold", justify="right" if col == "amount" else "left")
-        for o in rows:
+        shown = rows if title in _ACTION_SECTIONS else rows[:max_rows]
+        for o in shown:
             table.add_row(*_row(o))
         console.print(table)
+        if len(shown) < len(rows):
+            console.print(
+                f"... and {len(rows) - len(shown)} more (`ml-connector audit` lists every one)"
+            )
     for error in summary.errors:
         console.print(f"[red]problem:[/red] {error}")
 

@@ -14,6 +14,7 @@ import json
 import signal
 import sys
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -22,6 +23,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from ml_connector.app.report import print_cycle_report, summary_totals
@@ -32,7 +34,7 @@ from ml_connector.store.audit_export import export_audit_csv, export_audit_json
 from ml_connector.store.port import LedgerStatus, PairId, ReviewItem, ReviewStatus
 from ml_connector.sync.review import ReviewError, ReviewQueue
 from ml_connector.sync.settings import split_vendor
-from ml_connector.sync.summary import CycleSummary
+from ml_connector.sync.summary import CycleSummary, DocumentOutcome
 
 ConfigOpt = Annotated[
     Path | None,
@@ -97,7 +99,10 @@ def sync(
             try:
                 runtime = rt.pair(name)
                 runtime.check_connections()
-                summary = runtime.engine.run_cycle(dry_run=dry_run, should_stop=stop_requested)
+                with _progress(name, enabled=not as_json) as on_outcome:
+                    summary = runtime.engine.run_cycle(
+                        dry_run=dry_run, should_stop=stop_requested, on_outcome=on_outcome
+                    )
             except ConfigError:
                 raise
             except ConnectorError as exc:  # one pair failing does not hide the others' results
@@ -117,6 +122,31 @@ def sync(
     # A cycle stopped, or with a stream it could not read, did not run in full.
     if failed or any(s.errors for s in summaries):
         raise typer.Exit(1)
+
+
+@contextmanager
+def _progress(pair: str, *, enabled: bool) -> Iterator[Callable[[DocumentOutcome], None]]:
+    """A live count on stderr while a long cycle (a first sync, a backfill) runs; only on a
+    terminal, so logs, pipes and `--json` stay clean."""
+    console = Console(stderr=True)
+    progress = Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=not (enabled and console.is_terminal),
+    )
+    counts: Counter[str] = Counter()
+    task = progress.add_task(f"pair {pair}: reading ServiceTitan")
+
+    def on_outcome(outcome: DocumentOutcome) -> None:
+        counts[str(outcome.outcome)] += 1
+        done = ", ".join(f"{n} {what.replace('_', ' ')}" for what, n in counts.most_common())
+        progress.update(task, description=f"pair {pair}: {counts.total()} documents ({done})")
+
+    with progress:
+        yield on_outcome
 
 
 review_app = typer.Typer(help="The review queue: what needs a person.", no_args_is_help=True)

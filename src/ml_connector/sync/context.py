@@ -7,7 +7,7 @@ the outcomes are collected, so that the caller can report what would happen.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -102,6 +102,7 @@ class CycleContext:
     counters: dict[str, int] = field(default_factory=dict)
     outcomes: list[DocumentOutcome] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    on_outcome: Callable[[DocumentOutcome], None] | None = None  # progress display
     _sage_ref: SageReference | None = None
     _sage_vendors: list[SageVendor] | None = None
     _batch_no: str | None = None
@@ -146,19 +147,20 @@ class CycleContext:
         invoice_no: str = "",
     ) -> Outcome:
         self.count(OUTCOME_COUNTER[outcome])
-        self.outcomes.append(
-            DocumentOutcome(
-                kind=doc.kind,
-                doc_id=doc.doc_id,
-                reference=doc.reference,
-                outcome=outcome,
-                reason=reason,
-                vendor=vendor,
-                invoice_no=invoice_no,
-                amount=doc.total,
-                stream=doc.stream,
-            )
+        record = DocumentOutcome(
+            kind=doc.kind,
+            doc_id=doc.doc_id,
+            reference=doc.reference,
+            outcome=outcome,
+            reason=reason,
+            vendor=vendor,
+            invoice_no=invoice_no,
+            amount=doc.total,
+            stream=doc.stream,
         )
+        self.outcomes.append(record)
+        if self.on_outcome is not None:
+            self.on_outcome(record)
         return outcome
 
     # recording (no-ops in a dry run) -----------------------------------------------------

@@ -45,7 +45,7 @@ from ml_connector.sync.streams import (
     signpost,
     window_for,
 )
-from ml_connector.sync.summary import CycleSummary, Outcome
+from ml_connector.sync.summary import CycleSummary, DocumentOutcome, Outcome
 from ml_connector.sync.vendor_run import vendor_step
 
 STALE_RUN = timedelta(hours=1)
@@ -71,10 +71,15 @@ class SyncEngine:
         self.clock = clock
 
     def run_cycle(
-        self, *, dry_run: bool = False, should_stop: Callable[[], bool] | None = None
+        self,
+        *,
+        dry_run: bool = False,
+        should_stop: Callable[[], bool] | None = None,
+        on_outcome: Callable[[DocumentOutcome], None] | None = None,
     ) -> CycleSummary:
         """One cycle. `should_stop` is asked between documents: when it answers True the
-        document in flight is finished, the rest waits for the next cycle (cursors stay)."""
+        document in flight is finished, the rest waits for the next cycle (cursors stay).
+        `on_outcome` is told each document's outcome as it happens (progress displays)."""
         started = self.clock.now()
         with self.store.transaction() as tx:
             for run in tx.last_runs(self.pair, limit=20):
@@ -91,6 +96,7 @@ class SyncEngine:
             clock=self.clock,
             run_id=run_id,
             dry_run=dry_run,
+            on_outcome=on_outcome,
         )
         cycle = _Cycle(ctx, should_stop or (lambda: False))
         stopped = False
