@@ -1,1 +1,0 @@
-"""The ServiceTitan sandbox: an ASGI app speaking the official API paths and shapes."""
