@@ -8,8 +8,6 @@ then `nWrite`; the vendor is read back afterwards. Runs on the BOI thread as one
 
 from __future__ import annotations
 
-from typing import Any
-
 import structlog
 
 from ml_connector.sage100.boi_calls import (
@@ -21,6 +19,7 @@ from ml_connector.sage100.boi_calls import (
 )
 from ml_connector.sage100.boi_reads import read_vendors
 from ml_connector.sage100.boi_session import BoiSession
+from ml_connector.sage100.boi_writes import _clear, _fit, _set
 from ml_connector.sage100.errors import SageRejectedError, SageVerifyError
 from ml_connector.sage100.port import (
     VENDOR_NAME_LEN,
@@ -108,22 +107,3 @@ def edit_vendor(
             f"{rec} was changed but cannot be read back", operation="update_vendor", record=rec
         )
     return mine[0]
-
-
-def _set(obj: Any, column: str, value: str, record: str) -> None:
-    check(obj.nSetValue(column, value), obj, f"nSetValue({column})", record=record)
-
-
-def _fit(text: str, length: int, what: str, record: str) -> str:
-    if len(text) <= length:
-        return text
-    log.warning("sage_value_truncated", record=record, field=what, length=len(text), kept=length)
-    return text[:length]
-
-
-def _clear(bus: Any) -> None:
-    """Abandon the current record; a failure here is logged, the first error stands."""
-    try:
-        bus.nClear()
-    except ComCallError as exc:
-        log.warning("sage_nclear_failed", error=exc.message)

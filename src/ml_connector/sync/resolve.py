@@ -28,8 +28,8 @@ from ml_connector.servicetitan.records import Vendor
 from ml_connector.store.port import ReviewKind, VendorLink
 from ml_connector.sync.context import CycleContext
 from ml_connector.sync.documents import SourceDocument
-from ml_connector.sync.settings import InvoiceRoute, split_vendor
-from ml_connector.sync.vendor_match import MatchSettings, VendorDecision, VendorMatcher
+from ml_connector.sync.settings import InvoiceRoute, match_settings, split_vendor
+from ml_connector.sync.vendor_match import VendorDecision, VendorMatcher
 from ml_connector.sync.vendor_no import propose_vendor_no
 
 
@@ -81,17 +81,8 @@ class VendorResolver:
     # --- the matcher, built on first need -----------------------------------------------
     def _vendor_matcher(self) -> VendorMatcher:
         if self._matcher is None:
-            s = self._ctx.settings
-            kwargs: dict[str, Any] = {
-                "create_missing": s.create_missing_vendors,
-                "default_division": s.division,
-                "divisions": (s.division,),
-            }
-            if s.auto_link_score is not None:
-                kwargs["auto_link_score"] = s.auto_link_score
-            if s.match_margin is not None:
-                kwargs["margin"] = s.match_margin
-            self._matcher = VendorMatcher(self._ctx.sage_vendors(), MatchSettings(**kwargs))
+            settings = match_settings(self._ctx.settings)
+            self._matcher = VendorMatcher(self._ctx.sage_vendors(), settings)
         return self._matcher
 
     def _sage_vendor(self, division_no: str, vendor_no: str) -> SageVendor | None:

@@ -11,11 +11,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from ml_connector.errors import ConfigError
 from ml_connector.servicetitan.records import Invoice
 from ml_connector.sync.glrules import GlRules
+from ml_connector.sync.vendor_match import MatchSettings
 
 BillTypeName = Literal["Procurement", "ApBill"]
 VendorSourceKind = Literal["fixed", "custom_field", "customer_name"]
@@ -152,3 +153,17 @@ class SyncSettings:
                 )
         if self.max_attempts < 1 or self.export_max_attempts < 1:
             raise ConfigError("max_attempts and export_max_attempts must be at least 1")
+
+
+def match_settings(settings: SyncSettings) -> MatchSettings:
+    """The vendor matcher's settings for a pair (its own defaults where ours say None)."""
+    kwargs: dict[str, Any] = {
+        "create_missing": settings.create_missing_vendors,
+        "default_division": settings.division,
+        "divisions": (settings.division,),
+    }
+    if settings.auto_link_score is not None:
+        kwargs["auto_link_score"] = settings.auto_link_score
+    if settings.match_margin is not None:
+        kwargs["margin"] = settings.match_margin
+    return MatchSettings(**kwargs)

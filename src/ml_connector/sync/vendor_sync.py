@@ -35,6 +35,7 @@ from ml_connector.sage100.port import ChangeStamp, DivisionNo, SageVendor, SageV
 from ml_connector.servicetitan.records import Vendor
 from ml_connector.store.port import VendorLink
 from ml_connector.sync.context import CycleContext
+from ml_connector.sync.settings import match_settings
 from ml_connector.sync.streams import decode_cursor, encode_cursor, signpost
 from ml_connector.sync.vendor_actions import VendorActions, label
 from ml_connector.sync.vendor_decision import VendorDecision
@@ -173,17 +174,8 @@ class VendorSync:
     # --- lookups --------------------------------------------------------------------------
     def _matcher(self) -> VendorMatcher:
         if self._sage_matcher is None:
-            s = self.ctx.settings
-            kwargs: dict[str, Any] = {
-                "create_missing": s.create_missing_vendors,
-                "default_division": s.division,
-                "divisions": (s.division,),
-            }
-            if s.auto_link_score is not None:
-                kwargs["auto_link_score"] = s.auto_link_score
-            if s.match_margin is not None:
-                kwargs["margin"] = s.match_margin
-            self._sage_matcher = VendorMatcher(self.ctx.sage_vendors(), MatchSettings(**kwargs))
+            settings = match_settings(self.ctx.settings)
+            self._sage_matcher = VendorMatcher(self.ctx.sage_vendors(), settings)
         return self._sage_matcher
 
     def _st_vendors(self) -> dict[int, Vendor]:
