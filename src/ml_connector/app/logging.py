@@ -184,6 +184,18 @@ class LoggingHandle:
         structlog.reset_defaults()
 
 
+def _event_log_handlers(shared: list[Any], renderer: Any) -> list[logging.Handler]:
+    """Errors to the Windows Event Log (Application, source "ml-connector"), redacted like
+    every other record; none when pywin32's event log support is missing."""
+    try:
+        handler = logging.handlers.NTEventLogHandler("ml-connector")
+    except (ImportError, OSError):  # no pywin32, or no right to register the source
+        return []
+    handler.setLevel(logging.ERROR)
+    handler.setFormatter(_formatter(shared, renderer))
+    return [handler]
+
+
 def configure_logging(
     settings: LoggingSettings,
     *,
@@ -248,6 +260,8 @@ def configure_logging(
             ) from exc
         file_handler.setFormatter(_formatter(shared, json_renderer))
         handlers.append(file_handler)
+    if service and sys.platform == "win32":
+        handlers.extend(_event_log_handlers(shared, json_renderer))
 
     noisy = ("zeep", "httpx", "httpcore", "urllib3", "alembic")
     previous = {name: logging.getLogger(name or None).level for name in ("", *noisy)}
