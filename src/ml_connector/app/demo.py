@@ -25,11 +25,14 @@ from rich.console import Console
 from ml_connector.app.config import sandbox_config, write_config
 from ml_connector.app.report import print_cycle_report
 from ml_connector.app.runtime import open_cli_runtime
+from ml_connector.clock import Clock
 from ml_connector.errors import ConfigError
 from ml_connector.sandbox.sage100 import init_root
 from ml_connector.sandbox.servicetitan.server import running_sandbox, serve
 from ml_connector.sandbox.servicetitan.settings import SandboxSettings
-from ml_connector.store.port import PairId, ReviewStatus
+from ml_connector.store.port import PairId, ReviewKind, ReviewStatus, StateStore
+from ml_connector.sync.engine import SyncEngine
+from ml_connector.sync.review import ReviewQueue
 
 COMPANY = "ABC"
 PAIR = "demo"
@@ -157,6 +160,7 @@ def demo(
                     f"{second.written} written, {second.already_in_sage} already in Sage, "
                     f"{second.sent_to_review} sent to review"
                 )
+                _clear_one_vendor_review(console, rt.store, rt.clock, engine)
                 with rt.store.transaction() as tx:
                     open_items = tx.list_reviews(PairId(PAIR), ReviewStatus.OPEN)
             if temp is None:
@@ -174,6 +178,31 @@ def demo(
     finally:
         if temp is not None:
             temp.cleanup()
+
+
+def _clear_one_vendor_review(
+    console: Console, store: StateStore, clock: Clock, engine: SyncEngine
+) -> None:
+    """Cycle 3: a clerk picks the Sage vendor for one ambiguous vendor, as `review resolve
+    ID --vendor ...` does, and the next cycle writes that vendor's held bills."""
+    queue = ReviewQueue(PairId(PAIR), store, clock)
+    for item in queue.items():
+        candidates = item.details.get("candidates") or []
+        if item.kind is not ReviewKind.AMBIGUOUS_VENDOR or not candidates:
+            continue
+        vendor = str(candidates[0]["sage_vendor"])
+        name = item.details.get("st_vendor_name", "")
+        console.print(
+            f"\n[bold]Cycle 3[/bold]: a clerk resolves review item {item.id} "
+            f"(ServiceTitan vendor {name!r}) with Sage vendor {vendor}"
+        )
+        queue.resolve(item.id or 0, by="demo clerk", vendor=vendor, note="picked the branch")
+        third = engine.run_cycle()
+        console.print(
+            f"{third.written} written (the bills held for that vendor), "
+            f"{third.sent_to_review} sent to review"
+        )
+        return
 
 
 def register(app: typer.Typer, sandbox_app: typer.Typer) -> None:
