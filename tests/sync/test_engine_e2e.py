@@ -409,3 +409,22 @@ def test_two_servicetitan_bills_with_one_vendor_invoice_number(world: World) -> 
     assert "(75.00)" in got[BASE_ID + 82].reason
     mine = [v for k, v in world.sage_entry().items() if k[1] == "TWICE-1"]
     assert [amount for amount, _ in mine] == [Decimal("50.00")]
+
+
+def test_a_write_sent_to_review_after_its_retries_is_never_written_twice(world: World) -> None:
+    """The write reached Sage but failed; the retries ran out and a person re-queued it
+    after the reference was edited: the invoice is recognised, not written a second time."""
+    world.st.upsert("ap-bills", [ap_bill(BASE_ID + 25, reference="LOST-1", amount="61.10")])
+    settings = replace(world.settings, max_attempts=1)
+    first = world.engine_with(world.crash_after_write("LOST-1"), settings).run_cycle()
+    assert outcomes(first)[BASE_ID + 25].outcome is Outcome.REVIEW
+    queue = ReviewQueue(PAIR, world.store, world.clock)
+    (item,) = [i for i in queue.items() if i.doc_id == BASE_ID + 25]
+    world.st.upsert("ap-bills", [ap_bill(BASE_ID + 25, reference="LOST-1B", amount="61.10")])
+    queue.retry(item.id or 0, by="controller")
+    second = world.cycle()
+    mine_now = [o.outcome for o in second.outcomes if o.doc_id == BASE_ID + 25]
+    # recognised as the earlier write, then flagged: its reference changed after export
+    assert mine_now == [Outcome.RECOVERED, Outcome.CHANGED_AFTER_EXPORT]
+    mine = [k for k in world.sage_entry() if k[1].startswith("LOST-1")]
+    assert mine == [("FERGUS", "LOST-1")]
