@@ -428,3 +428,18 @@ def test_a_write_sent_to_review_after_its_retries_is_never_written_twice(world: 
     assert mine_now == [Outcome.RECOVERED, Outcome.CHANGED_AFTER_EXPORT]
     mine = [k for k in world.sage_entry() if k[1].startswith("LOST-1")]
     assert mine == [("FERGUS", "LOST-1")]
+
+
+def test_a_write_sent_to_review_then_edited_is_never_written_twice(world: World) -> None:
+    """As above, but nobody re-queues it: the bill is edited in ServiceTitan (a new
+    revision is looked at again) and must be recognised, not written a second time."""
+    world.st.upsert("ap-bills", [ap_bill(BASE_ID + 26, reference="LOST-2", amount="62.20")])
+    settings = replace(world.settings, max_attempts=1)
+    first = world.engine_with(world.crash_after_write("LOST-2"), settings).run_cycle()
+    assert outcomes(first)[BASE_ID + 26].outcome is Outcome.REVIEW
+    world.st.upsert("ap-bills", [ap_bill(BASE_ID + 26, reference="LOST-2B", amount="62.20")])
+    second = world.cycle()
+    mine_now = [o.outcome for o in second.outcomes if o.doc_id == BASE_ID + 26]
+    assert mine_now == [Outcome.RECOVERED, Outcome.CHANGED_AFTER_EXPORT]
+    mine = [k for k in world.sage_entry() if k[1].startswith("LOST-2")]
+    assert mine == [("FERGUS", "LOST-2")]

@@ -169,7 +169,12 @@ class DocumentProcessor:
             if fp == prior.fingerprint:
                 ctx.count("unchanged")
                 return Outcome.UNCHANGED
-            # a new revision of a document that was not written: look at it again
+            # a new revision of a document that was not written: look at it again (a review
+            # that keeps the key of a started write may be in Sage: recognise it first)
+            if prior.status is LedgerStatus.REVIEW and prior.sage_key is not None:
+                recovered = self.writer.recover(doc, fp, prior)
+                if recovered is not None:
+                    return recovered
         elif prior is not None:
             recovered = self.writer.recover(doc, fp, prior)
             if recovered is not None:
