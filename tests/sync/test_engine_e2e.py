@@ -9,6 +9,7 @@ from decimal import Decimal
 from engine_bills import ap_bill
 from engine_world import PAIR, World
 
+from ml_connector.sage100.errors import SageSessionError
 from ml_connector.store.port import DocKind, LedgerStatus, OutboxItem, ReviewKind, ReviewStatus
 from ml_connector.sync.review import ReviewQueue
 from ml_connector.sync.settings import InvoiceRoute, InvoiceVendorSource
@@ -443,3 +444,37 @@ def test_a_write_sent_to_review_then_edited_is_never_written_twice(world: World)
     assert mine_now == [Outcome.RECOVERED, Outcome.CHANGED_AFTER_EXPORT]
     mine = [k for k in world.sage_entry() if k[1].startswith("LOST-2")]
     assert mine == [("FERGUS", "LOST-2")]
+
+
+class _SageAway:
+    """A Sage that cannot be reached for invoice look-ups (every one fails, retryable)."""
+
+    def __init__(self, inner: object) -> None:
+        self._inner = inner
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._inner, name)
+
+    def find_invoice(self, key: object) -> list[object]:
+        raise SageSessionError("simulated: Sage is not reachable")
+
+
+def test_a_started_write_reviewed_after_an_edit_keeps_the_written_amount(world: World) -> None:
+    """The write reached Sage, Sage then stayed away while the bill was edited (amount and
+    reference) until the retries ran out: the re-queued bill is still recognised by the
+    amount that was written, not written a second time."""
+    world.st.upsert("ap-bills", [ap_bill(BASE_ID + 27, reference="LOST-3", amount="63.30")])
+    settings = replace(world.settings, max_attempts=3)
+    first = world.engine_with(world.crash_after_write("LOST-3"), settings).run_cycle()
+    assert outcomes(first)[BASE_ID + 27].outcome is Outcome.RETRY
+    world.st.upsert("ap-bills", [ap_bill(BASE_ID + 27, reference="LOST-3B", amount="64.40")])
+    second = world.engine_with(_SageAway(world.sage), settings).run_cycle()
+    assert outcomes(second)[BASE_ID + 27].outcome is Outcome.REVIEW
+    queue = ReviewQueue(PAIR, world.store, world.clock)
+    (item,) = [i for i in queue.items() if i.doc_id == BASE_ID + 27]
+    queue.retry(item.id or 0, by="controller")
+    third = world.cycle()
+    mine_now = [o.outcome for o in third.outcomes if o.doc_id == BASE_ID + 27]
+    assert mine_now == [Outcome.RECOVERED, Outcome.CHANGED_AFTER_EXPORT]
+    mine = [k for k in world.sage_entry() if k[1].startswith("LOST-3")]
+    assert mine == [("FERGUS", "LOST-3")]

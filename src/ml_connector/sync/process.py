@@ -87,13 +87,14 @@ class DocumentProcessor:
             started = self._started_write(doc)
             return ctx.send_to_review(
                 doc,
-                fp,
+                started.fingerprint if started else fp,  # the revision sent to Sage
                 kind,
                 f"{doc.label}: {exc.describe()}",
                 "correct the cause (in ServiceTitan or Sage), then resolve this item",
                 prior=started or prior,
                 details={"error": type(exc).__name__},
                 sage_key=started.sage_key if started else None,
+                amount=started.amount if started else None,
             )
         except Exception as exc:  # noqa: BLE001 -- the per-document path records any failure
             return self._retry(doc, fp, prior, f"unexpected {type(exc).__name__}: {exc}", None)
@@ -119,12 +120,13 @@ class DocumentProcessor:
             started = current if _write_started(current) else None
             return ctx.send_to_review(
                 doc,
-                fp,
+                started.fingerprint if started else fp,  # the revision sent to Sage
                 ReviewKind.SAGE_REJECTED,
                 f"{doc.label} failed {attempts} times: {why}",
                 "check Sage and ServiceTitan, then retry this item",
                 prior=current,
                 sage_key=started.sage_key if started else None,
+                amount=started.amount if started else None,
             )
         if current is not None and current.status is LedgerStatus.INTENT:
             entry = replace(
