@@ -9,6 +9,7 @@ from decimal import Decimal
 from engine_bills import ap_bill
 from engine_world import PAIR, World
 
+from ml_connector.sage100.errors import SageSessionError
 from ml_connector.store.port import DocKind, LedgerStatus, OutboxItem, ReviewKind, ReviewStatus
 from ml_connector.sync.review import ReviewQueue
 from ml_connector.sync.settings import InvoiceRoute, InvoiceVendorSource
@@ -409,3 +410,71 @@ def test_two_servicetitan_bills_with_one_vendor_invoice_number(world: World) -> 
     assert "(75.00)" in got[BASE_ID + 82].reason
     mine = [v for k, v in world.sage_entry().items() if k[1] == "TWICE-1"]
     assert [amount for amount, _ in mine] == [Decimal("50.00")]
+
+
+def test_a_write_sent_to_review_after_its_retries_is_never_written_twice(world: World) -> None:
+    """The write reached Sage but failed; the retries ran out and a person re-queued it
+    after the reference was edited: the invoice is recognised, not written a second time."""
+    world.st.upsert("ap-bills", [ap_bill(BASE_ID + 25, reference="LOST-1", amount="61.10")])
+    settings = replace(world.settings, max_attempts=1)
+    first = world.engine_with(world.crash_after_write("LOST-1"), settings).run_cycle()
+    assert outcomes(first)[BASE_ID + 25].outcome is Outcome.REVIEW
+    queue = ReviewQueue(PAIR, world.store, world.clock)
+    (item,) = [i for i in queue.items() if i.doc_id == BASE_ID + 25]
+    world.st.upsert("ap-bills", [ap_bill(BASE_ID + 25, reference="LOST-1B", amount="61.10")])
+    queue.retry(item.id or 0, by="controller")
+    second = world.cycle()
+    mine_now = [o.outcome for o in second.outcomes if o.doc_id == BASE_ID + 25]
+    # recognised as the earlier write, then flagged: its reference changed after export
+    assert mine_now == [Outcome.RECOVERED, Outcome.CHANGED_AFTER_EXPORT]
+    mine = [k for k in world.sage_entry() if k[1].startswith("LOST-1")]
+    assert mine == [("FERGUS", "LOST-1")]
+
+
+def test_a_write_sent_to_review_then_edited_is_never_written_twice(world: World) -> None:
+    """As above, but nobody re-queues it: the bill is edited in ServiceTitan (a new
+    revision is looked at again) and must be recognised, not written a second time."""
+    world.st.upsert("ap-bills", [ap_bill(BASE_ID + 26, reference="LOST-2", amount="62.20")])
+    settings = replace(world.settings, max_attempts=1)
+    first = world.engine_with(world.crash_after_write("LOST-2"), settings).run_cycle()
+    assert outcomes(first)[BASE_ID + 26].outcome is Outcome.REVIEW
+    world.st.upsert("ap-bills", [ap_bill(BASE_ID + 26, reference="LOST-2B", amount="62.20")])
+    second = world.cycle()
+    mine_now = [o.outcome for o in second.outcomes if o.doc_id == BASE_ID + 26]
+    assert mine_now == [Outcome.RECOVERED, Outcome.CHANGED_AFTER_EXPORT]
+    mine = [k for k in world.sage_entry() if k[1].startswith("LOST-2")]
+    assert mine == [("FERGUS", "LOST-2")]
+
+
+class _SageAway:
+    """A Sage that cannot be reached for invoice look-ups (every one fails, retryable)."""
+
+    def __init__(self, inner: object) -> None:
+        self._inner = inner
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._inner, name)
+
+    def find_invoice(self, key: object) -> list[object]:
+        raise SageSessionError("simulated: Sage is not reachable")
+
+
+def test_a_started_write_reviewed_after_an_edit_keeps_the_written_amount(world: World) -> None:
+    """The write reached Sage, Sage then stayed away while the bill was edited (amount and
+    reference) until the retries ran out: the re-queued bill is still recognised by the
+    amount that was written, not written a second time."""
+    world.st.upsert("ap-bills", [ap_bill(BASE_ID + 27, reference="LOST-3", amount="63.30")])
+    settings = replace(world.settings, max_attempts=3)
+    first = world.engine_with(world.crash_after_write("LOST-3"), settings).run_cycle()
+    assert outcomes(first)[BASE_ID + 27].outcome is Outcome.RETRY
+    world.st.upsert("ap-bills", [ap_bill(BASE_ID + 27, reference="LOST-3B", amount="64.40")])
+    second = world.engine_with(_SageAway(world.sage), settings).run_cycle()
+    assert outcomes(second)[BASE_ID + 27].outcome is Outcome.REVIEW
+    queue = ReviewQueue(PAIR, world.store, world.clock)
+    (item,) = [i for i in queue.items() if i.doc_id == BASE_ID + 27]
+    queue.retry(item.id or 0, by="controller")
+    third = world.cycle()
+    mine_now = [o.outcome for o in third.outcomes if o.doc_id == BASE_ID + 27]
+    assert mine_now == [Outcome.RECOVERED, Outcome.CHANGED_AFTER_EXPORT]
+    mine = [k for k in world.sage_entry() if k[1].startswith("LOST-3")]
+    assert mine == [("FERGUS", "LOST-3")]

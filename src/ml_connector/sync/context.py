@@ -204,6 +204,7 @@ class CycleContext:
         last_error: str = "",
         attempts: int | None = None,
         written_fingerprint: str | None = None,
+        amount: Decimal | None = None,
     ) -> LedgerEntry:
         return LedgerEntry(
             pair=self.pair,
@@ -212,7 +213,7 @@ class CycleContext:
             fingerprint=fingerprint,
             status=status,
             sage_key=sage_key,
-            amount=doc.total,
+            amount=doc.total if amount is None else amount,
             reference=doc.reference,
             attempts=(prior.attempts if prior else 0) if attempts is None else attempts,
             last_error=last_error,
@@ -238,8 +239,10 @@ class CycleContext:
         outcome: Outcome = Outcome.REVIEW,
         vendor: str = "",
         invoice_no: str = "",
+        amount: Decimal | None = None,
     ) -> Outcome:
-        """Ledger REVIEW + review item + audit event, in one transaction."""
+        """Ledger REVIEW + review item + audit event, in one transaction. `amount` (with
+        `sage_key`): the amount of a started write, kept so that it can be recognised."""
         full = {"fingerprint": fingerprint, "reference": doc.reference, **(details or {})}
         if not self.dry_run:
             with self.store.transaction() as tx:
@@ -251,6 +254,7 @@ class CycleContext:
                         prior=prior,
                         sage_key=sage_key,
                         last_error=reason[:500],
+                        amount=amount,
                     )
                 )
                 review_id = tx.add_review(

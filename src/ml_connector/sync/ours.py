@@ -21,6 +21,9 @@ from ml_connector.store.port import LedgerEntry, LedgerStatus, SageKeyRef
 from ml_connector.sync.documents import SourceDocument
 
 WRITING = "writing"
+# ledger states that may hold the key of a write whose outcome was not recorded: an INTENT,
+# or a REVIEW the document went to after `create_invoice` was called (the key is kept)
+RECOVERABLE = frozenset({LedgerStatus.INTENT, LedgerStatus.REVIEW})
 
 
 def marker(doc: SourceDocument) -> str:
@@ -45,7 +48,7 @@ def to_key(ref: SageKeyRef) -> ApInvoiceKey:
 
 def is_ours(existing: ExistingInvoice, prior: LedgerEntry | None, doc: SourceDocument) -> bool:
     """Sage holds what an earlier attempt of ours wrote (its ledger commit was lost)."""
-    if prior is None or prior.status is not LedgerStatus.INTENT or prior.sage_key is None:
+    if prior is None or prior.status not in RECOVERABLE or prior.sage_key is None:
         return False
     if key_ref(existing.key) != prior.sage_key or existing.amount != prior.amount:
         return False

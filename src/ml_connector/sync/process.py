@@ -84,14 +84,17 @@ class DocumentProcessor:
                 if isinstance(exc, Sage100Error)
                 else ReviewKind.INVALID_DOCUMENT
             )
+            started = self._started_write(doc)
             return ctx.send_to_review(
                 doc,
-                fp,
+                started.fingerprint if started else fp,  # the revision sent to Sage
                 kind,
                 f"{doc.label}: {exc.describe()}",
                 "correct the cause (in ServiceTitan or Sage), then resolve this item",
-                prior=prior,
+                prior=started or prior,
                 details={"error": type(exc).__name__},
+                sage_key=started.sage_key if started else None,
+                amount=started.amount if started else None,
             )
         except Exception as exc:  # noqa: BLE001 -- the per-document path records any failure
             return self._retry(doc, fp, prior, f"unexpected {type(exc).__name__}: {exc}", None)
@@ -114,13 +117,16 @@ class DocumentProcessor:
             return Outcome.UNCHANGED  # it is in Sage and recorded: nothing to retry
         attempts = (current.attempts if current else 0) + 1
         if attempts >= ctx.settings.max_attempts:
+            started = current if _write_started(current) else None
             return ctx.send_to_review(
                 doc,
-                fp,
+                started.fingerprint if started else fp,  # the revision sent to Sage
                 ReviewKind.SAGE_REJECTED,
                 f"{doc.label} failed {attempts} times: {why}",
                 "check Sage and ServiceTitan, then retry this item",
                 prior=current,
+                sage_key=started.sage_key if started else None,
+                amount=started.amount if started else None,
             )
         if current is not None and current.status is LedgerStatus.INTENT:
             entry = replace(
@@ -148,6 +154,12 @@ class DocumentProcessor:
                 )
         return ctx.outcome(doc, Outcome.RETRY, why)
 
+    def _started_write(self, doc: SourceDocument) -> LedgerEntry | None:
+        """The ledger entry of a write that was started (and may have reached Sage)."""
+        with self.ctx.store.transaction() as tx:
+            current = tx.get_ledger(self.ctx.pair, doc.kind, doc.doc_id)
+        return current if _write_started(current) else None
+
     def _process(self, doc: SourceDocument, fp: str, prior: LedgerEntry | None) -> Outcome:
         ctx = self.ctx
         if prior is not None and prior.status is not LedgerStatus.INTENT:
@@ -159,7 +171,12 @@ class DocumentProcessor:
             if fp == prior.fingerprint:
                 ctx.count("unchanged")
                 return Outcome.UNCHANGED
-            # a new revision of a document that was not written: look at it again
+            # a new revision of a document that was not written: look at it again (a review
+            # that keeps the key of a started write may be in Sage: recognise it first)
+            if prior.status is LedgerStatus.REVIEW and prior.sage_key is not None:
+                recovered = self.writer.recover(doc, fp, prior)
+                if recovered is not None:
+                    return recovered
         elif prior is not None:
             recovered = self.writer.recover(doc, fp, prior)
             if recovered is not None:
@@ -223,3 +240,15 @@ class DocumentProcessor:
                 )
                 ctx.audit(tx, action, reason, doc=doc)
         return ctx.outcome(doc, Outcome.SKIPPED, reason)
+
+
+def _write_started(entry: LedgerEntry | None) -> bool:
+    """An INTENT marked "writing": `create_invoice` was called for its Sage key, so the
+    invoice may be in Sage. The key stays with the document when it goes to review, so that
+    a re-queued document is recognised (`InvoiceWriter.recover`), never written twice."""
+    return (
+        entry is not None
+        and entry.status is LedgerStatus.INTENT
+        and entry.last_error == WRITING
+        and entry.sage_key is not None
+    )

@@ -47,7 +47,14 @@ from ml_connector.sync.context import CycleContext
 from ml_connector.sync.documents import SourceDocument
 from ml_connector.sync.invoice_no import assign_invoice_no, canonical_reference
 from ml_connector.sync.lines import Distribution
-from ml_connector.sync.ours import WRITING, header_comment, is_ours, key_ref, to_key
+from ml_connector.sync.ours import (
+    RECOVERABLE,
+    WRITING,
+    header_comment,
+    is_ours,
+    key_ref,
+    to_key,
+)
 from ml_connector.sync.outbox import enqueue_export
 from ml_connector.sync.resolve import ResolvedVendor
 from ml_connector.sync.summary import Outcome
@@ -82,11 +89,12 @@ class InvoiceWriter:
         )
 
     def recover(self, doc: SourceDocument, fp: str, prior: LedgerEntry) -> Outcome | None:
-        """Step 2: an earlier attempt's INTENT whose invoice is in Sage and ours -> WRITTEN.
+        """Step 2: an earlier attempt's INTENT (or the REVIEW it went to, keeping its key)
+        whose invoice is in Sage and ours -> WRITTEN.
 
         Runs before anything else is decided about the document (even if it has been
         canceled since: what is in Sage is then reported as changed after export)."""
-        if prior.status is not LedgerStatus.INTENT or prior.sage_key is None:
+        if prior.status not in RECOVERABLE or prior.sage_key is None:
             return None
         for earlier in self._ctx.sage.find_invoice(to_key(prior.sage_key)):
             if is_ours(earlier, prior, doc):
