@@ -9,7 +9,8 @@ from decimal import Decimal
 from engine_bills import ap_bill
 from engine_world import PAIR, World
 
-from ml_connector.sage100.errors import SageSessionError
+from ml_connector.sage100.errors import SageSessionError, SageVerifyError
+from ml_connector.sage100.port import NewApInvoice, WrittenInvoice
 from ml_connector.store.port import DocKind, LedgerStatus, OutboxItem, ReviewKind, ReviewStatus
 from ml_connector.sync.review import ReviewQueue
 from ml_connector.sync.settings import InvoiceRoute, InvoiceVendorSource
@@ -478,3 +479,47 @@ def test_a_started_write_reviewed_after_an_edit_keeps_the_written_amount(world: 
     assert mine_now == [Outcome.RECOVERED, Outcome.CHANGED_AFTER_EXPORT]
     mine = [k for k in world.sage_entry() if k[1].startswith("LOST-3")]
     assert mine == [("FERGUS", "LOST-3")]
+
+
+class _ReadBackDiffers:
+    """A Sage whose `create_invoice` writes, then reports that the invoice read back
+    differently from what was sent (SageVerifyError), for one invoice number."""
+
+    def __init__(self, inner: object, invoice_no: str) -> None:
+        self._inner = inner
+        self._invoice_no = invoice_no
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._inner, name)
+
+    def create_invoice(self, invoice: NewApInvoice) -> WrittenInvoice:
+        written: WrittenInvoice = self._inner.create_invoice(invoice)  # type: ignore[attr-defined]
+        if invoice.key.invoice_no == self._invoice_no:
+            raise SageVerifyError("simulated: the invoice read back with other lines")
+        return written
+
+
+def test_a_read_back_mismatch_goes_to_review_and_is_never_hidden(world: World) -> None:
+    """Sage accepted the write but read it back differently: the cycle stops, the bill goes
+    to review with the Sage key it was written under, and later cycles neither write it
+    again nor record it as written or as "already in Sage"."""
+    world.st.upsert("ap-bills", [ap_bill(BASE_ID + 28, reference="VERIFY-1", amount="71.10")])
+    first = world.engine_with(_ReadBackDiffers(world.sage, "VERIFY-1"), world.settings).run_cycle()
+    assert first.stopped
+    with world.store.transaction() as tx:
+        entry = tx.get_ledger(PAIR, DocKind.AP_BILL, BASE_ID + 28)
+    assert entry is not None
+    assert entry.status is LedgerStatus.REVIEW
+    assert entry.sage_key is not None
+    assert entry.sage_key.invoice_no == "VERIFY-1"
+    second = world.cycle()
+    assert BASE_ID + 28 not in outcomes(second) or outcomes(second)[BASE_ID + 28].outcome in (
+        Outcome.UNCHANGED,
+        Outcome.REVIEW,
+    )
+    with world.store.transaction() as tx:
+        again = tx.get_ledger(PAIR, DocKind.AP_BILL, BASE_ID + 28)
+    assert again is not None
+    assert again.status is LedgerStatus.REVIEW
+    mine = [k for k in world.sage_entry() if k[1].startswith("VERIFY-1")]
+    assert mine == [("FERGUS", "VERIFY-1")]

@@ -16,6 +16,7 @@ from dataclasses import replace
 
 from ml_connector.errors import Action, ConnectorError, Sage100Error
 from ml_connector.money import ZERO
+from ml_connector.sage100.errors import SageVerifyError
 from ml_connector.store.port import DocKind, LedgerEntry, LedgerStatus, ReviewKind
 from ml_connector.sync.changes import changed_after_export
 from ml_connector.sync.context import CycleContext
@@ -74,6 +75,10 @@ class DocumentProcessor:
             return self._process(doc, fp, prior)
         except ConnectorError as exc:
             if exc.action is Action.STOP:
+                if isinstance(exc, SageVerifyError):
+                    # Written, but read back differently: never let a later cycle take it
+                    # for ours (or for someone else's); a person compares the two.
+                    self._review_unverified(doc, fp, prior, exc)
                 raise CycleStoppedError(
                     f"{doc.label}: {exc.message}", record=exc.record, hint=exc.hint
                 ) from exc
@@ -98,6 +103,23 @@ class DocumentProcessor:
             )
         except Exception as exc:  # noqa: BLE001 -- the per-document path records any failure
             return self._retry(doc, fp, prior, f"unexpected {type(exc).__name__}: {exc}", None)
+
+    def _review_unverified(
+        self, doc: SourceDocument, fp: str, prior: LedgerEntry | None, exc: SageVerifyError
+    ) -> None:
+        started = self._started_write(doc)
+        self.ctx.send_to_review(
+            doc,
+            started.fingerprint if started else fp,  # the revision sent to Sage
+            ReviewKind.SAGE_REJECTED,
+            f"{doc.label}: written to Sage, but it read back differently: {exc.describe()}",
+            "compare the invoice in A/P Invoice Data Entry with the ServiceTitan bill, correct "
+            "it in Sage, then ignore this item (it is not written again)",
+            prior=started or prior,
+            details={"error": type(exc).__name__},
+            sage_key=started.sage_key if started else None,
+            amount=started.amount if started else None,
+        )
 
     def _retry(
         self,
