@@ -32,8 +32,6 @@ from ml_connector.servicetitan.webhooks import WebhookVerifier
 
 log = structlog.get_logger(__name__)
 
-STOPPED_ON_REQUEST = "stopped on request"  # the engine's words for a cycle cut short by a stop
-
 
 class _Server:
     """A uvicorn server on a background thread, on a socket bound at once (port 0: a free
@@ -206,7 +204,7 @@ class Runner:
         }
         # A stop asked for by the person or the service is no failure of the pair: only
         # the other errors (a STOP error, a stream it could not read) are.
-        errors = [e for e in summary.errors if not (stop_requested() and STOPPED_ON_REQUEST in e)]
+        errors = [e for e in summary.errors if e not in summary.interruptions]
         if summary.stopped or errors:
             error = "; ".join(errors or summary.errors)
             self.status.record_cycle(

@@ -102,6 +102,7 @@ class CycleContext:
     counters: dict[str, int] = field(default_factory=dict)
     outcomes: list[DocumentOutcome] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    interruptions: list[str] = field(default_factory=list)  # requested stops (also in errors)
     on_outcome: Callable[[DocumentOutcome], None] | None = None  # progress display
     _sage_ref: SageReference | None = None
     _sage_vendors: list[SageVendor] | None = None

@@ -139,6 +139,7 @@ class SyncEngine:
             outcomes=tuple(ctx.outcomes),
             errors=tuple(ctx.errors),
             stopped=stopped,
+            interruptions=tuple(ctx.interruptions),
             cursors=tuple(cycle.new_cursors),
         )
         with self.store.transaction() as tx:
@@ -208,10 +209,12 @@ class _Cycle:
         try:
             for doc in docs:
                 if self.should_stop():
-                    self.ctx.errors.append(
+                    note = (
                         f"stream {tracker.window.stream}: stopped on request; "
                         "the rest is read next cycle"
                     )
+                    self.ctx.interruptions.append(note)
+                    self.ctx.errors.append(note)
                     return
                 outcome = self.processor.handle(doc)
                 if outcome is Outcome.RETRY:

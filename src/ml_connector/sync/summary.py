@@ -83,6 +83,7 @@ class CycleSummary:
     outcomes: tuple[DocumentOutcome, ...] = ()
     errors: tuple[str, ...] = ()  # stream or cycle errors, in words
     stopped: bool = False  # a STOP error ended the cycle early
+    interruptions: tuple[str, ...] = ()  # requested stops; their notes are in `errors` too
     cursors: tuple[tuple[str, str], ...] = field(default=())  # (stream, new cursor)
 
     @property
@@ -104,6 +105,7 @@ class CycleSummary:
             "exports_marked": self.exports_marked,
             "errors": list(self.errors),
             "stopped": self.stopped,
+            "interrupted": bool(self.interruptions),
             "cursors": dict(self.cursors),
             "outcomes": [o.as_dict() for o in self.outcomes[:MAX_KEPT_OUTCOMES]],
             "outcomes_left_out": max(0, len(self.outcomes) - MAX_KEPT_OUTCOMES),
