@@ -115,7 +115,7 @@ class Runner:
         servers: list[_Server] = []
         try:
             with open_runtime(
-                self.config_path, clock=self.clock, redactor=logging_handle.redactor
+                self.config_path, clock=self.clock, redactor=logging_handle.redactor, config=config
             ) as rt:
                 self.status = RuntimeStatus(list(rt.config.pairs))
                 schedule = self._schedule(rt)

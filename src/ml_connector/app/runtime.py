@@ -162,9 +162,12 @@ def open_runtime(
     clock: Clock | None = None,
     secrets: SecretStore | None = None,
     redactor: Redactor | None = None,
+    config: AppConfig | None = None,
 ) -> Iterator[Runtime]:
-    """Load the config, open the state store; close everything on the way out."""
-    config = load_config(config_path)
+    """Load the config (unless the caller already did), open the state store; close
+    everything on the way out."""
+    if config is None:
+        config = load_config(config_path)
     store_of_secrets = secrets or SecretStore(
         on_resolve=redactor.add_secret if redactor is not None else None
     )
@@ -196,7 +199,7 @@ def open_cli_runtime(
         settings = settings.model_copy(update={"level": console_level})
     handle = configure_logging(settings, stream=sys.stderr)
     try:
-        with open_runtime(config_path, redactor=handle.redactor) as rt:
+        with open_runtime(config_path, redactor=handle.redactor, config=config) as rt:
             yield rt
     finally:
         handle.close()
