@@ -21,8 +21,15 @@ import structlog
 
 from ml_connector.clock import Clock, SystemClock
 from ml_connector.errors import ConfigError
-from ml_connector.sage100 import boi_reads, boi_vendor_edit, boi_writes, invoice_index
-from ml_connector.sage100.boi_calls import check
+from ml_connector.sage100 import (
+    account_format,
+    boi_reads,
+    boi_vendor_edit,
+    boi_writes,
+    invoice_index,
+)
+from ml_connector.sage100.boi_calls import check, last_error, return_code
+from ml_connector.sage100.boi_reads import names_of
 from ml_connector.sage100.boi_session import (
     BoiSession,
     ScriptFactory,
@@ -30,13 +37,14 @@ from ml_connector.sage100.boi_session import (
     release_runner,
 )
 from ml_connector.sage100.changestamp import changed_since_filter, is_at_or_after, parse_sage_date
-from ml_connector.sage100.columns import discover_columns
 from ml_connector.sage100.errors import (
     InvoiceExistsError,
     RecordLockedError,
     SageSessionError,
     SageVerifyError,
 )
+from ml_connector.sage100.names import SageNames
+from ml_connector.sage100.names import resolve as resolve_names
 from ml_connector.sage100.port import (
     AccountFormat,
     ApDivision,
@@ -53,6 +61,7 @@ from ml_connector.sage100.port import (
     SageVendorNo,
     VendorChanges,
     WrittenInvoice,
+    sage_vendor_no,
 )
 from ml_connector.sage100.resultsets import KEY_END, all_of, equals
 from ml_connector.sage100.settings import BoiSettings
@@ -60,6 +69,8 @@ from ml_connector.sage100.settings import BoiSettings
 log = structlog.get_logger(__name__)
 
 T = TypeVar("T")
+
+_VERIFY_TRIES = 3
 
 
 class BoiSage100:
@@ -76,8 +87,8 @@ class BoiSage100:
         self._clock = clock or SystemClock()
         self._runner = acquire_runner(factory, settings, self._clock)
         self._closed = False
-        self._columns_checked = not settings.discover_columns
-        self._column_notes: list[tuple[str, str]] = []
+        self._names: SageNames | None = None
+        self._batch: str | None = None  # the connector's open batch, reused until registered
 
     # ---- session -----------------------------------------------------------------------
 
@@ -85,15 +96,20 @@ class BoiSage100:
         return self._runner.run(operation, self.settings, lambda s: job(self._prepared(s)))
 
     def _prepared(self, s: BoiSession) -> BoiSession:
-        """Check the column names once per process (a failure costs one call, not all)."""
-        if not self._columns_checked:
-            self._columns_checked = True
-            columns, notes = discover_columns(s)
-            self.settings = self.settings.model_copy(update={"columns": columns})
-            self._column_notes = notes or [("columns", "all confirmed by sGetColumns")]
+        """Resolve the object and column names once per company (see names.py)."""
+        if self._names is None:
+            names = resolve_names(s)
+            self.settings = self.settings.model_copy(update={"columns": names.columns})
+            self._names = names
         if s.settings is not self.settings:
             s.settings = self.settings
+        s.names = self._names
         return s
+
+    def resolved_names(self) -> SageNames:
+        """The object and column names in use on this company's Sage, resolved on first use
+        (`NewObject` + `sGetColumns` on each candidate); for `check` and `sage probe`."""
+        return self._run("resolved_names", lambda s: names_of(s))
 
     @property
     def session_serial(self) -> int:
@@ -128,9 +144,9 @@ class BoiSage100:
                     + ", ".join(sorted(divisions)),
                 )
             s.use_context("A/P", "AP_Invoice_ui")
-            checks = [*s.checks, *self._column_notes]
+            checks = [*s.checks, *names_of(s).notes]
             checks.append(("division", f"AP division {self.settings.division} on file"))
-            return HealthReport(info, self.settings.user, tuple(checks))
+            return HealthReport(info, s.user, tuple(checks))
 
         return self._run("ping", job)
 
@@ -143,21 +159,22 @@ class BoiSage100:
         cached: CompanyInfo | None = s.cache.get("company")
         if cached is not None:
             return cached
-        batches, divisions = boi_reads.ap_options(s)
-        if self.settings.uses_batches is not None:
-            batches = self.settings.uses_batches
+        forced = self.settings.uses_batches
+        batches, divisions = boi_reads.ap_options(s, need_batch_flag=forced is None)
+        if divisions is None:  # no divisions flag: divisions are in use when more than 00
+            divisions = any(d.division_no != "00" for d in boi_reads.divisions(s))
         info = CompanyInfo(
             code=self.settings.company,
             name=boi_reads.company_name(s),
             ap_module_date=parse_sage_date(s.module_date),
-            uses_batches=batches,
+            uses_batches=bool(batches) if forced is None else forced,
             divisions_enabled=divisions,
         )
         s.cache["company"] = info
         return info
 
     def account_format(self) -> AccountFormat:
-        return self._run("account_format", boi_reads.account_format)
+        return self._run("account_format", account_format.account_format)
 
     def gl_accounts(self) -> list[GlAccount]:
         return self._run("gl_accounts", boi_reads.gl_accounts)
@@ -178,7 +195,7 @@ class BoiSage100:
         return iter([v for v in rows if is_at_or_after((v.updated, v.created), since)])
 
     def vendor(self, division_no: DivisionNo, vendor_no: SageVendorNo) -> SageVendor | None:
-        number = vendor_no.strip().upper()
+        number = sage_vendor_no(vendor_no)
         prefix = f"{division_no}{number}"
         rows = self._run(
             "vendor",
@@ -205,7 +222,7 @@ class BoiSage100:
     def update_vendor(
         self, division_no: DivisionNo, vendor_no: SageVendorNo, changes: VendorChanges
     ) -> SageVendor:
-        record = f"vendor {division_no}-{vendor_no.strip().upper()}"
+        record = f"vendor {division_no}-{sage_vendor_no(vendor_no)}"
         boi_vendor_edit.check_changes(changes, record)
         updated = self._retrying_locks(
             "update_vendor",
@@ -230,9 +247,21 @@ class BoiSage100:
         return self._run("open_batch", lambda s: self._open_batch(s, description))
 
     def _open_batch(self, s: BoiSession, description: str) -> str:
+        """The connector's batch: the one opened before while it is still there and free,
+        else a new one (`nSelectNewBatch`). Kept across sessions of this process."""
         if not self._company(s).uses_batches:
             return ""
         bus = s.obj("AP_Invoice_bus")
+        if self._batch:
+            answer = return_code(bus.nSelectBatch(self._batch))
+            if answer != 0:
+                return self._batch
+            log.info(
+                "sage_batch_not_reused",
+                batch_no=self._batch,
+                reason=last_error(bus) or "no message from Sage",
+            )
+            self._batch = None
         answer = bus.nSelectNewBatch("", "N", description[:30])
         if not isinstance(answer, tuple) or len(answer) != 2:
             raise SageVerifyError(
@@ -241,18 +270,15 @@ class BoiSage100:
             )
         check(answer[0], bus, "nSelectNewBatch", record=f"batch '{description}'")
         batch = str(answer[1]).strip()
+        self._batch = batch
         log.info("sage_batch_opened", batch_no=batch, description=description)
         return batch
 
     def _batch_for(self, s: BoiSession, invoice: NewApInvoice) -> NewApInvoice:
-        """Where the company uses batches and none is given: one batch per session."""
+        """Where the company uses batches and none is given: the connector's batch."""
         if invoice.batch_no or not self._company(s).uses_batches:
             return invoice
-        batch: str | None = s.cache.get("auto_batch")
-        if batch is None:
-            batch = self._open_batch(s, "ml-connector")
-            s.cache["auto_batch"] = batch
-        return replace(invoice, batch_no=batch)
+        return replace(invoice, batch_no=self._open_batch(s, "ml-connector"))
 
     def create_invoice(self, invoice: NewApInvoice) -> WrittenInvoice:
         boi_writes.validate_invoice(invoice)
@@ -272,14 +298,31 @@ class BoiSage100:
             log.info("sage_invoice_exists", record=record, where=exc.where)
             raise
         log.info("sage_invoice_written", record=record, amount=str(invoice.amount))
-        try:
-            self._retrying_locks(
-                "verify_invoice", record, lambda s: boi_writes.verify_invoice(s, chosen[-1])
-            )
-        except (RecordLockedError, SageSessionError) as exc:
-            # Written (nWrite answered 1), but the read-back could not run: not a mismatch.
-            log.error("sage_invoice_not_verified", record=record, reason=exc.message)
+        self._verify(record, chosen[-1])
         return written
+
+    def _verify(self, record: str, invoice: NewApInvoice) -> None:
+        """The read-back, retried on a new session after a COM failure; a read-back that
+        cannot run at all is an error (STOP, to review), never skipped."""
+        last: RecordLockedError | SageSessionError | None = None
+        for _ in range(_VERIFY_TRIES):
+            try:
+                self._retrying_locks(
+                    "verify_invoice", record, lambda s: boi_writes.verify_invoice(s, invoice)
+                )
+                return
+            except (RecordLockedError, SageSessionError) as exc:
+                last = exc
+                log.warning("sage_invoice_readback_retry", record=record, reason=exc.message)
+        assert last is not None  # the loop ran at least once
+        log.error("sage_invoice_not_verified", record=record, reason=last.message)
+        raise SageVerifyError(
+            f"{record} was written (nWrite answered 1) but could not be read back: {last.message}",
+            operation="create_invoice",
+            record=record,
+            hint="Check the invoice in A/P Invoice Data Entry before the register is updated; "
+            "it is not written again.",
+        ) from last
 
     # ---- locks ------------------------------------------------------------------------
 

@@ -1,10 +1,15 @@
 """Bulk reads of Sage 100 master and invoice data, through `nGetResultSets`.
 
 Each function runs on the BOI thread with an open `BoiSession` and turns result-set rows
-into the port's value types: GL accounts and the account structure, AP divisions and
-options, vendors (optionally changed since a `ChangeStamp`), and AP invoices in data entry
-(`AP_InvoiceHeader`), open invoices (`AP_OpenInvoice`) and history
-(`AP_InvoiceHistoryHeader`, one row per HeaderSeqNo; an invoice's amount there is the sum).
+into the port's value types: GL accounts, AP divisions and options, vendors (optionally
+changed since a `ChangeStamp`), and AP invoices in data entry (`AP_InvoiceHeader`), open
+invoices (`AP_OpenInvoice`) and history (`AP_InvoiceHistoryHeader`, one row per
+HeaderSeqNo; an invoice's amount there is the sum). The open-invoice, history and A/P
+Options objects are the ones `names.resolve` found for the company (`s.names`).
+
+Data entry is read through a second `AP_Invoice_bus` that never has a batch selected
+(`AP_Invoice_bus#lookup`): the writing object keeps the connector's batch selected, and a
+bus object with a batch selected may browse only that batch.
 """
 
 from __future__ import annotations
@@ -17,11 +22,15 @@ import structlog
 from ml_connector.money import CENT, ZERO
 from ml_connector.sage100.boi_session import BoiSession
 from ml_connector.sage100.changestamp import parse_sage_date, parse_stamp
-from ml_connector.sage100.errors import SageLoginError, SageRejectedError, SageVerifyError
+from ml_connector.sage100.errors import (
+    SageLoginError,
+    SageRejectedError,
+    SageSessionError,
+    SageVerifyError,
+)
+from ml_connector.sage100.names import SageNames
 from ml_connector.sage100.port import (
-    AccountFormat,
     AccountKey,
-    AccountSegment,
     ApDivision,
     ApInvoiceKey,
     ChangeStamp,
@@ -38,11 +47,21 @@ from ml_connector.sage100.resultsets import KEY_END, all_of, equals, read_rows
 log = structlog.get_logger(__name__)
 
 AUDIT = ("DateUpdated$", "TimeUpdated$", "DateCreated$", "TimeCreated$")
-INVOICE_OBJECTS: dict[InvoiceWhere, str] = {
-    "entry": "AP_Invoice_bus",
-    "open": "AP_OpenInvoice_svc",
-    "history": "AP_InvoiceHistoryHeader_svc",
-}
+INVOICE_WHERE: tuple[InvoiceWhere, ...] = ("entry", "open", "history")
+ENTRY_LOOKUP = "AP_Invoice_bus#lookup"
+
+
+def names_of(s: BoiSession) -> SageNames:
+    if s.names is None:  # the adapter resolves the names before any job runs
+        raise SageSessionError("the Sage names were not resolved", operation="boi")
+    return s.names
+
+
+def invoice_object(s: BoiSession, where: InvoiceWhere) -> str:
+    """The object that reads invoices in `where` (entry: the lookup object, no batch)."""
+    if where == "entry":
+        return ENTRY_LOOKUP
+    return names_of(s).need("open_invoices" if where == "open" else "invoice_history")
 
 
 def sage_money(text: str, *, source: str) -> Decimal:
@@ -85,9 +104,10 @@ def read_invoices(
     """Header rows of entry, open or history (history: one per HeaderSeqNo)."""
     cols = invoice_columns(s, where)
     amount_col = cols[4]
-    source = f"{INVOICE_OBJECTS[where]} ({where})"
+    name = invoice_object(s, where)
+    source = f"{name.removesuffix('#lookup')} ({where})"
     rows = read_rows(
-        s.obj(INVOICE_OBJECTS[where]),
+        s.obj(name),
         cols,
         key_column="APDivisionNo$+VendorNo$+InvoiceNo$",
         source=source,
@@ -133,7 +153,13 @@ def combine(rows: Sequence[ExistingInvoice]) -> list[ExistingInvoice]:
 
 
 def find_invoice(s: BoiSession, key: ApInvoiceKey) -> list[ExistingInvoice]:
-    """The invoice with exactly this key in entry, open and history (entry first)."""
+    """The invoice with exactly this key in entry, open and history (entry first).
+
+    Entry and open invoices are keyed division + vendor + invoice number: the read is bound
+    to that prefix. History is keyed InvoiceNo + HeaderSeqNo (the vendor is an alternate
+    key, as in Sage's other invoice histories): the read is bound to the invoice number.
+    Every read also filters on the exact key, and the rows are checked again here.
+    """
     prefix = f"{key.division_no}{key.vendor_no}"
     exact = all_of(
         equals("APDivisionNo$", key.division_no),
@@ -141,8 +167,9 @@ def find_invoice(s: BoiSession, key: ApInvoiceKey) -> list[ExistingInvoice]:
         equals("InvoiceNo$", key.invoice_no),
     )
     found: list[ExistingInvoice] = []
-    for where in INVOICE_OBJECTS:
-        rows = read_invoices(s, where, filter_expr=exact, begin=prefix, end=prefix + KEY_END)
+    for where in INVOICE_WHERE:
+        start = key.invoice_no if where == "history" else prefix
+        rows = read_invoices(s, where, filter_expr=exact, begin=start, end=start + KEY_END)
         # The filter already asks for the exact key; check again, a loose filter must not
         # let a neighbour through (nor hide the invoice: the range is only a prefix).
         found.extend(r for r in rows if r.key == key)
@@ -187,29 +214,6 @@ def gl_accounts(s: BoiSession) -> list[GlAccount]:
     return out
 
 
-def account_format(s: BoiSession) -> AccountFormat:
-    """Segments from GL_AccountStructure (SegmentNo order)."""
-    rows = read_rows(
-        s.obj("GL_AccountStructure_svc"),
-        ("SegmentNo$", "SegmentDesc$", "SegmentLength", "SeparatorChar$"),
-        key_column="SegmentNo$",
-        source="GL_AccountStructure_svc",
-    )
-    rows.sort(key=lambda r: int(r["SegmentNo"] or 0))
-    if not rows:
-        raise SageVerifyError(
-            "GL_AccountStructure has no segments",
-            operation="account_format",
-            hint="Set up the account structure in G/L Options.",
-        )
-    segments = tuple(
-        AccountSegment(int(r["SegmentNo"]), int(Decimal(r["SegmentLength"])), r["SegmentDesc"])
-        for r in rows
-    )
-    separator = next((r["SeparatorChar"] for r in rows if r["SeparatorChar"]), "-")
-    return AccountFormat(segments, separator)
-
-
 def divisions(s: BoiSession) -> list[ApDivision]:
     rows = read_rows(
         s.obj("AP_Division_svc"),
@@ -235,17 +239,33 @@ def divisions(s: BoiSession) -> list[ApDivision]:
     ]
 
 
-def ap_options(s: BoiSession) -> tuple[bool, bool]:
-    """(batch entry for invoices, divisions in use) from AP_Options."""
+def ap_options(s: BoiSession, *, need_batch_flag: bool) -> tuple[bool | None, bool | None]:
+    """(batch entry for invoices, divisions in use) from A/P Options; None where not read.
+
+    With `need_batch_flag`, a missing A/P Options object or batch column is a setup error
+    (`SageNames.need`): an unknown column would read as "" (batches "off") on a real server.
+    """
+    names = names_of(s)
+    if need_batch_flag:
+        names.need("ap_options")
+        names.need("batch_flag")
+    if not names.ap_options:
+        return None, None
+    columns = [f"{c}$" for c in (names.batch_flag, names.divisions_flag) if c]
+    if not columns:
+        return None, None
     rows = read_rows(
-        s.obj("AP_Options_svc"),
-        ("BatchProcessing$", "APDivisionsInUse$"),
+        s.obj(names.ap_options),
+        columns,
         key_column="ModuleCode$",
-        source="AP_Options_svc",
-    )
-    if not rows:
-        return False, False
-    return rows[0]["BatchProcessing"] == "Y", rows[0]["APDivisionsInUse"] == "Y"
+        source=names.ap_options,
+    )  # one record (ModuleCode A/P); no filter on a value no public source confirms
+    row = next(iter(rows), None)
+    if row is None:
+        return (False if need_batch_flag else None), None
+    batches = row[names.batch_flag] == "Y" if names.batch_flag else None
+    divisions = row[names.divisions_flag] == "Y" if names.divisions_flag else None
+    return batches, divisions
 
 
 def _key_or_none(value: str) -> AccountKey | None:

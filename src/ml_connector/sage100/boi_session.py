@@ -13,20 +13,24 @@ session. `acquire_runner` shares one runner between adapters of one Sage install
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 import structlog
 
 from ml_connector.clock import Clock
 from ml_connector.errors import Sage100Error
 from ml_connector.sage100.boi_calls import ComCallError, Guarded, check, last_error, return_code
-from ml_connector.sage100.boi_thread import BoiThread
+from ml_connector.sage100.boi_thread import BoiCallTimedOutError, BoiThread
 from ml_connector.sage100.changestamp import format_sage_date
 from ml_connector.sage100.errors import SageLoginError, SageSessionError, SageUnavailableError
 from ml_connector.sage100.settings import BoiSettings
+
+if TYPE_CHECKING:
+    from ml_connector.sage100.names import SageNames
 
 __all__ = ["BoiRunner", "BoiSession", "BoiThread", "ScriptFactory", "acquire_runner"]
 
@@ -57,21 +61,22 @@ class BoiObject:
     task: str
 
 
-OBJECTS = {
-    o.name: o
-    for o in (
-        BoiObject("AP_Invoice_bus", "A/P", "AP_Invoice_ui"),
-        BoiObject("AP_OpenInvoice_svc", "A/P", "AP_Invoice_ui"),
-        BoiObject("AP_InvoiceHistoryHeader_svc", "A/P", "AP_Invoice_ui"),
-        BoiObject("AP_Division_svc", "A/P", "AP_Invoice_ui"),
-        BoiObject("AP_Options_svc", "A/P", "AP_Invoice_ui"),
-        BoiObject("SY_Company_svc", "A/P", "AP_Invoice_ui"),
-        BoiObject("AP_Vendor_bus", "A/P", "AP_Vendor_ui"),
-        BoiObject("AP_Vendor_svc", "A/P", "AP_Vendor_ui"),
-        BoiObject("GL_Account_svc", "G/L", "GL_Account_ui"),
-        BoiObject("GL_AccountStructure_svc", "G/L", "GL_Account_ui"),
-    )
-}
+LOOKUP = "#lookup"  # suffix: a second instance of an object, never given a batch
+
+
+def object_spec(name: str) -> BoiObject:
+    """Module and task an object is made and used under (by its name's module prefix).
+
+    `AP_Invoice_bus#lookup` is a second `AP_Invoice_bus` (used only to look invoices up,
+    never with a batch selected: a bus object with a batch selected may see only that
+    batch).
+    """
+    upper = name.upper()
+    if upper.startswith("GL_"):
+        return BoiObject(name, "G/L", "GL_Account_ui")
+    if upper.startswith("AP_VENDOR"):
+        return BoiObject(name, "A/P", "AP_Vendor_ui")
+    return BoiObject(name, "A/P", "AP_Invoice_ui")
 
 
 class BoiSession:
@@ -90,6 +95,8 @@ class BoiSession:
         self.serial = serial
         self.opened_at = clock.monotonic()
         self.company = ""
+        self.user = settings.user  # the Sage user actually logged on (nLogon may differ)
+        self.names: SageNames | None = None  # set by the adapter once resolved
         self.checks: list[tuple[str, str]] = []
         self._caches: dict[str, dict[str, Any]] = {}
         self._session: Guarded | None = None
@@ -128,6 +135,10 @@ class BoiSession:
         how = "nSetUser"
         if s.try_unified_login and return_code(session.nLogon()) == 1:
             how = "nLogon (unified login)"
+            self.user = _session_user(session) or "(a user Sage did not name)"
+            if self.user.casefold() != s.user.casefold():
+                log.warning("sage_unified_login_user", configured=s.user, actual=self.user)
+                how += f"; the configured user is {s.user}"
         else:
             check(
                 session.nSetUser(s.user, s.password.get_secret_value()),
@@ -136,7 +147,7 @@ class BoiSession:
                 phase="session",
                 step="logon",
             )
-        self.checks.append(("logon", f"logged on as {s.user} via {how}"))
+        self.checks.append(("logon", f"logged on as {self.user} via {how}"))
         self.prepare(s)
 
     def prepare(self, settings: BoiSettings) -> None:
@@ -192,22 +203,40 @@ class BoiSession:
 
     def obj(self, name: str) -> Guarded:
         """The business object `name`, created on first use, in its module's context."""
-        spec = OBJECTS[name]
-        self.use_context(spec.module, spec.task)
-        found = self._objects.get(name)
-        if found is not None:
-            return found
-        session = self._require_session()
-        created: Guarded = self.script.NewObject(name, session)
-        if not created:
-            msg = last_error(self.script) or last_error(session)
+        made = self.try_obj(name, probing=False)
+        if isinstance(made, str):
+            spec = object_spec(name)
             raise SageLoginError(
-                f"NewObject({name}) failed: {msg or 'no message from Sage'}",
+                f"NewObject({name.removesuffix(LOOKUP)}) failed: {made}",
                 operation="NewObject",
                 hint=f"Give the Sage user rights to {spec.task} (Role Maintenance), and "
                 f"check that the {spec.module} module is set up for company "
                 f"{self.settings.company}.",
             )
+        return made
+
+    def try_obj(self, name: str, *, probing: bool = True) -> Guarded | str:
+        """The object `name`, or Sage's reason for refusing to make it.
+
+        When `probing`, a COM exception from `NewObject` (pvxcom may raise for an unknown
+        name instead of answering 0) is a refusal as long as the session still answers;
+        otherwise it propagates (the session is dropped).
+        """
+        spec = object_spec(name)
+        self.use_context(spec.module, spec.task)
+        found = self._objects.get(name)
+        if found is not None:
+            return found
+        session = self._require_session()
+        try:
+            created: Guarded = self.script.NewObject(name.removesuffix(LOOKUP), session)
+        except ComCallError as exc:
+            if not probing:
+                raise
+            last_error(session)  # raises again when the session itself is gone
+            return f"NewObject raised {exc.message}"
+        if not created:
+            return last_error(self.script) or last_error(session) or "no message from Sage"
         self._objects[name] = created
         return created
 
@@ -231,6 +260,16 @@ class BoiSession:
         return self._session
 
 
+def _session_user(session: Guarded) -> str:
+    """The logon of the Sage user the session runs as (`sUserLogon`), "" when not told."""
+    try:
+        value = session.sUserLogon
+    except ComCallError as exc:
+        log.warning("sage_session_user_unknown", error=exc.message)
+        return ""
+    return "" if value is None else str(value).strip()
+
+
 def _quietly(what: str, fn: Callable[[], object]) -> None:
     try:
         fn()
@@ -238,43 +277,97 @@ def _quietly(what: str, fn: Callable[[], object]) -> None:
         log.warning("sage_teardown_failed", step=what, error=exc.message)
 
 
+class _Worker:
+    """One BOI thread and the session that lives on it."""
+
+    __slots__ = ("session", "thread")
+
+    def __init__(self, thread: BoiThread) -> None:
+        self.thread = thread
+        self.session: BoiSession | None = None
+
+
 class BoiRunner:
     """Runs jobs `job(session)` on the BOI thread, with one session.
 
     Adapters of several companies of one Sage installation share one runner (and so one
     thread and one session) through `acquire_runner`; each job brings its own settings.
+    A call that does not come back within `call_timeout_seconds` abandons the thread and its
+    session (`BoiThread.abandon`) and raises `SageSessionError`; the next call starts a new
+    thread and session. A late completion of the stuck call is harmless: every write
+    starts with the duplicate checks.
     """
 
     def __init__(self, factory: ScriptFactory, clock: Clock) -> None:
         self._factory = factory
         self._clock = clock
-        if isinstance(factory, ThreadBoundFactory):
-            self._thread = BoiThread(
-                on_start=factory.thread_started, on_stop=factory.thread_stopping
-            )
-        else:
-            self._thread = BoiThread()
-        self._session: BoiSession | None = None
+        self._lock = threading.Lock()
+        self._worker: _Worker | None = None
+        self._serials = itertools.count(1)
         self._serial = 0
+
+    def _new_thread(self) -> BoiThread:
+        factory = self._factory
+        if isinstance(factory, ThreadBoundFactory):
+            return BoiThread(on_start=factory.thread_started, on_stop=factory.thread_stopping)
+        return BoiThread()
+
+    def _current_worker(self) -> _Worker:
+        with self._lock:
+            if self._worker is None:
+                self._worker = _Worker(self._new_thread())
+            return self._worker
 
     @property
     def thread_ident(self) -> int | None:
-        return self._thread.ident
+        return self._current_worker().thread.ident
 
     def run(self, operation: str, settings: BoiSettings, job: Callable[[BoiSession], T]) -> T:
-        return self._thread.run(
-            lambda: self._run_here(operation, settings, job),
-            timeout=settings.call_timeout_seconds,
-        )
+        worker = self._current_worker()
+        try:
+            return worker.thread.run(
+                lambda: self._run_here(worker, operation, settings, job),
+                timeout=settings.call_timeout_seconds,
+            )
+        except BoiCallTimedOutError as exc:
+            self._abandon(worker)
+            log.error(
+                "sage_call_timed_out",
+                operation=operation,
+                seconds=settings.call_timeout_seconds,
+            )
+            raise SageSessionError(
+                f"{operation}: Sage did not answer within {settings.call_timeout_seconds:g} s; "
+                "the call was abandoned with its session, and the next call opens a new one",
+                operation=operation,
+                hint="Retried automatically; a write that completes late is found by the "
+                "duplicate checks. If it keeps happening, check the Sage server's load and "
+                "the connector's call_timeout_seconds.",
+            ) from exc
+
+    def _abandon(self, worker: _Worker) -> None:
+        with self._lock:
+            if self._worker is worker:
+                self._worker = None
+        worker.thread.abandon(final=lambda: self._drop(worker))
 
     def close(self) -> None:
-        self._thread.stop(final=self._drop)
+        with self._lock:
+            worker, self._worker = self._worker, None
+        if worker is not None:
+            worker.thread.stop(final=lambda: self._drop(worker))
 
-    def _run_here(self, operation: str, settings: BoiSettings, job: Callable[[BoiSession], T]) -> T:
+    def _run_here(
+        self,
+        worker: _Worker,
+        operation: str,
+        settings: BoiSettings,
+        job: Callable[[BoiSession], T],
+    ) -> T:
         try:
-            return job(self._current(settings))
+            return job(self._current(worker, settings))
         except ComCallError as exc:
-            self._drop()
+            self._drop(worker)
             raise SageSessionError(
                 f"{operation}: the Sage session failed in COM ({exc.message}); it was dropped "
                 "and the next call opens a new one",
@@ -283,31 +376,32 @@ class BoiRunner:
                 "the bitness of Python against ProvideX (docs/sage-adapter.md).",
             ) from exc
 
-    def _current(self, settings: BoiSettings) -> BoiSession:
-        s = self._session
+    def _current(self, worker: _Worker, settings: BoiSettings) -> BoiSession:
+        s = worker.session
         if s is not None and self._clock.monotonic() - s.opened_at > (
             settings.session_max_age_seconds
         ):
             log.info("sage_session_recycled", serial=s.serial)
-            self._drop()
+            self._drop(worker)
             s = None
         if s is None:
-            self._serial += 1
+            serial = next(self._serials)
+            self._serial = max(self._serial, serial)
             script = self._factory()
-            s = BoiSession(Guarded(script, "ProvideX.Script"), settings, self._clock, self._serial)
-            self._session = s
+            s = BoiSession(Guarded(script, "ProvideX.Script"), settings, self._clock, serial)
+            worker.session = s
             try:
                 s.open()
             except BaseException:
-                self._drop()
+                self._drop(worker)
                 raise
             log.info("sage_session_opened", serial=s.serial, company=settings.company)
         else:
             s.prepare(settings)
         return s
 
-    def _drop(self) -> None:
-        s, self._session = self._session, None
+    def _drop(self, worker: _Worker) -> None:
+        s, worker.session = worker.session, None
         if s is not None:
             s.close()
             log.info("sage_session_dropped", serial=s.serial)

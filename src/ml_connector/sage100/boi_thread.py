@@ -5,6 +5,11 @@ wait for its result. COM objects are apartment-bound, so the ProvideX.Script obj
 SY_Session and every business object are created and used on that thread only. `on_start`
 / `on_stop` prepare and release the thread (COM: CoInitialize / CoUninitialize); if
 `on_start` fails, every call fails with that error instead of waiting.
+
+A call that does not come back within its timeout raises `BoiCallTimedOutError` (a
+`SageSessionError`: retry). An out-of-process COM call cannot be cancelled, so the thread
+is then `abandon`ed: calls still queued behind the stuck one fail at once, and the thread
+ends (running `final` to drop its session) whenever the stuck call returns.
 """
 
 from __future__ import annotations
@@ -18,6 +23,10 @@ from typing import Any, TypeVar
 from ml_connector.sage100.errors import SageSessionError
 
 T = TypeVar("T")
+
+
+class BoiCallTimedOutError(SageSessionError):
+    """A BOI call did not come back in time; its thread and session are abandoned."""
 
 
 class BoiThread:
@@ -54,7 +63,42 @@ class BoiThread:
                 self._thread.start()
                 self._started = True
             self._queue.put((fn, future))
-        return future.result(timeout)
+        try:
+            return future.result(timeout)
+        except TimeoutError as exc:
+            if future.done():  # the function itself raised TimeoutError
+                raise
+            raise BoiCallTimedOutError(
+                f"Sage did not answer within {timeout:g} s", operation="boi"
+            ) from exc
+
+    def abandon(self, final: Callable[[], None] | None = None) -> None:
+        """Stop taking calls without waiting: queued calls fail now; the thread runs `final`
+        and ends when the call it is stuck in returns."""
+        with self._lock:
+            if self._stopped:
+                return
+            self._stopped = True
+            pending: list[Future[Any]] = []
+            while True:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is not None:
+                    pending.append(item[1])
+            if self._started:
+                if final is not None:
+                    self._queue.put((final, Future()))
+                self._queue.put(None)
+        for future in pending:
+            if future.set_running_or_notify_cancel():
+                future.set_exception(
+                    SageSessionError(
+                        "the Sage session was abandoned after a call that did not come back",
+                        operation="boi",
+                    )
+                )
 
     def stop(self, final: Callable[[], None] | None = None) -> None:
         """Run `final` on the thread (if it ever started), then end the thread."""

@@ -27,6 +27,7 @@ from ml_connector.sage100.port import (
     SageVendor,
     SageVendorNo,
     VendorChanges,
+    sage_vendor_no,
 )
 from ml_connector.sage100.resultsets import KEY_END, all_of, equals
 
@@ -62,7 +63,7 @@ def check_changes(changes: VendorChanges, record: str) -> None:
 def edit_vendor(
     s: BoiSession, division_no: DivisionNo, vendor_no: SageVendorNo, changes: VendorChanges
 ) -> SageVendor:
-    number = vendor_no.strip().upper()
+    number = sage_vendor_no(vendor_no)
     rec = f"vendor {division_no}-{number}"
     bus = s.obj("AP_Vendor_bus")
     try:

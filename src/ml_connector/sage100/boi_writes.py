@@ -48,6 +48,7 @@ from ml_connector.sage100.port import (
     SageVendor,
     SageVendorNo,
     WrittenInvoice,
+    sage_vendor_no,
 )
 from ml_connector.sage100.resultsets import KEY_END, all_of, equals
 
@@ -82,6 +83,13 @@ def validate_invoice(inv: NewApInvoice) -> None:
     for part in (k.division_no, k.vendor_no, k.invoice_no):
         if part != part.upper() or part != part.strip():
             raise _reject(f"key parts must be upper case without outer spaces: {k}", rec, op)
+    if sage_vendor_no(k.vendor_no) != k.vendor_no:
+        raise _reject(
+            f"vendor number {k.vendor_no} is not as Sage stores it "
+            f"({sage_vendor_no(k.vendor_no)}: Sage zero-fills all-digit vendor numbers)",
+            rec,
+            op,
+        )
     if not inv.lines:
         raise _reject("an AP invoice needs at least one distribution line", rec, op)
     for n, line in enumerate(inv.lines, start=1):
@@ -210,13 +218,13 @@ def verify_invoice(s: BoiSession, inv: NewApInvoice) -> None:
                 operation="create_invoice",
                 record=rec,
             )
-        amount = sage_money(_get(bus, c.invoice_amount, 0.0), source=rec)
+        amount = sage_money(_get(bus, c.invoice_amount), source=rec)
         lines = bus.oLines
         got: list[tuple[str, Decimal]] = []
         moved = return_code(lines.nMoveFirst())
         while moved and return_code(lines.nEOF()) == 0:
-            account = str(_get(lines, f"{c.line_account}$", "")).strip()
-            got.append((account, sage_money(_get(lines, c.line_amount, 0.0), source=rec)))
+            account = str(_get(lines, f"{c.line_account}$")).strip()
+            got.append((account, sage_money(_get(lines, c.line_amount), source=rec)))
             moved = return_code(lines.nMoveNext())
     except ComCallError:
         raise
@@ -268,8 +276,9 @@ def _is_adjustment(bus: Any) -> bool:
 
 
 def validate_vendor(vendor: NewVendor) -> SageVendorNo:
-    """The vendor number as Sage stores it (upper case); refuses what cannot fit."""
-    number = vendor.vendor_no.strip().upper()
+    """The vendor number as Sage stores it (upper case, all-digit numbers zero-filled to
+    7); refuses what cannot fit."""
+    number = sage_vendor_no(vendor.vendor_no)
     rec = f"vendor {vendor.division_no}-{number}"
     if not number or len(number) > VENDOR_NO_LEN:
         raise _reject(
@@ -337,8 +346,10 @@ def _set(obj: Any, column: str, value: str | float, record: str) -> None:
     check(obj.nSetValue(column, value), obj, f"nSetValue({column})", record=record)
 
 
-def _get(obj: Any, column: str, placeholder: str | float) -> Any:
-    answer = obj.nGetValue(column, placeholder)
+def _get(obj: Any, column: str) -> str:
+    """`nGetValue` with an empty text placeholder; the value as text (numbers included:
+    COM may hand a number back as a double or as text, `sage_money` parses either)."""
+    answer = obj.nGetValue(column, "")
     if not isinstance(answer, tuple) or len(answer) != 2:
         raise SageVerifyError(
             f"nGetValue({column}) gave {answer!r}, expected (ret, value)",
@@ -346,7 +357,7 @@ def _get(obj: Any, column: str, placeholder: str | float) -> Any:
             hint="The COM by-reference adapter is not in place (see docs/sage-adapter.md).",
         )
     check(answer[0], obj, f"nGetValue({column})", record=None)
-    return placeholder if answer[1] is None else answer[1]  # COM may hand back None
+    return "" if answer[1] is None else str(answer[1])  # COM may hand back None
 
 
 def _fit(text: str, length: int, what: str, record: str) -> str:

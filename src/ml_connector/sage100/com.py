@@ -9,9 +9,9 @@ usual causes as the hint.
 `ByRefAdapter` adapts pywin32's late binding to the shared by-reference convention
 (placeholders in, `(ret, out1, ...)` out). pywin32 returns by-ref outputs as a tuple only
 when the type information says a parameter is by-ref; when a by-ref method answers a bare
-scalar instead, the adapter calls it again with `VARIANT(VT_BYREF | VT_BSTR, "")` (or
-`VT_R8` for numeric placeholders) in the by-ref positions and reads `.value` back, and
-remembers that the method needs it. Methods that must not run twice (`nGetNext...No`,
+scalar instead, the adapter calls it again with `VARIANT(VT_BYREF | VT_VARIANT, "")` (what
+public VBScript and PowerShell BOI code passes) in the by-ref positions and reads `.value`
+back, and remembers that the method needs it. Methods that must not run twice (`nGetNext...No`,
 `nSelectNewBatch`) always get VARIANTs.
 """
 
@@ -37,7 +37,14 @@ BYREF_POSITIONS: dict[str, tuple[int, ...]] = {
 }
 _NOT_REPEATABLE_PREFIX = "nGetNext"  # nGetNextVendorNo(byref no) etc.: position 0, never twice
 _NOT_REPEATABLE = {"nSelectNewBatch"}
-_PROPERTIES = {"sLastErrorMsg", "sModuleDate", "sModuleCode", "sCompanyCode", "sUserCode"}
+_PROPERTIES = {
+    "sLastErrorMsg",
+    "sModuleDate",
+    "sModuleCode",
+    "sCompanyCode",
+    "sUserCode",
+    "sUserLogon",
+}
 
 _CAUSES = (
     "Usual causes: the Sage 100 workstation components are not installed on this machine "
@@ -189,9 +196,10 @@ class ProvideXComFactory:
 
 
 def _pywin32_variant(placeholder: object) -> Any:
+    """A by-reference VARIANT holding the placeholder, as VBScript and PowerShell pass it
+    (`VT_BYREF | VT_VARIANT`); the callee may put any type in it, and the adapter parses
+    numbers from whatever comes back (text or a double)."""
     import pythoncom  # Windows only
     import win32com.client  # Windows only
 
-    if isinstance(placeholder, int | float) and not isinstance(placeholder, bool):
-        return win32com.client.VARIANT(pythoncom.VT_BYREF | pythoncom.VT_R8, float(placeholder))
-    return win32com.client.VARIANT(pythoncom.VT_BYREF | pythoncom.VT_BSTR, str(placeholder))
+    return win32com.client.VARIANT(pythoncom.VT_BYREF | pythoncom.VT_VARIANT, placeholder)

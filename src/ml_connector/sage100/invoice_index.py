@@ -17,7 +17,7 @@ from decimal import Decimal
 
 import structlog
 
-from ml_connector.sage100.boi_reads import INVOICE_OBJECTS, sage_money
+from ml_connector.sage100.boi_reads import invoice_object, sage_money
 from ml_connector.sage100.boi_session import BoiSession
 from ml_connector.sage100.changestamp import parse_sage_date
 from ml_connector.sage100.port import (
@@ -131,14 +131,15 @@ def index_columns(s: BoiSession, where: InvoiceWhere) -> list[str]:
 
 def _read(s: BoiSession, where: InvoiceWhere, since_day: str = "") -> list[list[str]]:
     cols = index_columns(s, where)
-    source = f"{INVOICE_OBJECTS[where]} ({where})"
+    name = invoice_object(s, where)
+    source = f"{name.removesuffix('#lookup')} ({where})"
     filter_expr = (
         any_of(f"DateUpdated$>={quote(since_day)}", f"DateCreated$>={quote(since_day)}")
         if since_day
         else ""
     )
     values = read_values(
-        s.obj(INVOICE_OBJECTS[where]),
+        s.obj(name),
         cols,
         key_column="APDivisionNo$+VendorNo$+InvoiceNo$",
         source=source,

@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date
-from decimal import Decimal
+from datetime import date, datetime, time, timedelta
+from decimal import ROUND_DOWN, Decimal
 from typing import Literal, NewType, Protocol
 
 DivisionNo = NewType("DivisionNo", str)
@@ -32,6 +32,21 @@ LINE_COMMENT_LEN = 2048
 JOB_NO_LEN = 7
 
 InvoiceWhere = Literal["entry", "open", "history"]
+
+
+def sage_vendor_no(text: str) -> SageVendorNo:
+    """A vendor number as Sage stores it: trimmed, upper case, and (format class MASTERNUM)
+    an all-digit number zero-filled to 7 ("123" -> "0000123").
+
+    Every place that compares or looks up vendor numbers normalises with this, so that a
+    number typed as "123" finds Sage's "0000123".
+    """
+    number = text.strip().upper()
+    if number.isdigit() and len(number) < VENDOR_NO_LEN:
+        number = number.zfill(VENDOR_NO_LEN)
+    return SageVendorNo(number)
+
+
 AccountStatus = Literal["A", "I", "D"]
 
 
@@ -44,6 +59,14 @@ class ChangeStamp:
 
     day: date
     hours: Decimal  # 0 <= hours < 24, e.g. Decimal("13.50000") is 13:30:00
+
+    def minus(self, delta: timedelta) -> ChangeStamp:
+        """The stamp `delta` earlier on the same wall clock (for a look-back window)."""
+        whole = datetime.combine(self.day, time()) + timedelta(hours=float(self.hours))
+        earlier = whole - delta
+        seconds = Decimal(earlier.hour * 3600 + earlier.minute * 60 + earlier.second)
+        hours = (seconds / Decimal(3600)).quantize(Decimal("0.00001"), rounding=ROUND_DOWN)
+        return ChangeStamp(earlier.date(), hours)
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,7 +314,10 @@ class Sage100(Protocol):
         ...
 
     def open_batch(self, description: str) -> str:
-        """A new AP invoice batch number where the company uses batches, else ""."""
+        """The connector's AP invoice batch where the company uses batches, else "".
+
+        One batch is reused until a clerk updates (registers) it or it is gone; then a new
+        one is opened."""
         ...
 
     def create_invoice(self, invoice: NewApInvoice) -> WrittenInvoice:

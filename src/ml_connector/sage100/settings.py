@@ -33,6 +33,46 @@ class BoiColumns(BaseModel):
     vendor_email: str = "EmailAddress"
 
 
+class BoiNames(BaseModel):
+    """Object and A/P Options column names no public source confirms, in the order tried.
+
+    Each object is made with `NewObject` and checked with `sGetColumns(<data source>)`; the
+    first that Sage accepts (and whose columns include what the adapter reads) is used, once
+    per company (`ml_connector.sage100.names`). None accepted is a setup error naming every
+    candidate tried. Names of A/P Options columns are given without ProvideX's `$`.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    open_invoices: tuple[str, ...] = ("AP_OpenInvoice_svc",)
+    invoice_history: tuple[str, ...] = (
+        "AP_InvoiceHistoryHeader_svc",
+        "AP_InvoiceHistoryInquiry_bus",
+    )
+    ap_options: tuple[str, ...] = ("AP_Options_svc",)
+    # A/P Options: "batch entry for invoices" (name unconfirmed) and divisions in use
+    # (FL44 4.40 field 3 "Divisions").
+    batch_flag: tuple[str, ...] = ("BatchProcessing",)
+    divisions_flag: tuple[str, ...] = ("Divisions",)
+    # optional: only used to name the account segments, never to size them
+    account_structure: tuple[str, ...] = ("GL_AccountStructure_svc",)
+
+    @field_validator(
+        "open_invoices",
+        "invoice_history",
+        "ap_options",
+        "batch_flag",
+        "divisions_flag",
+        "account_structure",
+    )
+    @classmethod
+    def _not_empty(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        names = tuple(v.strip() for v in value if v.strip())
+        if not names:
+            raise ValueError("give at least one name to try")
+        return names
+
+
 class LockRetry(BaseModel):
     """How long to keep trying a record another user holds before reporting it."""
 
@@ -61,10 +101,13 @@ class BoiSettings(BaseModel):
     password: SecretStr
     division: str = "00"  # AP division used when a record does not name one
     module_date: date | None = None  # A/P and G/L module date; None = today (injected clock)
-    try_unified_login: bool = True  # nLogon() first, then nSetUser(user, password)
-    uses_batches: bool | None = None  # None: ask Sage (AP_Invoice_bus nBatchEnabled)
+    # nLogon() (Sage's unified login) first, then nSetUser: off by default, because under a
+    # service it may log on as whichever Sage user the Windows account maps to.
+    try_unified_login: bool = False
+    uses_batches: bool | None = None  # None: read A/P Options (BoiNames.batch_flag)
     discover_columns: bool = True  # check BoiColumns against sGetColumns once per process
     columns: BoiColumns = BoiColumns()
+    names: BoiNames = BoiNames()
     lock_retry: LockRetry = LockRetry()
     session_max_age_seconds: float = Field(default=4 * 3600, gt=0)  # recycle, as UAF does
     reference_index_max_age_seconds: float = Field(default=30.0, ge=0)
