@@ -116,13 +116,14 @@ class SandboxCompany:
     clock: HookClock
     adapters: list[BoiSage100] = field(default_factory=list)
     tamper: Tamper = field(default_factory=Tamper)
+    behaviour: Any = None  # a SandboxBehaviour for the scripts made from now on (None: default)
 
     MATERIALS = MATERIALS
     ELECTRICAL = ELECTRICAL
     FUEL = FUEL
 
     def script(self) -> ProvideXScript:
-        return ProvideXScript(self.root, clock=self.clock, tz=UTC)
+        return ProvideXScript(self.root, clock=self.clock, tz=UTC, behaviour=self.behaviour)
 
     def tampered_script(self) -> Any:
         return self.tamper.wrap(self.script(), "ProvideX.Script")

@@ -11,8 +11,10 @@ import pytest
 from pydantic import SecretStr, ValidationError
 
 from ml_connector.sage100.boi_session import BoiThread
-from ml_connector.sage100.columns import choose, column_names
+from ml_connector.sage100.columns import choose_columns
+from ml_connector.sage100.errors import SageLoginError
 from ml_connector.sage100.invoice_index import InvoiceIndex
+from ml_connector.sage100.resultsets import split_list
 from ml_connector.sage100.settings import BoiColumns, BoiSettings, LockRetry
 
 
@@ -37,19 +39,33 @@ def test_settings_normalise_company_and_refuse_nonsense() -> None:
 
 
 def test_columns_missing_on_the_live_system_are_replaced_by_a_known_alternative() -> None:
-    reported = column_names("APDivisionNo$\x8aInvoiceAmount\x8aComment$\x8a")
+    reported = {n.removesuffix("$") for n in split_list("APDivisionNo$ŠInvoiceAmountŠComment$Š")}
     assert reported == {"APDivisionNo", "InvoiceAmount", "Comment"}
-    available = {"AP_Invoice_bus": reported, "lines": {"AccountKey", "Amount"}}
-    chosen, notes = choose(BoiColumns(), available)
+    available = {"entry": reported, "lines": {"AccountKey", "Amount"}}
+    chosen, notes = choose_columns(BoiColumns(), available)
     assert chosen.invoice_amount == "InvoiceAmount"
     assert chosen.line_amount == "Amount"
     assert chosen.line_account == "AccountKey"
-    note = "InvoiceAmount (from AP_Invoice_bus; InvoiceAmt is not there)"
+    note = "InvoiceAmount (from entry; InvoiceAmt is not there)"
     assert ("column invoice_amount", note) in notes
-    # A name nothing confirms is kept (the settings win) and reported.
-    chosen2, notes2 = choose(BoiColumns(invoice_due_date="DueOn"), {"AP_Invoice_bus": reported})
+    # A name nothing confirms is kept (the settings win) and reported...
+    chosen2, notes2 = choose_columns(BoiColumns(invoice_due_date="DueOn"), {"entry": reported})
     assert chosen2.invoice_due_date == "DueOn"
     assert any("DueOn not reported" in n[1] for n in notes2)
+
+
+def test_an_amount_column_the_object_does_not_report_is_a_setup_error_naming_the_tries() -> None:
+    # ProvideX would read the unknown column as 0: never guess an amount column.
+    with pytest.raises(SageLoginError, match=r"InvoiceAmt, InvoiceAmount, InvoiceTotal") as err:
+        choose_columns(BoiColumns(), {"entry": {"APDivisionNo", "NonTaxableAmt"}})
+    assert "columns.invoice_amount" in (err.value.hint or "")
+    # Nothing reported at all (sGetColumns gave nothing): the configured names are kept.
+    assert choose_columns(BoiColumns(), {"entry": set()})[0] == BoiColumns()
+
+
+def test_unified_login_is_off_by_default() -> None:
+    s = BoiSettings(home="h", company="ABC", user="u", password=SecretStr("p"))
+    assert s.try_unified_login is False
 
 
 def _rec(vendor: str, number: str, amount: str, seq: str, day: str = "20260105") -> list[str]:

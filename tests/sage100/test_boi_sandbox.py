@@ -106,9 +106,40 @@ def test_batches_are_opened_and_used_where_the_company_has_batch_entry(make_sand
     assert batch == "00001"
     assert sage.create_invoice(invoice("B-1", batch_no=batch)).batch_no == "00001"
     assert [f.batch_no for f in sage.find_invoice(invoice("B-1").key)] == ["00001"]
-    # No batch given: the adapter opens one of its own for the session and says which.
-    assert sage.create_invoice(invoice("B-2")).batch_no == "00002"
-    assert sage.create_invoice(invoice("B-3")).batch_no == "00002"
+    # No batch given: the adapter reuses its open batch (not a new batch per session)...
+    assert sage.create_invoice(invoice("B-2")).batch_no == "00001"
+    assert sage.open_batch("ServiceTitan 2026-01-06") == "00001"
+
+
+def test_the_connector_batch_is_reused_across_sessions_until_a_clerk_registers_it(
+    make_sandbox: Any,
+) -> None:
+    from ml_connector.sandbox.sage100 import post_register
+
+    company = make_sandbox(batches=True)
+    sage = company.adapter(session_max_age_seconds=60)
+    assert sage.open_batch("ServiceTitan") == "00001"
+    sage.create_invoice(invoice("R-1"))
+    company.clock.advance(300)  # the session is recycled
+    assert sage.create_invoice(invoice("R-2")).batch_no == "00001"
+    assert sage.session_serial == 2
+    conn = company.db()
+    try:  # a clerk prints and updates the register for the connector's batch
+        post_register(
+            conn,
+            posting_date="20260105",
+            stamp=("20260105", "15.00000"),
+            user_key="0000000002",
+            batch_no="00001",
+        )
+    finally:
+        conn.close()
+    assert sage.open_batch("ServiceTitan") == "00002"  # the registered batch is gone
+    assert sage.create_invoice(invoice("R-3")).batch_no == "00002"
+    # a clerk holding the batch open: the connector does not wait, it opens another
+    held = company.other_user()
+    assert held.nSelectBatch("00002") == 1
+    assert sage.open_batch("ServiceTitan") == "00003"
 
 
 def test_no_batch_is_opened_without_batch_entry(boi: Any) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from ml_connector.sandbox.sage100 import SEP
+from ml_connector.sandbox.sage100 import COM_SEP
 from ml_connector.sandbox.sage100.testing import logged_on
 
 
@@ -91,19 +91,38 @@ def test_service_object_is_read_only_and_browses_in_key_order(root: Path) -> Non
 def test_columns_and_raw_record(root: Path) -> None:
     pvx, ss = logged_on(root, program="AP_Vendor_ui")
     svc = pvx.NewObject("AP_Vendor_svc", ss)
-    columns = svc.sGetColumns("AP_Vendor").split(SEP)
+    assert svc.sGetDataSources() == f"AP_Vendor{COM_SEP}"
+    columns = svc.sGetColumns("AP_Vendor").split(COM_SEP)
     assert columns[:3] == ["APDivisionNo$", "VendorNo$", "VendorName$"]
     assert "DateUpdated$" in columns
     assert "TimeUpdated$" in columns
-    assert svc.sGetKeyColumns() == f"APDivisionNo${SEP}VendorNo${SEP}"
+    assert svc.sGetColumns("AP_Division") == ""  # not one of its data sources
+    assert svc.sGetKeyColumns() == f"APDivisionNo${COM_SEP}VendorNo${COM_SEP}"
     svc.nFind("00FERGUS")
     ok, record, cols = svc.nGetRecord("", "")
     assert ok == 1
-    assert dict(zip(cols.split(SEP), record.split(SEP), strict=True))["VendorName$"] == (
+    assert dict(zip(cols.split(COM_SEP), record.split(COM_SEP), strict=True))["VendorName$"] == (
         "Ferguson Enterprises #1187"
     )
     inv = pvx.NewObject("AP_InvoiceHeader_svc", ss)
-    assert "InvoiceAmt" in inv.sGetColumns("").split(SEP)
+    assert "InvoiceAmt" in inv.sGetColumns("").split(COM_SEP)
+
+
+def test_all_digit_vendor_numbers_are_zero_filled_as_sage_does(root: Path) -> None:
+    _, _, bus = _vendor_bus(root)
+    assert bus.nSetKeyValue("APDivisionNo$", "00") == 1
+    assert bus.nSetKeyValue("VendorNo$", "123") == 1
+    assert bus.nSetKey() == 2
+    assert bus.nSetValue("VendorName$", "Numbered Vendor") == 1
+    assert bus.nWrite() == 1
+    pvx, ss = logged_on(root, program="AP_Vendor_ui")
+    svc = pvx.NewObject("AP_Vendor_svc", ss)
+    assert svc.nFind("000000123") == 1
+    assert svc.nGetValue("VendorNo$", "") == (1, "0000123")
+    assert svc.nGetResultSets("VendorNo$", "VendorNo$", "", "", 'VendorNo$="123"', "", "")[:2] == (
+        1,
+        "",
+    )  # a filter compares as stored: "123" is not "0000123"
 
 
 def test_a_vendor_with_invoices_cannot_be_deleted(root: Path) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ml_connector.sandbox.sage100 import SEP
+from ml_connector.sandbox.sage100 import COM_SEP, SEP, SandboxBehaviour
 from ml_connector.sandbox.sage100.expressions import pvx_str
 from ml_connector.sandbox.sage100.testing import logged_on
 
@@ -18,8 +18,8 @@ def vendors(root: Path) -> object:
 
 
 def _split(text: str) -> list[str]:
-    assert text == "" or text.endswith(SEP)  # every element ends with chr(138)
-    return text.split(SEP)[:-1]
+    assert text == "" or text.endswith(COM_SEP)  # every element ends with 0x8A, "Š" via COM
+    return text.split(COM_SEP)[:-1]
 
 
 def test_values_and_keys_in_key_order(vendors: object) -> None:
@@ -44,7 +44,17 @@ def test_concatenation_with_hex_separator_and_str(root: Path) -> None:
         "",
     )
     assert ok == 1
-    assert values == f"FERGUS{SEP}7394109{SEP}7369{SEP}"  # STR drops trailing zeros
+    # STR drops trailing zeros; ProvideX's 0x8A byte reaches a COM caller as "Š"
+    assert values == f"FERGUS{COM_SEP}7394109{COM_SEP}7369{COM_SEP}"
+
+
+def test_the_raw_separator_byte_when_the_facade_is_switched(root: Path) -> None:
+    pvx, ss = logged_on(root, behaviour=SandboxBehaviour(separator=SEP))
+    hist = pvx.NewObject("AP_InvoiceHistoryHeader_svc", ss)
+    ok, values, keys = hist.nGetResultSets(
+        "VendorNo$", "InvoiceNo$", "", "", 'InvoiceNo$="7394109"', "", ""
+    )
+    assert (ok, values, keys) == (1, f"FERGUS{SEP}", f"7394109{SEP}")
 
 
 @pytest.mark.parametrize(
@@ -93,8 +103,6 @@ def test_begin_and_end_bound_the_key(vendors: object) -> None:
     [
         ('VendorNo$="FERGUS', "Error #20"),
         ("VendorNo$=1", "Error #26"),
-        ('NoSuchColumn$="X"', "Error #41"),
-        ('VendorNo="X"', "Error #41"),
         ('SOUNDEX(VendorName$)="X"', "not supported"),
         ('VendorNo$="A" XOR VendorNo$="B"', "Error #20"),
         ("VendorName$", "Error #26"),
@@ -106,6 +114,29 @@ def test_unsupported_or_wrong_expressions_answer_0(
     ok, values, keys = vendors.nGetResultSets("VendorNo$", "VendorNo$", "", "", expr, "", "")
     assert (ok, values, keys) == (0, "", "")
     assert message in vendors.sLastErrorMsg
+
+
+def test_an_unknown_variable_reads_empty_as_in_providex_or_is_refused_when_switched(
+    root: Path,
+) -> None:
+    pvx, ss = logged_on(root, program="AP_Vendor_ui")
+    svc = pvx.NewObject("AP_Vendor_svc", ss)
+    # "VendorNo" without $ is another (undefined) variable: a number, 0
+    ok, values, _ = svc.nGetResultSets(
+        "NoSuchColumn$+$1F$+STR(VendorNo)", "VendorNo$", "", "", 'VendorNo$="FERGUS"', "", ""
+    )
+    assert (ok, values) == (1, f"\x1f0{COM_SEP}")
+    assert svc.nGetResultSets("VendorNo$", "VendorNo$", "", "", 'NoSuchColumn$="X"', "", "")[
+        :2
+    ] == (1, "")
+    pvx, ss = logged_on(
+        root, program="AP_Vendor_ui", behaviour=SandboxBehaviour(unknown_variables="refuse")
+    )
+    strict = pvx.NewObject("AP_Vendor_svc", ss)
+    for expr in ('NoSuchColumn$="X"', 'VendorNo="X"'):
+        ok, values, keys = strict.nGetResultSets("VendorNo$", "VendorNo$", "", "", expr, "", "")
+        assert (ok, values, keys) == (0, "", "")
+        assert "Error #41" in strict.sLastErrorMsg
 
 
 def test_value_expression_errors(vendors: object) -> None:

@@ -119,7 +119,7 @@ def _named(s: BoiSession, structure: str, fmt: AccountFormat) -> AccountFormat:
         SageRejectedError,
         SageVerifyError,
         ValueError,
-        InvalidOperation,
+        ArithmeticError,  # decimal.InvalidOperation
     ) as exc:
         # an optional extra: anything but a session failure (which propagates) is ignored
         log.info("sage_account_structure_unread", object=structure, reason=str(exc))

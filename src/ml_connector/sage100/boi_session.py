@@ -223,7 +223,12 @@ class BoiSession:
         otherwise it propagates (the session is dropped).
         """
         spec = object_spec(name)
-        self.use_context(spec.module, spec.task)
+        try:
+            self.use_context(spec.module, spec.task)
+        except SageLoginError as exc:
+            if not probing:
+                raise
+            return f"{spec.task} is not available to this user ({exc.message})"
         found = self._objects.get(name)
         if found is not None:
             return found
@@ -303,6 +308,7 @@ class BoiRunner:
         self._clock = clock
         self._lock = threading.Lock()
         self._worker: _Worker | None = None
+        self._closed = False
         self._serials = itertools.count(1)
         self._serial = 0
 
@@ -314,6 +320,8 @@ class BoiRunner:
 
     def _current_worker(self) -> _Worker:
         with self._lock:
+            if self._closed:
+                raise SageSessionError("the Sage connection is closed", operation="boi")
             if self._worker is None:
                 self._worker = _Worker(self._new_thread())
             return self._worker
@@ -353,6 +361,7 @@ class BoiRunner:
 
     def close(self) -> None:
         with self._lock:
+            self._closed = True
             worker, self._worker = self._worker, None
         if worker is not None:
             worker.thread.stop(final=lambda: self._drop(worker))

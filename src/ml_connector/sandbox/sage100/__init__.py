@@ -18,11 +18,14 @@ positions and return a tuple `(return value, out1, out2, ...)`:
                                                 -> (1, "Ferguson...Š...", "FERGUSŠ...")
     inv.nSelectNewBatch("", "N", "ServiceTitan") -> (1, "00001")
 
-Result-set and record strings end every element with chr(138) (`SEP`). Return codes: 1 ok,
+Result-set and record strings end every element with ProvideX's separator byte 0x8A, which
+COM delivers as "Š" (U+0160, `COM_SEP`; `SandboxBehaviour(separator="\x8a")` gives the raw
+byte, `SEP`). Return codes: 1 ok,
 0 failed (`sLastErrorMsg`), `nSetKey` 2 new / 1 existing, `oLines.nAddLine` 2. See
 docs/sage-sandbox.md for tables, messages, the expression subset and the fault file.
 """
 
+from ml_connector.sandbox.sage100.behaviour import COM_SEP, SandboxBehaviour
 from ml_connector.sandbox.sage100.com import IN_USE_MESSAGE, SEP
 from ml_connector.sandbox.sage100.faults import SandboxComError, write_faults
 from ml_connector.sandbox.sage100.locks import held_record, lock_record, unlock_record
@@ -36,9 +39,11 @@ from ml_connector.sandbox.sage100.root import (
 from ml_connector.sandbox.sage100.session import ProvideXScript, SySession
 
 __all__ = [
+    "COM_SEP",
     "IN_USE_MESSAGE",
     "SEP",
     "ProvideXScript",
+    "SandboxBehaviour",
     "SandboxComError",
     "SandboxSetupError",
     "SySession",

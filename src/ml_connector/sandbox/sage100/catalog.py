@@ -6,6 +6,7 @@
 | AP_Invoice_bus (+ oLines)       | AP_InvoiceHeader/Detail | AP_Invoice_ui                 |
 | AP_InvoiceRegister_upd          | (posting)               | AP_InvoiceRegister_ui, AP_Invoice_ui |
 | *_svc (read-only)               | see `SERVICES`          | any program set               |
+| AP_InvoiceHistoryInquiry_bus    | AP_InvoiceHistoryHeader | any program set (read-only)   |
 
 A `_bus` object is refused (NewObject answers 0, the reason in the session's
 `sLastErrorMsg`) unless the current program is one of its tasks and the user's roles give
@@ -36,6 +37,8 @@ SERVICES: dict[str, schema.TableSpec] = {
     "AP_INVOICEDETAIL_SVC": schema.AP_INVOICE_DETAIL,
     "AP_OPENINVOICE_SVC": schema.AP_OPEN_INVOICE,
     "AP_INVOICEHISTORYHEADER_SVC": schema.AP_INVOICE_HISTORY_HEADER,
+    # the AR analogue's business object is AR_InvoiceHistoryInquiry_bus (FL44); read-only here
+    "AP_INVOICEHISTORYINQUIRY_BUS": schema.AP_INVOICE_HISTORY_HEADER,
     "AP_INVOICEHISTORYDETAIL_SVC": schema.AP_INVOICE_HISTORY_DETAIL,
     "GL_COMPANYACTIVEBATCH_SVC": schema.GL_COMPANY_ACTIVE_BATCH,
     "SY_COMPANY_SVC": system_schema.SY_COMPANY,
@@ -51,6 +54,8 @@ BUS_TASKS: dict[str, tuple[str, ...]] = {
 def create_object(session: SySession, name: str) -> ComObject | str:
     """The object for `name`, or the refusal message."""
     upper = name.upper()
+    if session.script.behaviour.refuses(name):
+        return f"Object {name} was not found."
     if upper in SERVICES:
         spec = SERVICES[upper]
         return ServiceObject(session, spec, system=spec is system_schema.SY_COMPANY)

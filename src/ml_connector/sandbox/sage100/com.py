@@ -11,6 +11,7 @@ import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar
 
+from ml_connector.sandbox.sage100.expressions import pvx_str
 from ml_connector.sandbox.sage100.faults import provide_x_error
 
 if TYPE_CHECKING:
@@ -20,7 +21,7 @@ P = ParamSpec("P")
 R = TypeVar("R")
 T = TypeVar("T", bound="ComObject")
 
-SEP = chr(138)  # ProvideX's field separator in result sets and record strings
+SEP = chr(138)  # ProvideX's separator byte in result sets and record strings (as stored)
 
 IN_USE_MESSAGE = "The record is in use by another user."
 
@@ -42,6 +43,17 @@ class ComObject:
         if self._dropped:
             raise provide_x_error(f"Error #65: object was dropped before {method}")
         self._owner()._enter(method, inject=inject)
+
+    def com_text(self, text: str) -> str:
+        """`text` as the COM caller receives it: ProvideX's 0x8A as the facade delivers it
+        (`behaviour.separator`, "Š" by default)."""
+        return text.replace(SEP, self._owner().script.behaviour.separator)
+
+    def by_ref(self, value: str | float) -> str | float:
+        """A value as the by-reference VARIANT carries it back (`behaviour.numbers_by_ref`)."""
+        if isinstance(value, float) and self._owner().script.behaviour.numbers_by_ref == "text":
+            return pvx_str(value)
+        return value
 
     def _fail(self, message: str, code: int = 0) -> int:
         self._last_error = message

@@ -108,7 +108,12 @@ def _invoice(
             line = {"LineKey": f"{n:06d}", "AccountKey": account, "DistributionAmt": part / 100}
             insert_row(conn, schema.AP_INVOICE_DETAIL, {**key, **audit, **line})
         return
-    history = {"HeaderSeqNo": "000001", "InvoiceType": "IN", "ModuleCode": "A/P"}
+    seq_row = conn.execute(  # history is keyed InvoiceNo + HeaderSeqNo
+        "SELECT MAX(HeaderSeqNo) FROM AP_InvoiceHistoryHeader WHERE InvoiceNo = ?",
+        (header["InvoiceNo"],),
+    ).fetchone()
+    seq = f"{int(seq_row[0] or 0) + 1:06d}"
+    history = {"HeaderSeqNo": seq, "InvoiceType": "IN", "ModuleCode": "A/P"}
     insert_row(
         conn,
         schema.AP_INVOICE_HISTORY_HEADER,
@@ -119,7 +124,7 @@ def _invoice(
         insert_row(
             conn,
             schema.AP_INVOICE_HISTORY_DETAIL,
-            {**key, **audit, "HeaderSeqNo": "000001", **line},
+            {**key, **audit, "HeaderSeqNo": seq, **line},
         )
     if inv.where == "open":
         insert_row(

@@ -14,8 +14,9 @@ Supported (keywords and column names are case-insensitive, as in ProvideX):
 
 Anything else (an unknown column or function, a syntax error, mixed types) raises
 `ExpressionError` whose message reads like ProvideX's (`Error #20: Syntax error`); the
-business object answers 0 with that text in `sLastErrorMsg`. Note: real ProvideX treats an
-undefined variable as "" / 0; the sandbox refuses it instead, so typos show up in tests.
+business object answers 0 with that text in `sLastErrorMsg`. An unknown *variable* (a
+column the table does not have) reads as "" (or 0 without `$`), as in real ProvideX, so a
+wrong column name shows up as wrong data; `lenient=False` refuses it (`Error #41`) instead.
 """
 
 from __future__ import annotations
@@ -79,10 +80,11 @@ def _tokenize(text: str) -> list[tuple[str, str]]:
 
 
 class _Parser:
-    def __init__(self, text: str, table: TableSpec) -> None:
+    def __init__(self, text: str, table: TableSpec, *, lenient: bool = True) -> None:
         self.tokens = _tokenize(text)
         self.pos = 0
         self.table = table
+        self.lenient = lenient
 
     def peek(self) -> tuple[str, str] | None:
         return self.tokens[self.pos] if self.pos < len(self.tokens) else None
@@ -189,6 +191,8 @@ class _Parser:
             if text.upper() in _KEYWORDS:
                 raise ExpressionError(f"Error #20: Syntax error near {text!r}")
             col = self.table.column(text)
+            if col is None and self.lenient:  # ProvideX: an undefined variable is "" or 0
+                return Sql("''", (), "S") if text.endswith("$") else Sql("0", (), "N")
             if col is None:
                 raise ExpressionError(
                     f"Error #41: {text} is not a column of {self.table.name} "
@@ -231,11 +235,11 @@ def _logic(left: Sql, op: str, right: Sql) -> Sql:
     return Sql(f"({left.text} {op} {right.text})", left.params + right.params, "B")
 
 
-def compile_filter(text: str, table: TableSpec) -> Sql | None:
+def compile_filter(text: str, table: TableSpec, *, lenient: bool = True) -> Sql | None:
     """A ProvideX condition as a SQL WHERE fragment; None for an empty filter."""
     if not text.strip():
         return None
-    parser = _Parser(text, table)
+    parser = _Parser(text, table, lenient=lenient)
     sql = parser.parse_or()
     parser.done()
     _need_bool(sql)
@@ -244,14 +248,14 @@ def compile_filter(text: str, table: TableSpec) -> Sql | None:
     return sql
 
 
-def compile_value(text: str, table: TableSpec) -> Sql:
+def compile_value(text: str, table: TableSpec, *, lenient: bool = True) -> Sql:
     """A ProvideX value expression as a SQL expression yielding a string.
 
     A numeric expression is rendered with `STR()` semantics.
     """
     if not text.strip():
         return Sql("''", (), "S")
-    parser = _Parser(text, table)
+    parser = _Parser(text, table, lenient=lenient)
     sql = parser.parse_sum()
     parser.done()
     if sql.kind == "N":

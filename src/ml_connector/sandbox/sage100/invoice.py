@@ -17,7 +17,8 @@ active; and the lines sum to `InvoiceAmt` (undistributed balance zero). A line a
 
 Batches (A/P Options `BatchProcessing = "Y"`): select one first with `nSelectBatch(no)` or
 `nSelectNewBatch(placeholder, "N", comment)` -> `(1, "00001")`; a batch is held by the
-object that selected it (another user gets "Batch 00001 is in use by another user.").
+object that selected it (another user gets "Batch 00001 is in use by another user."). With a
+batch selected, the object browses only that batch's invoices (`browse_restriction`).
 """
 
 from __future__ import annotations
@@ -73,6 +74,17 @@ class ApInvoiceBus(BusinessObject):
     @property
     def uses_batches(self) -> bool:
         return ap_option(self.session, "BatchProcessing") == "Y"
+
+    def browse_restriction(self) -> tuple[str, tuple[object, ...]] | None:
+        """With a batch selected, browsing (result sets, nMoveFirst...) sees only that batch
+        (the sandbox's choice; `behaviour.batch_browse = "all"` sees every batch)."""
+        if (
+            self.batch
+            and self.session.script.behaviour.batch_browse == "selected"
+            and self.uses_batches
+        ):
+            return "BatchNo = ?", (self.batch,)
+        return None
 
     # ---- key -----------------------------------------------------------------------
 

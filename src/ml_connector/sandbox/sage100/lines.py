@@ -73,7 +73,7 @@ class ApInvoiceLines(ComObject):
         if col is None:
             return self._fail(f"{column} is not a column of AP_InvoiceDetail."), ""
         line = self.current or {}
-        return self._ok(), line.get(col.name, col.default()) or col.default()
+        return self._ok(), self.by_ref(line.get(col.name, col.default()) or col.default())
 
     @com_call
     def nWrite(self) -> int:
@@ -118,8 +118,13 @@ class ApInvoiceLines(ComObject):
 
     @com_call
     def sGetColumns(self, table: str = "") -> str:
-        del table
-        return "".join(c.boi_name + SEP for c in self.spec.columns)
+        if str(table).strip() and str(table).strip().upper() != self.spec.name.upper():
+            return ""
+        return self.com_text("".join(c.boi_name + SEP for c in self.spec.columns))
+
+    @com_call
+    def sGetDataSources(self) -> str:
+        return self.com_text(f"{self.spec.name}{SEP}")
 
     def DropObject(self) -> None:  # owned by the header: nothing to release
         self._gate("DropObject", inject=False)

@@ -134,7 +134,7 @@ class ServiceObject(ComObject):
         col = self.spec.column(str(column))
         if col is None:
             return self._fail(f"{column} is not a column of {self.spec.name}."), ""
-        return self._ok(), self._value(col)
+        return self._ok(), self.by_ref(self._value(col))
 
     @com_call
     def nSetBrowseFilter(self, prefix: str) -> int:
@@ -143,6 +143,10 @@ class ServiceObject(ComObject):
 
     def _browse_where(self, after: str | None) -> tuple[str, tuple[object, ...]]:
         clauses, params = ["1"], []
+        restriction = self.browse_restriction()
+        if restriction is not None:
+            clauses.append(restriction[0])
+            params += list(restriction[1])
         if self._browse:
             clauses.append(f"{self.spec.key_sql} >= ? AND {self.spec.key_sql} < ?")
             params += [self._browse, self._browse + "\U0010ffff"]
@@ -180,16 +184,21 @@ class ServiceObject(ComObject):
         end: str = "",
     ) -> tuple[int, str, str]:
         del values, keys  # by-reference placeholders
+        lenient = self._owner().script.behaviour.unknown_variables == "empty"
         try:
-            val = compile_value(str(value_expr), self.spec)
-            key = compile_value(str(key_expr), self.spec)
-            cond = compile_filter(str(filter_expr or ""), self.spec)
+            val = compile_value(str(value_expr), self.spec, lenient=lenient)
+            key = compile_value(str(key_expr), self.spec, lenient=lenient)
+            cond = compile_filter(str(filter_expr or ""), self.spec, lenient=lenient)
         except ExpressionError as exc:
             return self._fail(str(exc)), "", ""
         where, params = ["1"], list(val.params + key.params)
         if cond is not None:
             where.append(cond.text)
             params += cond.params
+        restriction = self.browse_restriction()
+        if restriction is not None:
+            where.append(restriction[0])
+            params += restriction[1]
         if begin:
             where.append(f"{self.spec.key_sql} >= ?")
             params.append(str(begin))
@@ -204,18 +213,29 @@ class ServiceObject(ComObject):
         rows = sorted(self.conn.execute(sql, params).fetchall(), key=lambda r: str(r[2]))
         return (
             self._ok(),
-            "".join(f"{r[0] or ''}{SEP}" for r in rows),
-            "".join(f"{r[1] or ''}{SEP}" for r in rows),
+            self.com_text("".join(f"{r[0] or ''}{SEP}" for r in rows)),
+            self.com_text("".join(f"{r[1] or ''}{SEP}" for r in rows)),
         )
+
+    def browse_restriction(self) -> tuple[str, tuple[object, ...]] | None:
+        """An extra SQL condition on what this object may browse (a selected batch)."""
+        return None
+
+    @com_call
+    def sGetDataSources(self) -> str:
+        """The tables behind the object, main table first."""
+        return self.com_text(f"{self.spec.name}{SEP}")
 
     @com_call
     def sGetColumns(self, table: str = "") -> str:
-        del table  # the main table; lines objects answer for their own table
-        return "".join(c.boi_name + SEP for c in self.spec.columns)
+        """The columns of `table` (a data source; "" or this object's table: its own)."""
+        if str(table).strip() and str(table).strip().upper() != self.spec.name.upper():
+            return ""
+        return self.com_text("".join(c.boi_name + SEP for c in self.spec.columns))
 
     @com_call
     def sGetKeyColumns(self) -> str:
-        return "".join(c.boi_name + SEP for c in self.spec.key_cols)
+        return self.com_text("".join(c.boi_name + SEP for c in self.spec.key_cols))
 
     @com_call
     def nGetRecord(self, record: object = None, columns: object = None) -> tuple[int, str, str]:
@@ -227,8 +247,8 @@ class ServiceObject(ComObject):
             values.append(pvx_str(v) if isinstance(v, float) else str(v))
         return (
             self._ok(),
-            "".join(v + SEP for v in values),
-            "".join(c.boi_name + SEP for c in cols),
+            self.com_text("".join(v + SEP for v in values)),
+            self.com_text("".join(c.boi_name + SEP for c in cols)),
         )
 
     def _leave_edit(self) -> None:

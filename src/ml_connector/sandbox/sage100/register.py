@@ -8,7 +8,8 @@ For each invoice in entry (in the selected batch, or all when batches are off):
 - a new invoice becomes an `AP_OpenInvoice` row (Balance = InvoiceAmt);
 - an adjustment (`Adjustment = "Y"`) adds its amount to the open invoice's InvoiceAmt and
   Balance, or reopens it with that balance when it was paid off (history only);
-- a history header (`HeaderSeqNo` "000001", then "000002"... per key; `InvoiceType` "IN"
+- a history header (`HeaderSeqNo` "000001", then "000002"... per invoice number, whatever
+  the vendor: history is keyed InvoiceNo + HeaderSeqNo; `InvoiceType` "IN"
   or "AD") and its lines (`DetailSeqNo` from "000001") are written;
 - the invoice and its lines leave data entry; an emptied batch is removed.
 Nothing is posted when any invoice concerned is held by another user.
@@ -76,10 +77,9 @@ def post_register(
             key = (h["APDivisionNo"], h["VendorNo"], h["InvoiceNo"])
             amount = money(h["InvoiceAmt"])
             _post_open(conn, h, amount, posting_date, audit)
-            seq_row = conn.execute(
-                "SELECT MAX(HeaderSeqNo) FROM AP_InvoiceHistoryHeader WHERE APDivisionNo = ? "
-                "AND VendorNo = ? AND InvoiceNo = ?",
-                key,
+            seq_row = conn.execute(  # history is keyed InvoiceNo + HeaderSeqNo
+                "SELECT MAX(HeaderSeqNo) FROM AP_InvoiceHistoryHeader WHERE InvoiceNo = ?",
+                (h["InvoiceNo"],),
             ).fetchone()
             seq = f"{int(seq_row[0] or 0) + 1:06d}"
             insert_row(

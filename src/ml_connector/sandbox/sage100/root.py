@@ -207,7 +207,7 @@ def _base(
         {
             "ModuleCode": "A/P",
             "BatchProcessing": "Y" if batches else "N",
-            "APDivisionsInUse": "N",
+            "Divisions": "N",
             "DefaultTermsCode": "01",
             "NextBatchNo": "00001",
             **audit,

@@ -146,7 +146,7 @@ def _d(name: str) -> Col:
 
 
 DIVISION = _s("APDivisionNo", 2, upper=True, zero_fill=True)
-VENDOR_NO = _s("VendorNo", 7, upper=True)
+VENDOR_NO = _s("VendorNo", 7, upper=True, zero_fill=True)  # MASTERNUM: "123" -> "0000123"
 INVOICE_NO = _s("InvoiceNo", 10, upper=True)
 ACCOUNT_KEY = _s("AccountKey", 9, upper=True)
 TERMS = _s("TermsCode", 2, zero_fill=True)
@@ -169,8 +169,8 @@ AP_OPTIONS = TableSpec(
     "AP_Options",
     (
         _s("ModuleCode", 3),
-        _yn("BatchProcessing"),
-        _yn("APDivisionsInUse"),
+        _yn("Divisions"),  # FL44 4.40 field 3
+        _yn("BatchProcessing"),  # sandbox's choice: no public source names the batch flag
         _s("DefaultTermsCode", 2, zero_fill=True),
         _s("NextBatchNo", 5, zero_fill=True),
         _s("NextVendorNo", 7, upper=True),
@@ -304,11 +304,16 @@ AP_OPEN_INVOICE = TableSpec(
     (("InvoiceNo",), ("DateUpdated", "TimeUpdated")),
 )
 
+# Invoice history is keyed InvoiceNo + HeaderSeqNo, the vendor an alternate key (as FL44
+# gives for AR_InvoiceHistoryHeader and AP_InvoiceHistoryMemo, and as public SQL joins AP
+# history detail to its header): a HeaderSeqNo is unique per invoice number across vendors.
 AP_INVOICE_HISTORY_HEADER = TableSpec(
     "AP_InvoiceHistoryHeader",
     (
-        *_INVOICE_KEY,
+        INVOICE_NO,
         _s("HeaderSeqNo", 6, zero_fill=True),
+        DIVISION,
+        VENDOR_NO,
         _s("InvoiceType", 2, upper=True, choices=("IN", "AD")),
         _s("ModuleCode", 3),
         _d("InvoiceDate"),
@@ -321,22 +326,24 @@ AP_INVOICE_HISTORY_HEADER = TableSpec(
         _s("JobNo", 7, upper=True),
         _n("InvoiceAmt"),
     ),
-    ("APDivisionNo", "VendorNo", "InvoiceNo", "HeaderSeqNo"),
-    (("InvoiceNo",), ("DateUpdated", "TimeUpdated"), ("InvoiceDate",)),
+    ("InvoiceNo", "HeaderSeqNo"),
+    (("APDivisionNo", "VendorNo", "InvoiceNo"), ("DateUpdated", "TimeUpdated"), ("InvoiceDate",)),
 )
 
 AP_INVOICE_HISTORY_DETAIL = TableSpec(
     "AP_InvoiceHistoryDetail",
     (
-        *_INVOICE_KEY,
+        INVOICE_NO,
         _s("HeaderSeqNo", 6, zero_fill=True),
         _s("DetailSeqNo", 6, zero_fill=True),
+        DIVISION,
+        VENDOR_NO,
         ACCOUNT_KEY,
         _n("DistributionAmt"),
         _s("CommentText", 2048),
         _s("JobNo", 7, upper=True),
     ),
-    ("APDivisionNo", "VendorNo", "InvoiceNo", "HeaderSeqNo", "DetailSeqNo"),
+    ("InvoiceNo", "HeaderSeqNo", "DetailSeqNo"),
 )
 
 GL_COMPANY_ACTIVE_BATCH = TableSpec(

@@ -5,7 +5,7 @@ Sequence, as on a Sage server:
     pvx = ProvideXScript(root)
     pvx.Init(home)                          # first call; any Home path is accepted
     ss = pvx.NewObject("SY_Session")
-    ss.nLogon()                              # 0: no unified (Windows) login in the sandbox
+    ss.nLogon()                              # 0: no unified login (unless behaviour says)
     ss.nSetUser("sandbox", "sandbox")        # 1, or 0 + sLastErrorMsg
     ss.nSetCompany("ABC")                    # 1, or 0 (unknown, no access, external access off)
     ss.nSetDate("A/P", "20260115")           # module (posting) date, needed before writes
@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 
 from ml_connector.clock import Clock, SystemClock
 from ml_connector.sandbox.sage100 import database as db
+from ml_connector.sandbox.sage100.behaviour import SandboxBehaviour
 from ml_connector.sandbox.sage100.com import ComObject, com_call
 from ml_connector.sandbox.sage100.expressions import pvx_str
 from ml_connector.sandbox.sage100.faults import (
@@ -53,10 +54,12 @@ class ProvideXScript:
         clock: Clock | None = None,
         tz: tzinfo | None = None,
         apartment: str = "sta",
+        behaviour: SandboxBehaviour | None = None,
     ) -> None:
         if apartment not in ("sta", "free"):
             raise ValueError("apartment must be 'sta' or 'free'")
         self.root = Path(root)
+        self.behaviour = behaviour or SandboxBehaviour()
         # As a COM object made in a single-threaded apartment (pywin32's default), the
         # script and everything it makes may only be called from the thread that made it.
         self.owner_thread = threading.get_ident() if apartment == "sta" else None
@@ -165,7 +168,22 @@ class SySession(ComObject):
 
     @com_call
     def nLogon(self) -> int:
-        return self._fail("", 0)  # no unified login in the sandbox: use nSetUser
+        """Unified login: the Windows account maps to `behaviour.unified_login_user`."""
+        mapped = self.script.behaviour.unified_login_user
+        if mapped is None:
+            return self._fail("", 0)  # no unified login: use nSetUser
+        row = self.system.execute(
+            "SELECT UserKey, UserLogon, UserCode, Locked FROM SY_User WHERE UserLogon = ?",
+            (mapped,),
+        ).fetchone()
+        if row is None or row["Locked"] == "Y":
+            return self._fail("Unified login is not available for this Windows user.", 0)
+        self.user_key, self.user_logon, self.user_code = (
+            row["UserKey"],
+            row["UserLogon"],
+            row["UserCode"],
+        )
+        return self._ok()
 
     @com_call
     def nSetUser(self, user: str, password: str) -> int:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ml_connector.clock import Clock
+from ml_connector.sandbox.sage100.behaviour import SandboxBehaviour
 from ml_connector.sandbox.sage100.root import init_root
 from ml_connector.sandbox.sage100.session import ProvideXScript, SySession
 
@@ -35,9 +36,10 @@ def logged_on(  # each step of the logon sequence
     module_date: str = "20261120",
     clock: Clock | None = None,
     tz: tzinfo | None = None,
+    behaviour: SandboxBehaviour | None = None,
 ) -> tuple[ProvideXScript, SySession]:
     """A script and a session through the whole logon sequence; AssertionError on refusal."""
-    pvx = ProvideXScript(root, clock=clock, tz=tz)
+    pvx = ProvideXScript(root, clock=clock, tz=tz, behaviour=behaviour)
     pvx.Init(str(root))
     ss = pvx.NewObject("SY_Session")
     assert isinstance(ss, SySession)
@@ -63,7 +65,7 @@ def account_key(pvx: ProvideXScript, ss: SySession, account: str) -> str:
     )
     if ok != 1 or not keys:
         raise AssertionError(f"account {account} not found: {gl.sLastErrorMsg}")
-    return str(keys).split(chr(138))[0]
+    return str(keys).split(pvx.behaviour.separator)[0]
 
 
 def new_invoice(
