@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ml_connector.errors import ConfigError
+from ml_connector.sage100.port import sage_vendor_no
 from ml_connector.servicetitan.records import Invoice
 from ml_connector.sync.glrules import GlRules
 from ml_connector.sync.vendor_match import MatchSettings
@@ -84,11 +85,12 @@ class InvoiceRoute:
 
 
 def split_vendor(text: str, default_division: str) -> tuple[str, str]:
-    """'01-FERGUSO' -> ('01', 'FERGUSO'); 'FERGUSO' -> (default division, 'FERGUSO')."""
+    """'01-FERGUSO' -> ('01', 'FERGUSO'); 'FERGUSO' -> (default division, 'FERGUSO');
+    an all-digit number as Sage stores it: '123' -> (default division, '0000123')."""
     value = text.strip().upper()
     if len(value) > 3 and value[2] == "-":
-        return value[:2], value[3:]
-    return default_division, value
+        return value[:2], sage_vendor_no(value[3:])
+    return default_division, sage_vendor_no(value)
 
 
 def route_for(routes: tuple[InvoiceRoute, ...], invoice: Invoice) -> InvoiceRoute | None:
@@ -117,6 +119,10 @@ class SyncSettings:
     mark_exported: bool = False
     invoice_routes: tuple[InvoiceRoute, ...] = ()
     look_back: timedelta = timedelta(minutes=10)
+    # The Sage vendor cursor is a (date, hours) stamp of the writer's local clock: workstation
+    # clock skew or the DST fall-back hour can stamp an edit below it, so each cycle reads
+    # from this much earlier (re-reading a vendor is harmless).
+    sage_look_back: timedelta = timedelta(days=1)
     signpost_safety: timedelta = timedelta(seconds=30)
     start_at: datetime | None = None  # first sync reads from here; None: all history
     batch_description: str = "ServiceTitan"
@@ -137,8 +143,8 @@ class SyncSettings:
             raise ConfigError(f"division {self.division!r} must be 2 characters, e.g. '00'")
         if not self.bill_types:
             raise ConfigError("bill_types is empty; nothing would be synchronised")
-        if self.look_back < timedelta(0) or self.signpost_safety < timedelta(0):
-            raise ConfigError("look_back and signpost_safety must not be negative")
+        if min(self.look_back, self.signpost_safety, self.sage_look_back) < timedelta(0):
+            raise ConfigError("look_back, sage_look_back and signpost_safety must not be negative")
         if self.start_at is not None and self.start_at.tzinfo is None:
             raise ConfigError("start_at must be timezone-aware (UTC)")
         if self.write_vendor_number_to_st and not self.application_guid:

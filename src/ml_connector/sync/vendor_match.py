@@ -24,7 +24,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from ml_connector.sage100.port import VENDOR_NAME_LEN, SageVendor
+from ml_connector.sage100.port import VENDOR_NAME_LEN, SageVendor, sage_vendor_no
 from ml_connector.sync.names import (
     FILLER_WORDS,
     ParsedName,
@@ -127,14 +127,14 @@ class VendorMatcher:
 
     def add(self, vendor: SageVendor) -> None:
         """Index one more Sage vendor (for example one the engine just created)."""
-        self._numbers.add((vendor.division_no, vendor.vendor_no.upper()))
+        self._numbers.add((vendor.division_no, sage_vendor_no(vendor.vendor_no)))
         wanted = self.settings.divisions
         if wanted is not None and vendor.division_no not in wanted:
             return
         entry = _Entry(vendor, parse_vendor_name(vendor.name))
         index = len(self._entries)
         self._entries.append(entry)
-        self._by_code[vendor.vendor_no.upper()].append(entry)
+        self._by_code[sage_vendor_no(vendor.vendor_no)].append(entry)
         self._by_name[entry.parsed.compact].append(entry)
         if entry.parsed.owner:
             self._by_owner["".join(entry.parsed.owner)].append(entry)
@@ -145,7 +145,8 @@ class VendorMatcher:
             self._by_initials[initials].append(entry)
 
     def is_taken(self, division_no: str, vendor_no: str) -> bool:
-        return (division_no, vendor_no.upper()) in self._numbers
+        # Sage zero-fills all-digit numbers: "123" is taken when "0000123" is
+        return (division_no, sage_vendor_no(vendor_no)) in self._numbers
 
     def decide(
         self,

@@ -114,7 +114,7 @@ class VendorSync:
         if sage_cursor is None:
             sage_changed = list(ctx.sage_vendors())
         else:
-            sage_changed = list(ctx.sage.vendors(sage_cursor))
+            sage_changed = list(ctx.sage.vendors(sage_cursor.minus(ctx.settings.sage_look_back)))
         self._st_seen = {v.id: v for v in st_changed}
         self._sage_seen = {(v.division_no, v.vendor_no): v for v in sage_changed}
         errors: list[str] = []
@@ -131,8 +131,11 @@ class VendorSync:
                     tx.set_cursor(ctx.pair, ST_STREAM, value, ctx.clock.now())
                     cursors.append((ST_STREAM, value))
                 stamps = [s for v in sage_changed for s in (v.updated, v.created) if s]
-                if sage_ok and stamps:
-                    value = encode_stamp(max(stamps))
+                if sage_cursor is not None:
+                    stamps.append(sage_cursor)  # the look-back must not move it backwards
+                newest = max(stamps, default=None)
+                if sage_ok and newest is not None and newest != sage_cursor:
+                    value = encode_stamp(newest)
                     tx.set_cursor(ctx.pair, SAGE_STREAM, value, ctx.clock.now())
                     cursors.append((SAGE_STREAM, value))
         ctx.errors.extend(errors)
