@@ -21,7 +21,7 @@ from ml_connector.app.config_pair import PairSettings, Sage100Settings, ServiceT
 from ml_connector.clock import Clock
 from ml_connector.sage100.boi import BoiSage100
 from ml_connector.sage100.boi_session import ScriptFactory
-from ml_connector.sage100.settings import BoiSettings
+from ml_connector.sage100.settings import BoiColumns, BoiNames, BoiSettings
 from ml_connector.servicetitan.client import ServiceTitanClient
 from ml_connector.servicetitan.environment import StCredentials, StEnvironment
 
@@ -64,6 +64,8 @@ def boi_settings(sage: Sage100Settings, password: SecretStr) -> BoiSettings:
         division=sage.ap_division,
         module_date=sage.module_date_value if sage.module_date == "fixed" else None,
         uses_batches=sage.use_batches,
+        names=sage.names or BoiNames(),
+        columns=sage.columns or BoiColumns(),
     )
 
 

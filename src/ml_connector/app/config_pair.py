@@ -22,6 +22,7 @@ from ml_connector.app.config_types import (
     refuse_literal,
     resolve_path,
 )
+from ml_connector.sage100.settings import BoiColumns, BoiNames
 
 
 class ServiceTitanSettings(StrictModel):
@@ -104,6 +105,9 @@ class Sage100Settings(StrictModel):
     use_batches: bool | None = None  # absent: follow A/P Options (ask Sage)
     module_date: Literal["today", "fixed"] = "today"
     module_date_value: date | None = None  # TOML date (2026-03-31) or "2026-03-31"
+    # Sage names no public source confirms, each a list tried in order ([pairs.sage100.names])
+    names: BoiNames | None = None  # absent: the adapter's defaults
+    columns: BoiColumns | None = None  # [pairs.sage100.columns]; absent: the defaults
     webservices: WebServicesConfig | None = None
 
     @field_validator("company")
