@@ -241,7 +241,7 @@ class BoiSession:
             last_error(session)  # raises again when the session itself is gone
             return f"NewObject raised {exc.message}"
         if not created:
-            return last_error(self.script) or last_error(session) or "no message from Sage"
+            return last_error(session) or "no message from Sage"
         self._objects[name] = created
         return created
 
