@@ -30,12 +30,8 @@ from ml_connector.sage100 import (
 )
 from ml_connector.sage100.boi_calls import check, last_error, return_code
 from ml_connector.sage100.boi_reads import names_of
-from ml_connector.sage100.boi_session import (
-    BoiSession,
-    ScriptFactory,
-    acquire_runner,
-    release_runner,
-)
+from ml_connector.sage100.boi_runner import acquire_runner, release_runner
+from ml_connector.sage100.boi_session import BoiSession, ScriptFactory
 from ml_connector.sage100.changestamp import changed_since_filter, is_at_or_after, parse_sage_date
 from ml_connector.sage100.errors import (
     InvoiceExistsError,
