@@ -298,3 +298,17 @@ def test_result_sets_reach_the_adapter_as_com_delivers_them(company: Any) -> Non
     vendors = {v.vendor_no: v.name for v in company.adapter().vendors()}
     assert vendors["CED"] == "Škoda Š Parts Š"
     assert len(vendors) == 3
+
+
+def test_the_history_range_follows_the_key_sage_reports(company: Any) -> None:
+    company.posted_invoice("CED", "KEY-1", "12.00", where="history")
+    sage = company.adapter()
+    assert dict(sage.ping().checks)["key invoice_history"] == "InvoiceNo+HeaderSeqNo"
+    # a key the adapter does not know: no range at all (the exact filter alone), never a
+    # range that would find nothing
+    company.tamper.rules["AP_InvoiceHistoryHeader_svc.sGetKeyColumns"] = lambda original: (
+        "PostingDate$ŠCheckNo$Š"
+    )
+    other = company.adapter(factory=company.tampered_script)
+    assert other.resolved_names().key_columns["invoice_history"] == ("PostingDate", "CheckNo")
+    assert [f.where for f in other.find_invoice(invoice("KEY-1").key)] == ["history"]

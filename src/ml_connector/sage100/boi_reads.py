@@ -152,15 +152,37 @@ def combine(rows: Sequence[ExistingInvoice]) -> list[ExistingInvoice]:
     return sorted(merged.values(), key=lambda i: (order[i.where], i.key))
 
 
+_EXPECTED_KEY: dict[InvoiceWhere, tuple[str, ...]] = {
+    "entry": ("APDivisionNo", "VendorNo", "InvoiceNo"),  # FL44 AP_InvoiceHeader
+    "open": ("APDivisionNo", "VendorNo", "InvoiceNo"),
+    "history": ("InvoiceNo", "HeaderSeqNo"),
+}
+
+
+def key_prefix(s: BoiSession, where: InvoiceWhere, key: ApInvoiceKey) -> str:
+    """The key-range prefix for `key` in `where`, from the object's reported key columns
+    (the expected key when Sage does not report it); "" (no range, the filter alone) when
+    the key starts with anything else: a wrong range would silently find nothing."""
+    role = {"open": "open_invoices", "history": "invoice_history"}.get(where)
+    reported = names_of(s).key_columns.get(role, ()) if role else ()
+    columns = reported or _EXPECTED_KEY[where]
+    if columns[:1] == ("InvoiceNo",):
+        return str(key.invoice_no)
+    if columns[:3] == ("APDivisionNo", "VendorNo", "InvoiceNo"):
+        return f"{key.division_no}{key.vendor_no}"
+    return ""
+
+
 def find_invoice(s: BoiSession, key: ApInvoiceKey) -> list[ExistingInvoice]:
     """The invoice with exactly this key in entry, open and history (entry first).
 
     Entry and open invoices are keyed division + vendor + invoice number: the read is bound
     to that prefix. History is keyed InvoiceNo + HeaderSeqNo (the vendor is an alternate
     key, as in Sage's other invoice histories): the read is bound to the invoice number.
-    Every read also filters on the exact key, and the rows are checked again here.
+    Where Sage reports another key (`sGetKeyColumns`), the range follows it or is dropped
+    (`key_prefix`). Every read also filters on the exact key, and the rows are checked
+    again here.
     """
-    prefix = f"{key.division_no}{key.vendor_no}"
     exact = all_of(
         equals("APDivisionNo$", key.division_no),
         equals("VendorNo$", key.vendor_no),
@@ -168,8 +190,9 @@ def find_invoice(s: BoiSession, key: ApInvoiceKey) -> list[ExistingInvoice]:
     )
     found: list[ExistingInvoice] = []
     for where in INVOICE_WHERE:
-        start = key.invoice_no if where == "history" else prefix
-        rows = read_invoices(s, where, filter_expr=exact, begin=start, end=start + KEY_END)
+        start = key_prefix(s, where, key)
+        end = start + KEY_END if start else ""
+        rows = read_invoices(s, where, filter_expr=exact, begin=start, end=end)
         # The filter already asks for the exact key; check again, a loose filter must not
         # let a neighbour through (nor hide the invoice: the range is only a prefix).
         found.extend(r for r in rows if r.key == key)

@@ -232,12 +232,17 @@ class BoiSession:
         except ComCallError as exc:
             if not probing:
                 raise
-            last_error(session)  # raises again when the session itself is gone
+            self.still_answers()
             return f"NewObject raised {exc.message}"
         if not created:
             return last_error(session) or "no message from Sage"
         self._objects[name] = created
         return created
+
+    def still_answers(self) -> None:
+        """Raise `ComCallError` when the session itself no longer answers (after a COM
+        exception a probe may tolerate: an unknown name, not a dead server)."""
+        last_error(self._require_session())
 
     def _drop_objects(self) -> None:
         for name, obj in list(self._objects.items()):

@@ -21,6 +21,7 @@ from typing import Any
 
 import structlog
 
+from ml_connector.sage100.boi_calls import ComCallError
 from ml_connector.sage100.boi_session import BoiSession
 from ml_connector.sage100.columns import choose_columns
 from ml_connector.sage100.errors import SageLoginError
@@ -59,6 +60,8 @@ class SageNames:
     columns_confirmed: bool
     tried: dict[str, tuple[str, ...]] = field(default_factory=dict)
     notes: tuple[tuple[str, str], ...] = ()
+    # role -> the object's key columns as `sGetKeyColumns` reports them (bare); () unknown
+    key_columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def need(self, role: str) -> str:
         """The name for `role`, or the setup error naming the candidates tried."""
@@ -102,6 +105,20 @@ def reported_columns(obj: Any) -> set[str]:
     sources = split_list(obj.sGetDataSources())
     raw = obj.sGetColumns(sources[0] if sources else "")
     return {name.removesuffix("$") for name in split_list(raw)}
+
+
+def reported_key(s: BoiSession, obj: Any) -> tuple[str, ...]:
+    """The object's key columns (`sGetKeyColumns`), bare; () when Sage does not say.
+
+    A COM exception counts as "does not say" while the session still answers.
+    """
+    try:
+        raw = obj.sGetKeyColumns()
+    except ComCallError as exc:
+        s.still_answers()
+        log.info("sage_key_columns_unavailable", error=exc.message)
+        return ()
+    return tuple(name.removesuffix("$") for name in split_list(raw))
 
 
 def _try_object(
@@ -166,6 +183,12 @@ def resolve(s: BoiSession) -> SageNames:
     else:
         columns = s.settings.columns
     tried = {role: tuple(getattr(configured, role)) for role in (*_OBJECT_ROLES, *_OPTION_FLAGS)}
+    keys: dict[str, tuple[str, ...]] = {}
+    for role in ("open_invoices", "invoice_history"):
+        name = found[role]
+        if name:
+            keys[role] = reported_key(s, s.obj(name))
+            notes.append((f"key {role}", "+".join(keys[role]) or "not reported"))
     return SageNames(
         open_invoices=found["open_invoices"],
         invoice_history=found["invoice_history"],
@@ -177,4 +200,5 @@ def resolve(s: BoiSession) -> SageNames:
         columns_confirmed=s.settings.discover_columns,
         tried=tried,
         notes=tuple(notes),
+        key_columns=keys,
     )
