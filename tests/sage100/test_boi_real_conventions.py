@@ -312,3 +312,19 @@ def test_the_history_range_follows_the_key_sage_reports(company: Any) -> None:
     other = company.adapter(factory=company.tampered_script)
     assert other.resolved_names().key_columns["invoice_history"] == ("PostingDate", "CheckNo")
     assert [f.where for f in other.find_invoice(invoice("KEY-1").key)] == ["history"]
+
+
+def test_a_probe_method_sage_lacks_does_not_poison_the_session(company: Any) -> None:
+    from ml_connector.sandbox.sage100.faults import provide_x_error
+
+    def missing(original: Any, *args: Any) -> Any:
+        raise provide_x_error("Error #88: Invalid/unknown property name")
+
+    company.tamper.rules["AP_Invoice_bus.oLines.sGetDataSources"] = missing
+    company.tamper.rules["AP_OpenInvoice_svc.sGetKeyColumns"] = missing
+    sage = company.adapter(factory=company.tampered_script)
+    names = sage.resolved_names()
+    assert names.key_columns["open_invoices"] == ()  # not reported: the expected key is used
+    assert names.columns.line_amount == "DistributionAmt"
+    assert sage.create_invoice(invoice("PRB-1")).amount == Decimal("40.00")
+    assert sage.session_serial == 1

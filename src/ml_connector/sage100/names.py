@@ -96,14 +96,26 @@ class SageNames:
         }
 
 
-def reported_columns(obj: Any) -> set[str]:
+def reported_columns(s: BoiSession, obj: Any) -> set[str]:
     """What `obj` reports as its main table's columns (bare names); empty when nothing.
 
     `sGetColumns` is given the first data source `sGetDataSources()` names, as Sage's own
-    scripts call it; "" when the object names none.
+    scripts call it ("" when it names none). A COM exception from either (a method this
+    Sage version lacks) means "not reported" while the session still answers: a probe must
+    not poison every later call.
     """
-    sources = split_list(obj.sGetDataSources())
-    raw = obj.sGetColumns(sources[0] if sources else "")
+    try:
+        sources = split_list(obj.sGetDataSources())
+    except ComCallError as exc:
+        s.still_answers()
+        log.info("sage_data_sources_unavailable", error=exc.message)
+        sources = []
+    try:
+        raw = obj.sGetColumns(sources[0] if sources else "")
+    except ComCallError as exc:
+        s.still_answers()
+        log.info("sage_columns_unavailable", error=exc.message)
+        return set()
     return {name.removesuffix("$") for name in split_list(raw)}
 
 
@@ -132,7 +144,7 @@ def _try_object(
         if isinstance(made, str):
             refused.append(f"{name}: {made}")
             continue
-        columns = reported_columns(made)
+        columns = reported_columns(s, made)
         missing = [c for c in needed if columns and c not in columns]
         if missing:
             refused.append(f"{name}: no column {', '.join(missing)}")
@@ -171,11 +183,11 @@ def resolve(s: BoiSession) -> SageNames:
         candidates: tuple[str, ...] = getattr(configured, role)
         flags[role] = _pick_flag(candidates, option_cols, role, notes) if option_cols else None
     available = {
-        "entry": reported_columns(s.obj("AP_Invoice_bus")),
-        "lines": reported_columns(s.obj("AP_Invoice_bus").oLines),
+        "entry": reported_columns(s, s.obj("AP_Invoice_bus")),
+        "lines": reported_columns(s, s.obj("AP_Invoice_bus").oLines),
         "open": columns_of["open_invoices"],
         "history": columns_of["invoice_history"],
-        "vendors": reported_columns(s.obj("AP_Vendor_svc")),
+        "vendors": reported_columns(s, s.obj("AP_Vendor_svc")),
     }
     if s.settings.discover_columns:
         columns, column_notes = choose_columns(s.settings.columns, available)
