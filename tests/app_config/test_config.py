@@ -62,6 +62,7 @@ def test_minimal_config_gets_the_documented_defaults(write_toml: WriteToml) -> N
     assert pair.sync.mark_exported is False
     assert pair.sync.invoice_routes == []
     assert pair.sync.look_back_minutes == 10
+    assert pair.sync.sage_vendor_look_back_hours == 24
     assert config.schedule.interval_minutes == 15
     assert config.schedule.cron is None
     assert config.state.url == f"sqlite:///{path.parent.resolve() / 'ml-connector.sqlite'}"

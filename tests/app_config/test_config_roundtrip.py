@@ -58,6 +58,7 @@ def pair(draw: st.DrawFn, index: int) -> dict[str, Any]:
             "invoice_routes": routes,
             "mark_exported": draw(st.booleans()),
             "look_back_minutes": draw(st.integers(0, 1440)),
+            "sage_vendor_look_back_hours": draw(st.integers(0, 336)),
         },
     }
 

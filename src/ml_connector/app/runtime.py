@@ -70,6 +70,7 @@ def engine_settings(pair: PairSettings) -> SyncSettings:
         mark_exported=sync.mark_exported,
         invoice_routes=routes,
         look_back=timedelta(minutes=sync.look_back_minutes),
+        sage_look_back=timedelta(hours=sync.sage_vendor_look_back_hours),
         application_guid=sync.application_guid,
         vendor_sync=sync.vendor_sync,
         create_vendors_in_servicetitan=sync.create_vendors_in_servicetitan,

@@ -180,6 +180,7 @@ class SyncSettings(StrictModel):
     mark_exported: bool = False
     invoice_routes: list[InvoiceRoute] = Field(default_factory=list)
     look_back_minutes: int = Field(default=10, ge=0, le=1440)
+    sage_vendor_look_back_hours: int = Field(default=24, ge=0, le=24 * 14)
     application_guid: str | None = None
 
     @field_validator("gl_rules")
