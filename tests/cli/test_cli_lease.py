@@ -1,0 +1,88 @@
+"""`sync --once` while another process syncs the same pair: it names the holder (host,
+pid, since when) and exits 3, writing nothing; once the holder is gone (ended, or
+SIGKILLed) the next `sync --once` runs."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from datetime import timedelta
+
+import pytest
+from cli_world import World, sage_invoices, subprocess_env
+
+from ml_connector.clock import SystemClock
+from ml_connector.store.lease import take_lease
+from ml_connector.store.port import PairId
+
+
+def test_sync_once_says_who_holds_the_pair_and_exits_3(world: World) -> None:
+    before = sage_invoices(world.sage_root)
+    with world.store() as store:
+        # the service on this machine (this test process stands in for it: its pid runs)
+        held = take_lease(
+            store, PairId("main"), command="run", clock=SystemClock(), ttl=timedelta(minutes=2)
+        )
+        try:
+            result = world.cli("sync", "--once")
+            assert result.exit_code == 3, result.stdout + result.stderr
+            text = " ".join((result.stdout + result.stderr).split())
+            assert f"pid {os.getpid()} on {socket.gethostname()}" in text
+            assert "`run`" in text and "since" in text
+            as_json = world.cli("sync", "--once", "--json")
+            assert as_json.exit_code == 3
+            out = json.loads(as_json.stdout)
+            assert out["completed"] is False and out["written"] == 0
+            assert out["busy"][0]["pid"] == os.getpid()
+            assert out["busy"][0]["command"] == "run"
+            assert sage_invoices(world.sage_root) == before  # nothing written meanwhile
+            with store.transaction() as tx:
+                assert tx.last_runs(PairId("main")) == []  # not even a run record
+            # a dry run writes nothing and needs no lease
+            assert world.cli("sync", "--once", "--dry-run").exit_code == 0
+        finally:
+            held.release()
+    assert world.cli("sync", "--once").exit_code == 0
+    assert len(sage_invoices(world.sage_root)) > len(before)
+    with world.store() as store:
+        assert store.get_lease(PairId("main")) is None  # given back at the end of the cycle
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
+def test_two_real_sync_processes_one_runs_the_other_exits_3_then_a_kill_frees_it(
+    world: World,
+) -> None:
+    world.sb.set_faults(latency_ms=400)  # a long cycle, so the second one meets the first
+    args = [sys.executable, "-m", "ml_connector", "sync", "--once", "--config", str(world.config)]
+    first = subprocess.Popen(
+        args, env=subprocess_env(), cwd=world.tmp, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    try:
+        holder = None
+        deadline = time.monotonic() + 60
+        while holder is None:
+            with world.store() as store:
+                holder = store.get_lease(PairId("main"))
+            assert first.poll() is None, first.communicate()
+            assert time.monotonic() < deadline, "the first sync never took the lease"
+            time.sleep(0.1)
+        assert holder.pid == first.pid
+        second = world.sub("sync", "--once", "--config", str(world.config))
+        assert second.returncode == 3, second.stdout + second.stderr
+        assert f"pid {first.pid}" in " ".join((second.stdout + second.stderr).split())
+        first.send_signal(signal.SIGKILL)
+        first.communicate(timeout=60)
+    finally:
+        if first.poll() is None:
+            first.kill()
+            first.communicate()
+    world.sb.set_faults(None)
+    third = world.sub(
+        "sync", "--once", "--config", str(world.config), timeout=120
+    )  # the dead holder blocks nothing
+    assert third.returncode == 0, third.stdout + third.stderr
