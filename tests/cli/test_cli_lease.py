@@ -33,11 +33,13 @@ def test_sync_once_says_who_holds_the_pair_and_exits_3(world: World) -> None:
             assert result.exit_code == 3, result.stdout + result.stderr
             text = " ".join((result.stdout + result.stderr).split())
             assert f"pid {os.getpid()} on {socket.gethostname()}" in text
-            assert "`run`" in text and "since" in text
+            assert "`run`" in text
+            assert "since" in text
             as_json = world.cli("sync", "--once", "--json")
             assert as_json.exit_code == 3
             out = json.loads(as_json.stdout)
-            assert out["completed"] is False and out["written"] == 0
+            assert out["completed"] is False
+            assert out["written"] == 0
             assert out["busy"][0]["pid"] == os.getpid()
             assert out["busy"][0]["command"] == "run"
             assert sage_invoices(world.sage_root) == before  # nothing written meanwhile

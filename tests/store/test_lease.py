@@ -7,6 +7,7 @@ notices when it wakes, and a holder on another machine is waited for until its e
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import socket
@@ -185,7 +186,7 @@ def test_processes_racing_for_the_lease_never_hold_it_at_once(store_url: str) ->
                 busy += int(line.split()[1])
     assert len(intervals) == 16
     intervals.sort()
-    for (_, end), (start, _) in zip(intervals, intervals[1:], strict=False):
+    for (_, end), (start, _) in itertools.pairwise(intervals):
         assert end <= start, "two processes held the lease at once"
     assert busy > 0, "no process ever found the lease busy: the race did not happen"
 
@@ -229,9 +230,10 @@ def test_a_stalled_holder_loses_the_lease_at_its_expiry_and_stops(store_url: str
                 lease = take_lease(store, MAIN, command="sync --once", clock=clock, ttl=TTL)
                 break
             except PairBusyError as exc:
-                assert exc.lease.pid == pid
-                assert time.monotonic() < deadline, "the stalled holder's lease never expired"
-                time.sleep(0.1)
+                holder = exc.lease.pid
+            assert holder == pid
+            assert time.monotonic() < deadline, "the stalled holder's lease never expired"
+            time.sleep(0.1)
         assert pid_running(pid)  # taken over by expiry, not by the pid check
         os.kill(pid, signal.SIGCONT)
         out, err = proc.communicate(timeout=60)
