@@ -9,6 +9,7 @@ runs in the test suite (tests/proofs/).
 from __future__ import annotations
 
 import os
+import platform
 import random
 import sqlite3
 import subprocess
@@ -19,7 +20,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from ml_connector.app.config import config_from_mapping, write_config
+from ml_connector.app.config.files import config_from_mapping, write_config
 from ml_connector.sandbox.sage100 import init_root
 
 CENT = Decimal("0.01")
@@ -38,6 +39,11 @@ GL = [
     {"id": 567, "name": "Office Supplies", "number": "6500-07-100", "type": "Expense"},
     {"id": 568, "name": "Small Tools", "number": "6600-07-100", "type": "Expense"},
 ]
+
+
+def machine() -> str:
+    system = f"{platform.system()} {platform.machine()}"
+    return f"{system}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
 
 
 def money(value: Decimal) -> str:

@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import random
 import signal
 import statistics
@@ -35,6 +33,7 @@ from proof_world import (  # the script's own folder, put on the path above
     Comparison,
     ap_bill,
     compare,
+    machine,
     new_sage_root,
     read_books,
     set_sage_faults,
@@ -187,11 +186,6 @@ def run_soak(
         machine=machine(),
         comparison=result,
     )
-
-
-def machine() -> str:
-    system = f"{platform.system()} {platform.machine()}"
-    return f"{system}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
 
 
 def main() -> int:

@@ -1,5 +1,5 @@
 """`sync --once` while another process syncs the same pair: it names the holder (host,
-pid, since when) and exits 3, writing nothing; once the holder is gone (ended, or
+pid, since when) and exits 4, writing nothing; once the holder is gone (ended, or
 SIGKILLed) the next `sync --once` runs."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from ml_connector.store.lease import take_lease
 from ml_connector.store.port import PairId
 
 
-def test_sync_once_says_who_holds_the_pair_and_exits_3(world: World) -> None:
+def test_sync_once_says_who_holds_the_pair_and_exits_4(world: World) -> None:
     before = sage_invoices(world.sage_root)
     with world.store() as store:
         # the service on this machine (this test process stands in for it: its pid runs)
@@ -30,13 +30,13 @@ def test_sync_once_says_who_holds_the_pair_and_exits_3(world: World) -> None:
         )
         try:
             result = world.cli("sync", "--once")
-            assert result.exit_code == 3, result.stdout + result.stderr
+            assert result.exit_code == 4, result.stdout + result.stderr
             text = " ".join((result.stdout + result.stderr).split())
             assert f"pid {os.getpid()} on {socket.gethostname()}" in text
             assert "`run`" in text
             assert "since" in text
             as_json = world.cli("sync", "--once", "--json")
-            assert as_json.exit_code == 3
+            assert as_json.exit_code == 4
             out = json.loads(as_json.stdout)
             assert out["completed"] is False
             assert out["written"] == 0
@@ -56,7 +56,7 @@ def test_sync_once_says_who_holds_the_pair_and_exits_3(world: World) -> None:
 
 
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
-def test_two_real_sync_processes_one_runs_the_other_exits_3_then_a_kill_frees_it(
+def test_two_real_sync_processes_one_runs_the_other_exits_4_then_a_kill_frees_it(
     world: World,
 ) -> None:
     world.sb.set_faults(latency_ms=400)  # a long cycle, so the second one meets the first
@@ -75,7 +75,7 @@ def test_two_real_sync_processes_one_runs_the_other_exits_3_then_a_kill_frees_it
             time.sleep(0.1)
         assert holder.pid == first.pid
         second = world.sub("sync", "--once", "--config", str(world.config))
-        assert second.returncode == 3, second.stdout + second.stderr
+        assert second.returncode == 4, second.stdout + second.stderr
         assert f"pid {first.pid}" in " ".join((second.stdout + second.stderr).split())
         first.send_signal(signal.SIGKILL)
         first.communicate(timeout=60)

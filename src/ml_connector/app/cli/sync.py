@@ -4,7 +4,7 @@
 prints what happened in words a controller reads; with `--json` stdout holds exactly one
 summary object (log records go to stderr and the log file). Exit codes: 0 when every cycle
 ran (review items included), 1 when a cycle could not run or ran only in part (a system
-down, a stream unreadable), 2 for a setup error, 3 when another process (the service, or
+down, a stream unreadable), 2 for a setup error, 4 when another process (the service, or
 another `sync --once`) holds a pair's lease and nothing else failed: the message names it.
 
 A cycle holds its pair's lease in the state database (`ml_connector.store.lease`), so two
@@ -92,9 +92,11 @@ def sync(
 ) -> None:
     """Run one sync cycle: ServiceTitan AP bills (and routed invoices) into Sage 100 AP.
 
-    Exit codes: 0 every cycle ran (review items included); 1 a cycle could not run or ran
-    only in part; 2 a setup error; 3 another process (the service, another `sync --once`)
-    is syncing a pair right now: the message says which (host, pid, since when)."""
+    Exit codes: 0 every cycle ran (review items included);
+    1 a cycle could not run, or ran only in part;
+    2 a setup error; 3 an unexpected error;
+    4 another process is syncing a pair (the service, another `sync --once`):
+    the message says which (host, pid, since when)."""
     if not once:
         typer.echo("use `sync --once` for one cycle, or `ml-connector run` for the schedule")
         raise typer.Exit(2)
@@ -151,7 +153,7 @@ def sync(
         raise typer.Exit(EXIT_PAIR_BUSY)
 
 
-EXIT_PAIR_BUSY = 3
+EXIT_PAIR_BUSY = 4  # 3 is the unexpected error of every command (cli/main.py)
 LEASE_LOST = (
     "the pair's lease expired and another process took it over (this one was stalled for"
     " longer than [state] lease_seconds); the cycle stopped after the document in flight"
