@@ -219,6 +219,7 @@ def run_fuzz(
             out, err = proc.communicate(timeout=3600)
             codes.append(proc.returncode)
             if "Traceback" in out + err or proc.returncode not in (0, 1):
+                (workdir / "crash.log").write_text(err, encoding="utf-8")
                 raise AssertionError(f"sync --once crashed ({proc.returncode}):\n{err[-4000:]}")
             echo(f"cycle: exit {proc.returncode}, {out[:300]}")
     books = read_books(root)

@@ -29,9 +29,10 @@ VENDORS = [
     (603, "Winsupply of Columbus"),
     (604, "Hajoca Corporation"),
     (605, "Consolidated Electrical Distributors"),
-    (608, "W.W. Grainger, Inc."),
+    (606, "Graybar Electric Company, Inc."),
     (609, "Fastenal Company"),
-    (612, "Johnstone Supply"),
+    (617, "AEP Ohio"),
+    (632, "Staples Business Advantage"),
 ]
 GL = [
     {"id": 520, "name": "Materials - Plumbing Service", "number": "5000-01-100", "type": "COGS"},

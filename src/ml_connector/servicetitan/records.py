@@ -10,6 +10,7 @@ on purchase orders): both become `Decimal`, floats never. Date-only fields (`bil
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, NewType
@@ -23,6 +24,9 @@ StVendorId = NewType("StVendorId", int)
 StBillId = NewType("StBillId", int)
 StInvoiceId = NewType("StInvoiceId", int)
 TenantId = NewType("TenantId", int)
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:$|T)")
 
 
 def _money(value: Any) -> Decimal | None:
@@ -42,7 +46,11 @@ def _calendar_date(value: Any) -> date | None:
         return value.date()
     if isinstance(value, date):
         return value
-    return date.fromisoformat(str(value)[:10])
+    if not isinstance(value, str) or not _ISO_DATE.match(value):
+        # 20260301 (a number) or "yesterday" is no date, even where fromisoformat would
+        # read one: ServiceTitan sends "YYYY-MM-DDT00:00:00Z"
+        raise ValueError(f"not an ISO date: {str(value)[:40]!r}")
+    return date.fromisoformat(value[:10])
 
 
 def _timestamp(value: Any) -> datetime | None:
