@@ -82,6 +82,9 @@ def _exact(value: Any) -> Decimal | None:
     return number
 
 
+# ServiceTitan ids are positive 64-bit integers; a larger one is junk that would overflow
+# the state database's BIGINT (and stop a cycle) instead of failing this one record
+StId = Annotated[int, Field(ge=0, le=2**63 - 1)]
 Money = Annotated[Decimal | None, BeforeValidator(_money)]
 Exact = Annotated[Decimal | None, BeforeValidator(_exact)]
 CalendarDate = Annotated[date | None, BeforeValidator(_calendar_date)]
@@ -97,12 +100,12 @@ class StRecord(BaseModel):
 
 
 class NamedRef(StRecord):
-    id: int | None = None
+    id: StId | None = None
     name: str | None = None
 
 
 class BatchRef(StRecord):
-    id: int | None = None
+    id: StId | None = None
     number: str | None = None
     name: str | None = None
 
@@ -119,7 +122,7 @@ class Address(StRecord):
 class GlAccountRef(StRecord):
     """The short GL reference embedded in bill and invoice lines."""
 
-    id: int | None = None
+    id: StId | None = None
     name: str | None = None
     number: str | None = None
     type: str | None = None
@@ -140,7 +143,7 @@ class ApBillItem(StRecord):
     """A material or equipment line; its amount is quantity x unit cost, rounded to cents
     once (the unit cost itself is kept exact)."""
 
-    id: int
+    id: StId
     order: int | None = None
     name: str | None = None
     description: str | None = None
@@ -159,7 +162,7 @@ class ApBillItem(StRecord):
 class ApBillExpenseItem(StRecord):
     """A non-inventory GL line."""
 
-    id: int
+    id: StId
     amount: Money = None
     description: str | None = None
     general_ledger_account: GlAccountRef | None = None
@@ -171,7 +174,7 @@ class ApBillExpenseItem(StRecord):
 class ApBill(StRecord):
     """`ApBillResponse`: a vendor bill (billType Procurement, from a PO, or ApBill)."""
 
-    id: int
+    id: StId
     purchase_order_id: int | None = None
     sync_status: str | None = None
     status: str | None = None  # Unreconciled / Reconciled / Discrepancy / Canceled
@@ -205,13 +208,13 @@ class ApBill(StRecord):
 
 
 class JobRef(StRecord):
-    id: int | None = None
+    id: StId | None = None
     number: str | None = None
     type: str | None = None
 
 
 class InvoiceItem(StRecord):
-    id: int
+    id: StId
     order: int | None = None
     type: str | None = None  # Service / Material / Equipment / PriceModifier / Unspecified
     sku_id: int | None = None
@@ -234,7 +237,7 @@ class InvoiceItem(StRecord):
 class Invoice(StRecord):
     """`InvoiceResponse` (list and export)."""
 
-    id: int
+    id: StId
     sync_status: str | None = None
     reference_number: str | None = None
     invoice_date: CalendarDate = None
@@ -273,7 +276,7 @@ class ContactInfo(StRecord):
 class Vendor(StRecord):
     """`VendorResponse` (inventory). It has no vendor number: ours lives in `external_data`."""
 
-    id: int
+    id: StId
     name: str | None = None
     active: bool | None = None
     memo: str | None = None
@@ -295,7 +298,7 @@ class Vendor(StRecord):
 class GlAccount(StRecord):
     """`GlAccountExtendedResponse`."""
 
-    id: int
+    id: StId
     name: str | None = None
     number: str | None = None
     description: str | None = None
@@ -309,7 +312,7 @@ class GlAccount(StRecord):
 
 
 class BusinessUnit(StRecord):
-    id: int
+    id: StId
     name: str | None = None
     official_name: str | None = None
     active: bool | None = None
@@ -321,7 +324,7 @@ class BusinessUnit(StRecord):
 
 
 class Job(StRecord):
-    id: int
+    id: StId
     job_number: str | None = None
     project_id: int | None = None
     job_status: str | None = None
@@ -333,7 +336,7 @@ class Job(StRecord):
 
 
 class JobType(StRecord):
-    id: int
+    id: StId
     name: str | None = None
     active: bool | None = None
 
@@ -349,14 +352,14 @@ class BudgetCodeSegment(StRecord):
 class BudgetCode(StRecord):
     """`BudgetCodeModel` (JPM work breakdown structure): the cost code."""
 
-    id: int
+    id: StId
     code: str | None = None
     description: str | None = None
     segments: list[BudgetCodeSegment] = Field(default_factory=list)
 
 
 class PurchaseOrderItem(StRecord):
-    id: int
+    id: StId
     sku_id: int | None = None
     sku_name: str | None = None
     sku_code: str | None = None
@@ -368,7 +371,7 @@ class PurchaseOrderItem(StRecord):
 
 
 class PurchaseOrder(StRecord):
-    id: int
+    id: StId
     number: str | None = None
     job_id: int | None = None
     status: str | None = None
@@ -385,7 +388,7 @@ class PurchaseOrder(StRecord):
 
 
 class PricebookCategory(StRecord):
-    id: int
+    id: StId
     name: str | None = None
     active: bool | None = None
     parent_id: int | None = None
@@ -395,7 +398,7 @@ class PricebookCategory(StRecord):
 class ExportResult(StRecord):
     """One element of a mark-as-exported response; `id` is billId or invoiceId."""
 
-    id: int
+    id: StId
     success: bool
     error_message: str | None = None
 
