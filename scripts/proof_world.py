@@ -159,11 +159,19 @@ def set_sage_faults(root: Path, *, lock_rate: float, com_error_rate: float, seed
     )
 
 
-def sync_once(config: Path, *, json_out: bool = False) -> subprocess.Popen[str]:
-    """`ml-connector sync --once` as a process of its own."""
+def sync_once(
+    config: Path, *, json_out: bool = False, log: Path | None = None
+) -> subprocess.Popen[str]:
+    """`ml-connector sync --once` as a process of its own; its output goes to `log` when
+    given (a pipe nobody reads would stall a talkative cycle), else to pipes."""
     args = [sys.executable, "-m", "ml_connector", "sync", "--once", "--config", str(config)]
     if json_out:
         args.append("--json")
+    if log is not None:
+        with log.open("w", encoding="utf-8") as out:
+            return subprocess.Popen(  # noqa: S603  # our own CLI, with arguments we built
+                args, env=proof_env(), cwd=config.parent, stdout=out, stderr=out, text=True
+            )
     return subprocess.Popen(  # noqa: S603  # our own CLI, with arguments we built
         args,
         env=proof_env(),

@@ -7,10 +7,11 @@ Sage, no faults, no kills): 0 lost, 0 doubled, 0 adjustments.
     .venv/bin/python scripts/soak_kill.py --kills 5 --bills 6     # a quick look
 
 Each run gets new AP bills first (so that every kill can land in a write), then runs as
-a real process and is killed after a random delay drawn from the length of the runs that
-ended on their own. At the end the same process finishes the backlog (faults on, then
-off) and the clean run replays everything from scratch. Prints figures and exits 1 when
-anything was lost, doubled or adjusted.
+a real process; once its cycle has begun (its run record is there) it is killed after a
+random delay up to 1.2 times the length of a cycle (measured on every tenth run, which is
+left to end on its own). At the end the same process finishes the backlog (faults on,
+then off) and the clean run replays everything from scratch. Prints figures and exits 1
+when anything was lost, doubled or adjusted.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ import argparse
 import json
 import random
 import signal
+import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -86,6 +89,27 @@ def _finish(config: Path, *, tries: int = 8) -> dict[str, object]:
     return last
 
 
+def _wait_for_cycle(state: Path, proc: subprocess.Popen[str], after_run: int) -> float | None:
+    """When `proc`'s cycle began (a run record newer than `after_run`, written after the
+    lease and the connection check): a monotonic time, or None when it ended first."""
+    while proc.poll() is None:
+        if _last_run(state) > after_run:
+            return time.monotonic()
+        time.sleep(0.01)
+    return None
+
+
+def _last_run(state: Path) -> int:
+    if not state.exists():
+        return 0
+    try:
+        with sqlite3.connect(f"file:{state}?mode=ro", uri=True, timeout=1) as conn:
+            row = conn.execute("SELECT max(id) FROM runs").fetchone()
+    except sqlite3.Error:  # not created yet, or busy: look again
+        return 0
+    return int(row[0] or 0)
+
+
 def _check_output(text: str, code: int | None) -> None:
     if "Traceback" in text:
         raise AssertionError(f"sync --once showed a traceback:\n{text[-3000:]}")
@@ -112,6 +136,7 @@ def run_soak(
             workdir / "soak" / "config.toml", sb.base_url, sb.tenant_id, soak_root
         )
         sb.set_faults({**ST_FAULTS, "seed": seed})
+        state = config.parent / "ml-connector.sqlite"
         durations: list[float] = []
         codes: dict[str, int] = {}
         killed = runs = 0
@@ -130,19 +155,21 @@ def run_soak(
                 seed=rng.randrange(10**9),
             )
             typical = statistics.median(durations) if durations else None
-            proc = sync_once(config)
-            t0 = time.monotonic()
-            if typical is None:  # the first run ends on its own: it sets the scale
-                out, err = proc.communicate(timeout=900)
+            log = workdir / "soak" / f"run-{runs:04d}.log"
+            proc = sync_once(config, log=log)
+            held_at = _wait_for_cycle(state, proc, _last_run(state))
+            calibrate = typical is None or runs % 10 == 0  # left to end: the time scale
+            if calibrate or held_at is None:
+                proc.wait(timeout=900)
             else:
-                time.sleep(rng.uniform(0.0, typical * 1.1))
+                time.sleep(rng.uniform(0.0, typical * 1.2))  # somewhere inside the cycle
                 if proc.poll() is None:
                     proc.send_signal(signal.SIGKILL)
                     killed += 1
-                out, err = proc.communicate(timeout=900)
-            if proc.returncode != -signal.SIGKILL:
-                durations.append(time.monotonic() - t0)
-            _check_output(out + err, proc.returncode)
+                proc.wait(timeout=900)
+            if calibrate and held_at is not None:
+                durations.append(time.monotonic() - held_at)
+            _check_output(log.read_text(encoding="utf-8", errors="replace"), proc.returncode)
             codes[str(proc.returncode)] = codes.get(str(proc.returncode), 0) + 1
             if runs % 10 == 0:
                 echo(f"  run {runs}: {killed} kills so far")
