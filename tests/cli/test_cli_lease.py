@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from datetime import timedelta
 
@@ -88,3 +89,37 @@ def test_two_real_sync_processes_one_runs_the_other_exits_4_then_a_kill_frees_it
         "sync", "--once", "--config", str(world.config), timeout=120
     )  # the dead holder blocks nothing
     assert third.returncode == 0, third.stdout + third.stderr
+
+
+def test_run_skips_a_cycle_while_another_process_holds_the_pair(world: World) -> None:
+    from ml_connector.app.service.runner import Runner
+
+    with world.store() as store:
+        held = take_lease(
+            store,
+            PairId("main"),
+            command="sync --once",
+            clock=SystemClock(),
+            ttl=timedelta(minutes=2),
+        )
+        runner = Runner(world.config, interval=timedelta(seconds=1), dashboard_port=0)
+        thread = threading.Thread(target=runner.run, name="runner")
+        thread.start()
+        try:
+            time.sleep(4)  # a catch-up cycle and a few scheduled ones, all skipped
+            with store.transaction() as tx:
+                assert tx.last_runs(PairId("main")) == []
+            assert store.get_lease(PairId("main")) == held.lease  # left alone
+            held.release()
+            deadline = time.monotonic() + 60
+            while True:
+                with store.transaction() as tx:
+                    runs = tx.last_runs(PairId("main"))
+                if runs and runs[0].status != "running":
+                    break
+                assert time.monotonic() < deadline, "no cycle ran after the lease was freed"
+                time.sleep(0.2)
+        finally:
+            runner.stop()
+            thread.join(60)
+    assert not thread.is_alive()
