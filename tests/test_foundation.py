@@ -28,6 +28,17 @@ def test_money_refuses_floats_and_junk(bad: object) -> None:
         to_money(bad)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize(
+    "absurd", ["1e400", "-1e400", "100000000000000000000.00", "1000000000000.00", "1E+13"]
+)
+def test_money_refuses_absurd_amounts_with_a_value_error(absurd: str) -> None:
+    # found by scripts/fuzz_payloads.py: "1e400" raised decimal.InvalidOperation (not a
+    # ValueError), which escaped the record's validation and stopped the whole cycle
+    with pytest.raises(MoneyError, match="out of range"):
+        to_money(absurd)
+    assert to_money("999999999999.99") == Decimal("999999999999.99")
+
+
 @given(st.lists(st.decimals(min_value=-(10**6), max_value=10**6, places=2), max_size=50))
 def test_money_sum_is_exact(values: list[Decimal]) -> None:
     total = money_sum(values)

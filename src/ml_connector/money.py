@@ -6,6 +6,9 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
+# The largest amount the connector handles: what the state database's NUMERIC(14, 2) holds,
+# far above any AP bill. Beyond it a value is a data error, not money.
+MAX_AMOUNT = Decimal("999999999999.99")
 
 
 class MoneyError(ValueError):
@@ -16,7 +19,9 @@ def to_money(value: Decimal | str | int) -> Decimal:
     """Return `value` as a Decimal rounded half-up to cents.
 
     Strings are what ServiceTitan sends for amounts on bills and invoices ("12.50").
-    Floats are refused: a float has already lost the cents we are asked to keep.
+    Floats are refused: a float has already lost the cents we are asked to keep. So are
+    values that are no number, not finite, or larger than `MAX_AMOUNT` (`MoneyError`, a
+    ValueError: a record carrying one fails validation instead of stopping a cycle).
     """
     if isinstance(value, bool | float):
         raise MoneyError(
@@ -28,6 +33,8 @@ def to_money(value: Decimal | str | int) -> Decimal:
         raise MoneyError(f"not an amount: {value!r}") from exc
     if not amount.is_finite():
         raise MoneyError(f"not a finite amount: {value!r}")
+    if abs(amount) > MAX_AMOUNT:  # also keeps quantize() below Decimal's precision
+        raise MoneyError(f"amount out of range (at most {MAX_AMOUNT} either way): {value!r}")
     return amount.quantize(CENT, rounding=ROUND_HALF_UP)
 
 

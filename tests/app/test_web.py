@@ -14,6 +14,7 @@ from starlette.types import ASGIApp
 
 from ml_connector.app.web.dashboard import create_dashboard_app, create_webhook_app
 from ml_connector.app.web.health import RuntimeStatus
+from ml_connector.clock import ManualClock
 from ml_connector.servicetitan.webhooks import WebhookVerifier
 from ml_connector.store.port import DocKind, PairId, ReviewItem, ReviewKind
 from ml_connector.store.sql import SqlStateStore
@@ -65,6 +66,7 @@ def test_webhook_wakes_its_pair_once_and_refuses_bad_signatures() -> None:
         verifier=verifier,
         tenants={1234567: "main"},
         wake=woken.append,
+        clock=ManualClock(datetime(2026, 5, 1, 12, 1, tzinfo=UTC)),
     )
     client = AsgiClient(app)
     body = _event("occ-1")

@@ -6,6 +6,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from st_openapi import operation, spec_dir
 from st_sandbox_http import Api
 
 from ml_connector.sandbox.servicetitan.server import RunningSandbox, running_sandbox
@@ -211,3 +212,26 @@ def test_sort_orders_and_refuses_unknown_fields(api: Api) -> None:
     refused = api.get("accounting", "invoices", {"sort": "+Total"})
     assert refused.status_code == 400
     assert "sort" in refused.json()["errors"]
+
+
+def test_export_without_from_starts_at_the_beginning_as_the_spec_says(
+    fresh: RunningSandbox,
+) -> None:
+    """The OpenAPI (accounting v2, export/invoices `from`): "When not specified, the export
+    process starts from the beginning." No 400, and the same feed as from the first change;
+    an empty `from=` counts as not specified."""
+    if spec_dir() is not None:
+        params = operation("accounting", "/tenant/{tenant}/export/invoices", "GET")["parameters"]
+        from_param = next(p for p in params if p["name"] == "from")
+        assert not from_param.get("required")
+        assert "starts from the beginning" in from_param["description"]
+    api = Api(fresh)
+    bare = api.get("accounting", "export/invoices", {})
+    assert bare.status_code == 200, bare.text
+    first = bare.json()
+    assert first["data"]
+    assert api.ok("accounting", "export/invoices", {"from": ""}) == first
+    assert api.ok("accounting", "export/invoices", {"includeRecentChanges": "true"})["data"]
+    from_start = api.ok("accounting", "export/invoices", {"from": "2000-01-01"})
+    assert [r["id"] for r in from_start["data"]] == [r["id"] for r in first["data"]]
+    api.close()

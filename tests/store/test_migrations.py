@@ -121,4 +121,7 @@ def test_setuptools_ships_the_migrations() -> None:
     migrations = ROOT / "src" / "ml_connector" / "store" / "migrations"
     assert (migrations / "env.py").is_file()
     assert (migrations / "script.py.mako").is_file()
-    assert sorted(p.name for p in (migrations / "versions").glob("0*.py")) == ["0001_initial.py"]
+    assert sorted(p.name for p in (migrations / "versions").glob("0*.py")) == [
+        "0001_initial.py",
+        "0002_pair_leases.py",
+    ]

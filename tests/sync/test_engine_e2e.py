@@ -465,7 +465,7 @@ def test_a_started_write_reviewed_after_an_edit_keeps_the_written_amount(world: 
     reference) until the retries ran out: the re-queued bill is still recognised by the
     amount that was written, not written a second time."""
     world.st.upsert("ap-bills", [ap_bill(BASE_ID + 27, reference="LOST-3", amount="63.30")])
-    settings = replace(world.settings, max_attempts=3)
+    settings = replace(world.settings, max_attempts=2)
     first = world.engine_with(world.crash_after_write("LOST-3"), settings).run_cycle()
     assert outcomes(first)[BASE_ID + 27].outcome is Outcome.RETRY
     world.st.upsert("ap-bills", [ap_bill(BASE_ID + 27, reference="LOST-3B", amount="64.40")])
@@ -523,3 +523,38 @@ def test_a_read_back_mismatch_goes_to_review_and_is_never_hidden(world: World) -
     assert again.status is LedgerStatus.REVIEW
     mine = [k for k in world.sage_entry() if k[1].startswith("VERIFY-1")]
     assert mine == [("FERGUS", "VERIFY-1")]
+
+
+class _WriteFails:
+    """A Sage whose `create_invoice` of one invoice number always fails with a transient
+    error (a COM fault); the others are written."""
+
+    def __init__(self, inner: object, invoice_no: str) -> None:
+        self._inner = inner
+        self._invoice_no = invoice_no
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._inner, name)
+
+    def create_invoice(self, invoice: NewApInvoice) -> WrittenInvoice:
+        if invoice.key.invoice_no == self._invoice_no:
+            raise SageSessionError("simulated: the Sage session failed in COM")
+        written: WrittenInvoice = self._inner.create_invoice(invoice)  # type: ignore[attr-defined]
+        return written
+
+
+def test_a_failed_write_counts_once_towards_max_attempts(world: World) -> None:
+    """Found by scripts/soak_kill.py: the "write started" mark and the retry both counted
+    the same failed write, so a document went to review after half its retries."""
+    world.st.upsert("ap-bills", [ap_bill(BASE_ID + 40, reference="FLAKY-1", amount="70.00")])
+    settings = replace(world.settings, max_attempts=3)
+    seen = []
+    for _ in range(3):
+        summary = world.engine_with(_WriteFails(world.sage, "FLAKY-1"), settings).run_cycle()
+        seen.append(outcomes(summary)[BASE_ID + 40].outcome)
+        with world.store.transaction() as tx:
+            entry = tx.get_ledger(PAIR, DocKind.AP_BILL, BASE_ID + 40)
+        assert entry is not None
+        assert entry.attempts == len(seen)
+    assert seen == [Outcome.RETRY, Outcome.RETRY, Outcome.REVIEW]
+    assert "failed 3 times" in (entry.last_error if entry else "")

@@ -8,7 +8,7 @@ the Windows service and the demo build exactly the same objects.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -26,6 +26,7 @@ from ml_connector.clock import Clock, SystemClock
 from ml_connector.sage100.boi import BoiSage100
 from ml_connector.servicetitan.client import ServiceTitanClient
 from ml_connector.servicetitan.retry import RetryPolicy
+from ml_connector.store.lease import held_lease
 from ml_connector.store.port import PairId
 from ml_connector.store.sql import SqlStateStore
 from ml_connector.sync.engine import SyncEngine
@@ -120,6 +121,22 @@ class Runtime:
         if name not in self.pairs:
             self.pairs[name] = build_pair(self, name)
         return self.pairs[name]
+
+    @contextmanager
+    def pair_lease(
+        self, name: str, *, command: str, dry_run: bool = False
+    ) -> Iterator[Callable[[], bool]]:
+        """Hold the pair's lease for one cycle (one writer per pair across processes);
+        yields `lost`, true once another process took the pair over. Raises
+        `PairBusyError` naming the holder. A dry run writes nothing and takes none."""
+        if dry_run:
+            yield lambda: False
+            return
+        ttl = timedelta(seconds=self.config.state.lease_seconds)
+        with held_lease(
+            self.store, PairId(name), command=command, clock=self.clock, ttl=ttl
+        ) as lease:
+            yield lease.lost
 
     def close(self) -> None:
         for runtime in self.pairs.values():

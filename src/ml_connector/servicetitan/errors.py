@@ -17,6 +17,8 @@
     ├── InvalidRecordError           SKIP   one record did not validate (the stream goes on)
     ├── WebhookSignatureError        SKIP   a webhook delivery without a valid HMAC signature
     └── WebhookPayloadError          SKIP   a webhook body that is not a CloudEvents envelope
+        ├── WebhookTooLargeError     SKIP   a webhook body over the receiver's size limit
+        └── WebhookStaleError        SKIP   a webhook event too old (a replay) or from the future
 
 Every error built from a response carries `status`, `trace_id` (give it to ServiceTitan
 support), `title` and the field `errors` of the RFC 7807 body. Messages hold no secrets:
@@ -53,6 +55,8 @@ __all__ = [
     "TokenThrottledError",
     "WebhookPayloadError",
     "WebhookSignatureError",
+    "WebhookStaleError",
+    "WebhookTooLargeError",
     "WrongEnvironmentError",
     "error_from_response",
     "parse_problem",
@@ -389,3 +393,11 @@ def is_name_resolution_failure(exc: BaseException) -> bool:
             return True
         current = current.__cause__ or current.__context__
     return False
+
+
+class WebhookTooLargeError(WebhookPayloadError):
+    """A webhook body larger than the receiver accepts (refused before it is all read)."""
+
+
+class WebhookStaleError(WebhookPayloadError):
+    """A signed webhook event whose `time` is too old (a replayed capture) or too far ahead."""

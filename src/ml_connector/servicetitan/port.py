@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
+from ml_connector.servicetitan.errors import InvalidRecordError
 from ml_connector.servicetitan.records import (
     ApBill,
     BudgetCode,
@@ -95,6 +96,12 @@ class ServiceTitanSource(Protocol):
 
     def mark_invoices_exported(self, items: Iterable[tuple[int, str, str]]) -> list[ExportResult]:
         """POST invoices/markasexported with (invoiceId, externalId, externalMessage)."""
+        ...
+
+    def take_invalid_records(self) -> list[InvalidRecordError]:
+        """The records of lists read since the last call that did not validate (wrong
+        types, nulls, absurd values), each naming its resource and id; forgotten once
+        taken. The lists themselves skip them and go on."""
         ...
 
     def close(self) -> None: ...

@@ -10,6 +10,7 @@ on purchase orders): both become `Decimal`, floats never. Date-only fields (`bil
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, NewType
@@ -23,6 +24,9 @@ StVendorId = NewType("StVendorId", int)
 StBillId = NewType("StBillId", int)
 StInvoiceId = NewType("StInvoiceId", int)
 TenantId = NewType("TenantId", int)
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:$|T)")
 
 
 def _money(value: Any) -> Decimal | None:
@@ -42,7 +46,11 @@ def _calendar_date(value: Any) -> date | None:
         return value.date()
     if isinstance(value, date):
         return value
-    return date.fromisoformat(str(value)[:10])
+    if not isinstance(value, str) or not _ISO_DATE.match(value):
+        # 20260301 (a number) or "yesterday" is no date, even where fromisoformat would
+        # read one: ServiceTitan sends "YYYY-MM-DDT00:00:00Z"
+        raise ValueError(f"not an ISO date: {str(value)[:40]!r}")
+    return date.fromisoformat(value[:10])
 
 
 def _timestamp(value: Any) -> datetime | None:
@@ -74,6 +82,9 @@ def _exact(value: Any) -> Decimal | None:
     return number
 
 
+# ServiceTitan ids are positive 64-bit integers; a larger one is junk that would overflow
+# the state database's BIGINT (and stop a cycle) instead of failing this one record
+StId = Annotated[int, Field(ge=0, le=2**63 - 1)]
 Money = Annotated[Decimal | None, BeforeValidator(_money)]
 Exact = Annotated[Decimal | None, BeforeValidator(_exact)]
 CalendarDate = Annotated[date | None, BeforeValidator(_calendar_date)]
@@ -89,12 +100,12 @@ class StRecord(BaseModel):
 
 
 class NamedRef(StRecord):
-    id: int | None = None
+    id: StId | None = None
     name: str | None = None
 
 
 class BatchRef(StRecord):
-    id: int | None = None
+    id: StId | None = None
     number: str | None = None
     name: str | None = None
 
@@ -111,7 +122,7 @@ class Address(StRecord):
 class GlAccountRef(StRecord):
     """The short GL reference embedded in bill and invoice lines."""
 
-    id: int | None = None
+    id: StId | None = None
     name: str | None = None
     number: str | None = None
     type: str | None = None
@@ -132,7 +143,7 @@ class ApBillItem(StRecord):
     """A material or equipment line; its amount is quantity x unit cost, rounded to cents
     once (the unit cost itself is kept exact)."""
 
-    id: int
+    id: StId
     order: int | None = None
     name: str | None = None
     description: str | None = None
@@ -151,7 +162,7 @@ class ApBillItem(StRecord):
 class ApBillExpenseItem(StRecord):
     """A non-inventory GL line."""
 
-    id: int
+    id: StId
     amount: Money = None
     description: str | None = None
     general_ledger_account: GlAccountRef | None = None
@@ -163,7 +174,7 @@ class ApBillExpenseItem(StRecord):
 class ApBill(StRecord):
     """`ApBillResponse`: a vendor bill (billType Procurement, from a PO, or ApBill)."""
 
-    id: int
+    id: StId
     purchase_order_id: int | None = None
     sync_status: str | None = None
     status: str | None = None  # Unreconciled / Reconciled / Discrepancy / Canceled
@@ -197,13 +208,13 @@ class ApBill(StRecord):
 
 
 class JobRef(StRecord):
-    id: int | None = None
+    id: StId | None = None
     number: str | None = None
     type: str | None = None
 
 
 class InvoiceItem(StRecord):
-    id: int
+    id: StId
     order: int | None = None
     type: str | None = None  # Service / Material / Equipment / PriceModifier / Unspecified
     sku_id: int | None = None
@@ -226,7 +237,7 @@ class InvoiceItem(StRecord):
 class Invoice(StRecord):
     """`InvoiceResponse` (list and export)."""
 
-    id: int
+    id: StId
     sync_status: str | None = None
     reference_number: str | None = None
     invoice_date: CalendarDate = None
@@ -265,7 +276,7 @@ class ContactInfo(StRecord):
 class Vendor(StRecord):
     """`VendorResponse` (inventory). It has no vendor number: ours lives in `external_data`."""
 
-    id: int
+    id: StId
     name: str | None = None
     active: bool | None = None
     memo: str | None = None
@@ -287,7 +298,7 @@ class Vendor(StRecord):
 class GlAccount(StRecord):
     """`GlAccountExtendedResponse`."""
 
-    id: int
+    id: StId
     name: str | None = None
     number: str | None = None
     description: str | None = None
@@ -301,7 +312,7 @@ class GlAccount(StRecord):
 
 
 class BusinessUnit(StRecord):
-    id: int
+    id: StId
     name: str | None = None
     official_name: str | None = None
     active: bool | None = None
@@ -313,7 +324,7 @@ class BusinessUnit(StRecord):
 
 
 class Job(StRecord):
-    id: int
+    id: StId
     job_number: str | None = None
     project_id: int | None = None
     job_status: str | None = None
@@ -325,7 +336,7 @@ class Job(StRecord):
 
 
 class JobType(StRecord):
-    id: int
+    id: StId
     name: str | None = None
     active: bool | None = None
 
@@ -341,14 +352,14 @@ class BudgetCodeSegment(StRecord):
 class BudgetCode(StRecord):
     """`BudgetCodeModel` (JPM work breakdown structure): the cost code."""
 
-    id: int
+    id: StId
     code: str | None = None
     description: str | None = None
     segments: list[BudgetCodeSegment] = Field(default_factory=list)
 
 
 class PurchaseOrderItem(StRecord):
-    id: int
+    id: StId
     sku_id: int | None = None
     sku_name: str | None = None
     sku_code: str | None = None
@@ -360,7 +371,7 @@ class PurchaseOrderItem(StRecord):
 
 
 class PurchaseOrder(StRecord):
-    id: int
+    id: StId
     number: str | None = None
     job_id: int | None = None
     status: str | None = None
@@ -377,7 +388,7 @@ class PurchaseOrder(StRecord):
 
 
 class PricebookCategory(StRecord):
-    id: int
+    id: StId
     name: str | None = None
     active: bool | None = None
     parent_id: int | None = None
@@ -387,7 +398,7 @@ class PricebookCategory(StRecord):
 class ExportResult(StRecord):
     """One element of a mark-as-exported response; `id` is billId or invoiceId."""
 
-    id: int
+    id: StId
     success: bool
     error_message: str | None = None
 

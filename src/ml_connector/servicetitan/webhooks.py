@@ -7,6 +7,10 @@ accepts the digest in hex or base64 (an optional `sha256=` prefix is ignored). T
 comparison is constant-time.
 
 `parse_event` reads the CloudEvents 1.0 envelope into a frozen `WebhookEvent`.
+`read_limited` reads a body up to `MAX_BODY_BYTES` and no further (an oversized delivery
+is refused before it fills memory). `receive` refuses, after the signature, an event whose
+`time` is more than `MAX_EVENT_AGE` old or `MAX_CLOCK_SKEW` ahead: a captured delivery
+replayed later (after the in-memory dedupe forgot it, or after a restart) does nothing.
 `RecentDeliveries` remembers the last N `userassignedid`s (the id of the *occurrence*, which
 ServiceTitan says to deduplicate on; `id` names one delivery). It is a small bounded memory
 for one process; the durable dedupe belongs to the state store.
@@ -22,18 +26,29 @@ import hmac
 import json
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, Literal
 
 from pydantic import SecretStr
 
-from ml_connector.servicetitan.errors import WebhookPayloadError, WebhookSignatureError
+from ml_connector.servicetitan.errors import (
+    WebhookPayloadError,
+    WebhookSignatureError,
+    WebhookStaleError,
+    WebhookTooLargeError,
+)
 
 SignatureEncoding = Literal["hex", "base64", "any"]
+
+# ServiceTitan's events are a few kilobytes; a megabyte leaves room for a large invoice.
+MAX_BODY_BYTES = 1024 * 1024
+# ServiceTitan retries a failed delivery a few times, within hours, never days later.
+MAX_EVENT_AGE = timedelta(hours=24)
+MAX_CLOCK_SKEW = timedelta(minutes=5)
 
 DEFAULT_SIGNATURE_HEADERS = (
     "X-ServiceTitan-Signature",
@@ -141,6 +156,10 @@ def parse_event(body: bytes) -> WebhookEvent:
         raw = json.loads(body, parse_float=Decimal)
     except (ValueError, UnicodeDecodeError) as exc:
         raise WebhookPayloadError("webhook body is not JSON", operation="parse webhook") from exc
+    except RecursionError as exc:  # "[[[[...": nested deeper than the parser goes
+        raise WebhookPayloadError(
+            "webhook body is nested too deeply", operation="parse webhook"
+        ) from exc
     if not isinstance(raw, dict):
         raise WebhookPayloadError("webhook body is not a JSON object", operation="parse webhook")
     missing = [
@@ -207,15 +226,45 @@ class RecentDeliveries:
             return len(self._seen)
 
 
+async def read_limited(chunks: AsyncIterator[bytes], limit: int = MAX_BODY_BYTES) -> bytes:
+    """The body from its chunks; `WebhookTooLargeError` as soon as it passes `limit`."""
+    parts: list[bytes] = []
+    size = 0
+    async for chunk in chunks:
+        size += len(chunk)
+        if size > limit:
+            raise WebhookTooLargeError(
+                f"webhook body is larger than {limit} bytes", operation="receive webhook"
+            )
+        parts.append(chunk)
+    return b"".join(parts)
+
+
 def receive(
     body: bytes,
     headers: Mapping[str, str],
     *,
     verifier: WebhookVerifier,
     recent: RecentDeliveries,
+    now: datetime | None = None,
 ) -> WebhookEvent | None:
-    """Verify, parse and dedupe one delivery: the event, or None for a repeat.
-    Raises `WebhookSignatureError` / `WebhookPayloadError` for what must be refused."""
+    """Verify, parse, check the age of (when `now` is given) and dedupe one delivery: the
+    event, or None for a repeat. Raises `WebhookSignatureError` / `WebhookPayloadError`
+    (`WebhookStaleError` for a replay) for what must be refused; a refused delivery is not
+    remembered, so it cannot make a later genuine one look like a repeat."""
     verifier.verify(body, headers)
     event = parse_event(body)
+    when = event.time
+    if (
+        now is not None
+        and when is not None
+        and not (now - MAX_EVENT_AGE <= when <= now + MAX_CLOCK_SKEW)
+    ):
+        raise WebhookStaleError(
+            f"webhook event of {when.isoformat()} is outside the accepted window"
+            f" ({MAX_EVENT_AGE.total_seconds() / 3600:g} h back,"
+            f" {MAX_CLOCK_SKEW.total_seconds() / 60:g} min ahead): a replay, or a wrong clock",
+            operation="receive webhook",
+            record=event.id,
+        )
     return event if recent.first_time(event.dedupe_key) else None

@@ -8,8 +8,10 @@ StoreError (ml_connector.errors)   STOP   the state database failed
 │                                         (division + vendor + invoice number) in the ledger
 ├── VendorLinkTakenError           SKIP   the ServiceTitan vendor or the Sage vendor is
 │                                         already linked to someone else
-└── StoreNotFoundError             STOP   a run, review item or outbox item id that does not
-                                          exist (a bug in the caller, not in the data)
+├── StoreNotFoundError             STOP   a run, review item or outbox item id that does not
+│                                         exist (a bug in the caller, not in the data)
+└── PairBusyError                  RETRY  another process holds the pair's lease (one
+                                          writer per pair): try again after its cycle
 
 SQLAlchemy and driver errors are translated at the boundary (`ml_connector.store.sql`),
 chained with `from`. Messages carry the operation and the record, never the SQL
@@ -19,7 +21,7 @@ parameters or the database password.
 from __future__ import annotations
 
 from ml_connector.errors import Action, StoreError
-from ml_connector.store.port import SageKeyRef
+from ml_connector.store.port import PairLease, SageKeyRef
 
 
 class StoreBusyError(StoreError):
@@ -68,3 +70,36 @@ class StoreNotFoundError(StoreError):
     """An id passed in (run, review item, outbox item) does not exist."""
 
     action = Action.STOP
+
+
+class PairBusyError(StoreError):
+    """Another process holds the pair's lease: this one does not run a cycle for it.
+
+    `lease` is the holder's lease (host, pid, command, since when, until when)."""
+
+    action = Action.RETRY
+
+    def __init__(self, lease: PairLease) -> None:
+        since = lease.acquired_at.strftime("%Y-%m-%d %H:%M:%S UTC")
+        until = lease.expires_at.strftime("%H:%M:%S UTC")
+        super().__init__(
+            f"pair {lease.pair} is being synced by another process: `{lease.command}`, pid "
+            f"{lease.pid} on {lease.host}, since {since} (lease renewed until {until})",
+            operation="take_lease",
+            hint="wait for that cycle to end and try again; a lease whose process died frees"
+            " itself (at once on the same machine, at its expiry from another one)",
+        )
+        self.lease = lease
+
+    def as_dict(self) -> dict[str, object]:
+        """The holder, for JSON output."""
+        held = self.lease
+        return {
+            "pair": held.pair,
+            "host": held.host,
+            "pid": held.pid,
+            "command": held.command,
+            "since": held.acquired_at.isoformat(),
+            "expires_at": held.expires_at.isoformat(),
+            "message": self.describe(),
+        }

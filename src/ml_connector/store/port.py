@@ -13,7 +13,7 @@ Implementation: `SqlStateStore` (SQLAlchemy; SQLite with WAL, or PostgreSQL).
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -164,6 +164,21 @@ class OutboxItem:
     done_at: datetime | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class PairLease:
+    """Who may write for a pair: one process at a time, until `expires_at` (renewed while
+    a cycle runs). `holder` is a random token of one holding, so a process never mistakes
+    another holding (its own earlier one included) for its own."""
+
+    pair: PairId
+    holder: str
+    host: str
+    pid: int
+    command: str  # what holds it, e.g. "sync --once" or "run"
+    acquired_at: datetime
+    expires_at: datetime
+
+
 class StateTx(Protocol):
     """The operations available inside one transaction."""
 
@@ -230,5 +245,26 @@ class StateStore(Protocol):
     """The state database."""
 
     def transaction(self) -> AbstractContextManager[StateTx]: ...
+
+    # the pair lease (one writer per pair across processes); each call is a transaction
+    # of its own, taken with the database's write lock
+    def take_lease(
+        self, lease: PairLease, *, holder_gone: Callable[[PairLease], bool]
+    ) -> PairLease:
+        """Take the pair's lease for `lease.holder` when it is free, expired at
+        `lease.acquired_at`, already ours, or `holder_gone(current)` says its holder is dead.
+        Returns the lease as it stands afterwards: ours, or the other holder's."""
+        ...
+
+    def renew_lease(self, pair: PairId, holder: str, expires_at: datetime) -> bool:
+        """Move our lease's expiry; False when it is no longer ours (it expired and another
+        process took it)."""
+        ...
+
+    def release_lease(self, pair: PairId, holder: str) -> None:
+        """Give the lease up (only ours: another holder's is left alone)."""
+        ...
+
+    def get_lease(self, pair: PairId) -> PairLease | None: ...
 
     def close(self) -> None: ...

@@ -12,6 +12,7 @@ Safety nets kept by the database itself, not only by the code:
 - `review_items`: `open_key` is set only while an item is OPEN and is unique per pair, so
   there is at most one open item per (kind, doc_kind, doc_id, subject).
 - `audit_events`: triggers refuse UPDATE and DELETE (created by the migration).
+- `pair_leases`: at most one lease row per pair (the primary key).
 """
 
 from __future__ import annotations
@@ -185,4 +186,17 @@ outbox = Table(
     Column("last_attempt_at", UtcDateTime(), nullable=True),
     Column("done_at", UtcDateTime(), nullable=True),
     Index("ix_outbox_pair_done_at", "pair", "done_at"),
+)
+
+# one row per pair while a process holds its lease (see ml_connector.store.lease)
+pair_leases = Table(
+    "pair_leases",
+    metadata,
+    Column("pair", String(PAIR), primary_key=True),
+    Column("holder", String(SHORT), nullable=False),
+    Column("host", String(255), nullable=False),
+    Column("pid", BigInteger(), nullable=False),
+    Column("command", String(NAME), nullable=False),
+    Column("acquired_at", UtcDateTime(), nullable=False),
+    Column("expires_at", UtcDateTime(), nullable=False),
 )

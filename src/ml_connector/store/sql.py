@@ -22,21 +22,23 @@ outer one's write lock until the busy timeout.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
 from ml_connector.clock import Clock, SystemClock
 from ml_connector.errors import ConfigError
+from ml_connector.store import lease_sql
 from ml_connector.store.migrate import upgrade_to_head
-from ml_connector.store.port import StateStore, StateTx
-from ml_connector.store.translate import redact_url, translate
+from ml_connector.store.port import PairId, PairLease, StateStore, StateTx
+from ml_connector.store.translate import redact_url, translate, translated
 from ml_connector.store.tx import SqlStateTx
 
 DEFAULT_BUSY_TIMEOUT = 30.0  # seconds a writer waits for another writer's lock
@@ -186,6 +188,34 @@ class SqlStateStore:
                 raise translate(exc, "commit", None) from exc
         finally:
             conn.close()
+
+    # the pair lease (ml_connector.store.lease_sql) ---------------------------------------
+
+    def take_lease(
+        self, lease: PairLease, *, holder_gone: Callable[[PairLease], bool]
+    ) -> PairLease:
+        """See `StateStore.take_lease`."""
+        with self._lease_tx("take_lease", lease.pair) as conn:
+            return lease_sql.take(conn, lease, holder_gone)
+
+    def renew_lease(self, pair: PairId, holder: str, expires_at: datetime) -> bool:
+        with self._lease_tx("renew_lease", pair) as conn:
+            return lease_sql.renew(conn, pair, holder, expires_at)
+
+    def release_lease(self, pair: PairId, holder: str) -> None:
+        with self._lease_tx("release_lease", pair) as conn:
+            lease_sql.release(conn, pair, holder)
+
+    def get_lease(self, pair: PairId) -> PairLease | None:
+        with self._lease_tx("get_lease", pair) as conn:
+            return lease_sql.get(conn, pair)
+
+    @contextmanager
+    def _lease_tx(self, operation: str, pair: PairId) -> Iterator[Connection]:
+        # a transaction of its own (BEGIN IMMEDIATE on SQLite, see `_sqlite_engine`), apart
+        # from the cycle's: the lease is read and written under the write lock
+        with translated(operation, f"lease of pair {pair}"), self._engine.begin() as conn:
+            yield conn
 
     def close(self) -> None:
         """Close every pooled connection (a later `transaction()` would open new ones)."""

@@ -32,6 +32,7 @@ from ml_connector.store.port import (
     StateStore,
 )
 from ml_connector.sync.context import CycleContext
+from ml_connector.sync.documents.invalid import record_invalid
 from ml_connector.sync.documents.outbox import drain_outbox
 from ml_connector.sync.documents.process import DocumentProcessor
 from ml_connector.sync.documents.source import SourceDocument, from_ap_bill, from_invoice
@@ -206,13 +207,12 @@ class _Cycle:
                 yield from_invoice(inv, stream=INVOICE_STREAM, route=route.name)
 
     def _read_stream(self, tracker: CursorTracker, docs: Iterator[SourceDocument]) -> None:
+        stream = tracker.window.stream
         try:
             for doc in docs:
+                self._record_invalid(stream)
                 if self.should_stop():
-                    note = (
-                        f"stream {tracker.window.stream}: stopped on request; "
-                        "the rest is read next cycle"
-                    )
+                    note = f"stream {stream}: stopped on request; the rest is read next cycle"
                     self.ctx.interruptions.append(note)
                     self.ctx.errors.append(note)
                     return
@@ -221,9 +221,18 @@ class _Cycle:
                     tracker.not_final(doc.modified_on)
         except ServiceTitanError as exc:
             # the window is not finished: its cursor stays (a 403 skips only this stream)
-            self.ctx.errors.append(f"stream {tracker.window.stream}: {exc.describe()}")
+            self.ctx.errors.append(f"stream {stream}: {exc.describe()}")
             return
+        finally:
+            self._record_invalid(stream)
         tracker.finish()
+
+    def _record_invalid(self, stream: str) -> None:
+        """Records of the stream that did not validate are recorded against their
+        documents before the cursor may pass them (`documents.invalid`)."""
+        invalid = self.ctx.source.take_invalid_records()
+        if invalid:
+            record_invalid(self.ctx, invalid, stream)
 
     def _pending(self) -> None:
         """Fetch and handle every document the ledger holds as non-final."""
@@ -238,6 +247,7 @@ class _Cycle:
                 for bill_type in ("Procurement", "ApBill"):
                     for bill in ctx.source.ap_bills(bill_type=bill_type, ids=chunk):
                         self.processor.handle(from_ap_bill(bill, stream=bill_stream(bill_type)))
+                    self._record_invalid(bill_stream(bill_type))
             routes = ctx.settings.invoice_routes
             for i in range(0, len(invoices), 50):
                 for inv in ctx.source.invoices(ids=invoices[i : i + 50]):
@@ -246,6 +256,7 @@ class _Cycle:
                         self.processor.handle(
                             from_invoice(inv, stream=INVOICE_STREAM, route=route.name)
                         )
+                self._record_invalid(INVOICE_STREAM)
         except ServiceTitanError as exc:
             if exc.action is Action.STOP:
                 raise

@@ -4,7 +4,11 @@
 prints what happened in words a controller reads; with `--json` stdout holds exactly one
 summary object (log records go to stderr and the log file). Exit codes: 0 when every cycle
 ran (review items included), 1 when a cycle could not run or ran only in part (a system
-down, a stream unreadable), 2 for a setup error.
+down, a stream unreadable), 2 for a setup error, 4 when another process (the service, or
+another `sync --once`) holds a pair's lease and nothing else failed: the message names it.
+
+A cycle holds its pair's lease in the state database (`ml_connector.store.lease`), so two
+processes never write for one pair at once; a dry run writes nothing and takes none.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from ml_connector.app.runtime import Runtime, open_cli_runtime
 from ml_connector.errors import ConfigError, ConnectorError
 from ml_connector.sage100.port import DivisionNo, SageVendorNo
 from ml_connector.store.audit_export import export_audit_csv, export_audit_json
+from ml_connector.store.errors import PairBusyError
 from ml_connector.store.port import LedgerStatus, PairId, ReviewItem, ReviewStatus
 from ml_connector.sync.review import ReviewError, ReviewQueue
 from ml_connector.sync.settings import split_vendor
@@ -85,43 +90,74 @@ def sync(
     ] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Run one sync cycle: ServiceTitan AP bills (and routed invoices) into Sage 100 AP."""
+    """Run one sync cycle: ServiceTitan AP bills (and routed invoices) into Sage 100 AP.
+
+    Exit codes: 0 every cycle ran (review items included);
+    1 a cycle could not run, or ran only in part;
+    2 a setup error; 3 an unexpected error;
+    4 another process is syncing a pair (the service, another `sync --once`):
+    the message says which (host, pid, since when)."""
     if not once:
         typer.echo("use `sync --once` for one cycle, or `ml-connector run` for the schedule")
         raise typer.Exit(2)
     summaries: list[CycleSummary] = []
     failed: list[str] = []
+    busy: list[PairBusyError] = []
     with open_cli_runtime(config) as rt, _stop_on_signal() as stop_requested:
         for name in _pairs(rt, pair):
             if stop_requested():
                 failed.append(f"{name}: not run (stopped on request)")
                 continue
             try:
-                runtime = rt.pair(name)
-                runtime.check_connections()
-                with _progress(name, enabled=not as_json) as on_outcome:
-                    summary = runtime.engine.run_cycle(
-                        dry_run=dry_run, should_stop=stop_requested, on_outcome=on_outcome
-                    )
+                with rt.pair_lease(name, command="sync --once", dry_run=dry_run) as lease_lost:
+                    runtime = rt.pair(name)
+                    runtime.check_connections()
+                    with _progress(name, enabled=not as_json) as on_outcome:
+                        summary = runtime.engine.run_cycle(
+                            dry_run=dry_run,
+                            should_stop=lambda: stop_requested() or lease_lost(),
+                            on_outcome=on_outcome,
+                        )
+                    if lease_lost():
+                        failed.append(f"{name}: {LEASE_LOST}")
             except ConfigError:
                 raise
+            except PairBusyError as exc:
+                busy.append(exc)
+                continue
             except ConnectorError as exc:  # one pair failing does not hide the others' results
                 failed.append(f"{name}: {exc.describe()}")
                 continue
             summaries.append(summary)
     if as_json:
-        typer.echo(json.dumps(summary_totals(summaries, failed), default=str))
+        totals = summary_totals(summaries, failed)
+        totals["busy"] = [b.as_dict() for b in busy]
+        totals["completed"] = totals["completed"] and not busy
+        typer.echo(json.dumps(totals, default=str))
         for line in failed:
             typer.echo(f"could not run {line}", err=True)
+        for b in busy:
+            typer.echo(f"not run: {b.describe()}", err=True)
     else:
         console = Console()
         for summary in summaries:
             print_cycle_report(console, summary)
         for line in failed:
             console.print(f"[red]could not run[/red] {line}")
+        for b in busy:
+            console.print(f"[yellow]not run[/yellow]: {b.describe()}", highlight=False)
     # A cycle stopped, or with a stream it could not read, did not run in full.
     if failed or any(s.errors for s in summaries):
         raise typer.Exit(1)
+    if busy:
+        raise typer.Exit(EXIT_PAIR_BUSY)
+
+
+EXIT_PAIR_BUSY = 4  # 3 is the unexpected error of every command (cli/main.py)
+LEASE_LOST = (
+    "the pair's lease expired and another process took it over (this one was stalled for"
+    " longer than [state] lease_seconds); the cycle stopped after the document in flight"
+)
 
 
 @contextmanager

@@ -105,6 +105,8 @@ class ScheduleSettings(StrictModel):
 class StateSettings(StrictModel):
     url: str = Field(default="", validate_default=True)  # default: sqlite next to the config
     password: Secret | None = None  # PostgreSQL password, kept out of the URL
+    # how long a pair's lease (one writer per pair) outlives its holder's last renewal
+    lease_seconds: int = Field(default=120, ge=5, le=3600)
 
     @field_serializer("url")
     def _url_out(self, value: str, info: SerializationInfo) -> str:

@@ -29,6 +29,7 @@ from ml_connector.app.web.health import RuntimeStatus
 from ml_connector.clock import Clock, SystemClock
 from ml_connector.errors import Action, ConfigError, ConnectorError
 from ml_connector.servicetitan.webhooks import WebhookVerifier
+from ml_connector.store.errors import PairBusyError
 
 log = structlog.get_logger(__name__)
 
@@ -182,9 +183,19 @@ class Runner:
     def _cycle(self, rt: Runtime, pair: str, stop_requested: Any) -> CycleOutcome:
         assert self.status is not None
         try:
-            runtime = rt.pair(pair)
-            runtime.check_connections()
-            summary = runtime.engine.run_cycle(should_stop=stop_requested)
+            with rt.pair_lease(pair, command="run") as lease_lost:
+                runtime = rt.pair(pair)
+                runtime.check_connections()
+                summary = runtime.engine.run_cycle(
+                    should_stop=lambda: stop_requested() or lease_lost()
+                )
+                if lease_lost():
+                    log.error("lease lost: cycle stopped", pair=pair)
+        except PairBusyError as exc:
+            # another process (a `sync --once`, a second service) is syncing this pair right
+            # now: not a failure of the pair; the next scheduled cycle tries again
+            log.warning("pair busy: cycle skipped", pair=pair, holder=exc.as_dict())
+            return CycleOutcome.FAILED
         except ConnectorError as exc:
             # The pair could not even start (a system down, a setup problem): drop its
             # connections so the next attempt starts clean.

@@ -22,8 +22,19 @@ from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Route
 
 from ml_connector.app.web.health import RuntimeStatus
-from ml_connector.servicetitan.errors import WebhookPayloadError, WebhookSignatureError
-from ml_connector.servicetitan.webhooks import RecentDeliveries, WebhookVerifier, receive
+from ml_connector.clock import Clock, SystemClock
+from ml_connector.servicetitan.errors import (
+    WebhookPayloadError,
+    WebhookSignatureError,
+    WebhookTooLargeError,
+)
+from ml_connector.servicetitan.webhooks import (
+    MAX_BODY_BYTES,
+    RecentDeliveries,
+    WebhookVerifier,
+    read_limited,
+    receive,
+)
 from ml_connector.store.port import ReviewStatus, StateStore
 
 log = structlog.get_logger(__name__)
@@ -115,14 +126,28 @@ def create_webhook_app(
     tenants: Mapping[int, str],
     wake: Callable[[str], None],
     recent: RecentDeliveries | None = None,
+    clock: Clock | None = None,
+    max_body: int = MAX_BODY_BYTES,
 ) -> Starlette:
-    """`tenants` maps a ServiceTitan tenant id to its pair; `wake(pair)` asks for a cycle."""
+    """`tenants` maps a ServiceTitan tenant id to its pair; `wake(pair)` asks for a cycle.
+    A body over `max_body` bytes is refused (413) before it is read whole; an event older
+    than a day (a replay) is refused (400) like a malformed one."""
     seen = recent or RecentDeliveries()
+    the_clock = clock or SystemClock()
 
     async def deliver(request: Request) -> Response:
-        body = await request.body()
+        length = request.headers.get("content-length", "0")
         try:
-            event = receive(body, request.headers, verifier=verifier, recent=seen)
+            if not length.isdigit() or int(length) > max_body:
+                raise WebhookTooLargeError("webhook Content-Length over the limit")
+            body = await read_limited(request.stream(), max_body)
+        except WebhookTooLargeError:
+            log.warning("webhook refused: body too large", limit=max_body)
+            return PlainTextResponse("body too large", status_code=413)
+        try:
+            event = receive(
+                body, request.headers, verifier=verifier, recent=seen, now=the_clock.now()
+            )
         except WebhookSignatureError:
             log.warning("webhook refused: bad signature")
             return PlainTextResponse("bad signature", status_code=401)

@@ -138,6 +138,11 @@ class DocumentProcessor:
             ctx.errors.append(f"{doc.label}: {why}")
             return Outcome.UNCHANGED  # it is in Sage and recorded: nothing to retry
         attempts = (current.attempts if current else 0) + 1
+        if current is not None and current.attempts > (prior.attempts if prior else 0):
+            # the writer counted this attempt when it marked the write started: one failed
+            # write is one attempt (it counted twice, sending documents to review after
+            # half their retries; found by scripts/soak_kill.py)
+            attempts = current.attempts
         if attempts >= ctx.settings.max_attempts:
             started = current if _write_started(current) else None
             return ctx.send_to_review(

@@ -222,12 +222,40 @@ class DocumentProblem:
     details: dict[str, str]
 
 
+# A bill dated outside these years is a typo (0001, 9999), not AP: it is not posted.
+EARLIEST_DATE = date(1980, 1, 1)
+LATEST_DATE = date(2099, 12, 31)
+# Longer than any invoice number a vendor prints: junk, or a pasted document.
+MAX_REFERENCE = 100
+# Control and invisible formatting characters (bidi overrides, zero widths): a reference
+# carrying them shows one thing and is another, and no clerk can key it.
+_HIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
 def problems(doc: SourceDocument) -> DocumentProblem | None:
     """The first reason the document is not writable, or None."""
     if doc.total is None:
         return DocumentProblem(f"{doc.label} has no total amount", {})
     if doc.document_date is None:
         return DocumentProblem(f"{doc.label} has no date", {})
+    if not EARLIEST_DATE <= doc.document_date <= LATEST_DATE:
+        return DocumentProblem(
+            f"{doc.label} is dated {doc.document_date.isoformat()}, outside"
+            f" {EARLIEST_DATE.year}-{LATEST_DATE.year}: a typo in ServiceTitan",
+            {"date": doc.document_date.isoformat()},
+        )
+    if _HIDDEN.search(doc.reference):
+        return DocumentProblem(
+            f"{_short_label(doc)}: the reference number holds control or invisible characters"
+            f" ({doc.reference[:40]!a})",
+            {"reference": ascii(doc.reference[:100])},
+        )
+    if len(doc.reference) > MAX_REFERENCE:
+        return DocumentProblem(
+            f"{_short_label(doc)}: the reference number is {len(doc.reference)} characters"
+            f" long (at most {MAX_REFERENCE}): {doc.reference[:40]}...",
+            {"reference_length": str(len(doc.reference))},
+        )
     if doc.kind is DocKind.AP_BILL and doc.st_vendor_id is None:
         return DocumentProblem(f"{doc.label} has no vendor", {})
     if not doc.lines:
@@ -248,3 +276,8 @@ def problems(doc: SourceDocument) -> DocumentProblem | None:
             },
         )
     return None
+
+
+def _short_label(doc: SourceDocument) -> str:
+    """The label without the reference (when the reference itself is the problem)."""
+    return f"{'AP bill' if doc.kind is DocKind.AP_BILL else 'invoice'} {doc.doc_id}"
