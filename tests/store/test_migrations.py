@@ -29,7 +29,16 @@ from ml_connector.store.sql import SqlStateStore
 
 ROOT = Path(__file__).resolve().parents[2]
 T0 = datetime(2026, 1, 5, 14, 0, tzinfo=UTC)
-TABLES = {"runs", "cursors", "ledger", "vendor_links", "review_items", "audit_events", "outbox"}
+TABLES = {
+    "runs",
+    "cursors",
+    "ledger",
+    "vendor_links",
+    "review_items",
+    "audit_events",
+    "outbox",
+    "users",
+}
 
 
 def test_empty_to_head_then_open_again_changes_nothing(store_url: str) -> None:
@@ -121,4 +130,7 @@ def test_setuptools_ships_the_migrations() -> None:
     migrations = ROOT / "src" / "ml_connector" / "store" / "migrations"
     assert (migrations / "env.py").is_file()
     assert (migrations / "script.py.mako").is_file()
-    assert sorted(p.name for p in (migrations / "versions").glob("0*.py")) == ["0001_initial.py"]
+    assert sorted(p.name for p in (migrations / "versions").glob("0*.py")) == [
+        "0001_initial.py",
+        "0002_web_users.py",
+    ]

@@ -21,11 +21,11 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from ml_connector.app.config import load_config
-from ml_connector.app.health import RuntimeStatus
+from ml_connector.app.web.health import RuntimeStatus
 from ml_connector.app.logging import LoggingHandle, configure_logging
 from ml_connector.app.runtime import Runtime, open_runtime
 from ml_connector.app.scheduler import CycleOutcome, Schedule, Scheduler
-from ml_connector.app.web import create_dashboard_app, create_webhook_app
+from ml_connector.app.web.dashboard import create_dashboard_app, create_webhook_app
 from ml_connector.clock import Clock, SystemClock
 from ml_connector.errors import Action, ConfigError, ConnectorError
 from ml_connector.servicetitan.webhooks import WebhookVerifier

@@ -68,3 +68,9 @@ class StoreNotFoundError(StoreError):
     """An id passed in (run, review item, outbox item) does not exist."""
 
     action = Action.STOP
+
+
+class UserExistsError(StoreError):
+    """A web app user of that name exists already."""
+
+    action = Action.STOP

@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from ml_connector.app.health import RuntimeStatus
+from ml_connector.app.web.health import RuntimeStatus
 from ml_connector.servicetitan.errors import WebhookPayloadError, WebhookSignatureError
 from ml_connector.servicetitan.webhooks import RecentDeliveries, WebhookVerifier, receive
 from ml_connector.store.port import ReviewStatus, StateStore
