@@ -56,6 +56,7 @@ def _register() -> None:
         secrets_cli,
         service_cli,
         sync_cli,
+        users_cli,
         vendors_cli,
     )
     from ml_connector.sandbox.sage100 import cli as sage_sandbox_cli
@@ -70,6 +71,7 @@ def _register() -> None:
     sage_sandbox_cli.register(sandbox_app)
     check_cli.register(app)  # `check` and `init`
     vendors_cli.register(app)
+    users_cli.register(app)
 
 
 def main() -> None:
