@@ -22,10 +22,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
-from engine_bills import ap_bill
 from cli_world import (
     SAGE_PASSWORD,
     SANDBOX_SETTINGS,
@@ -33,6 +31,8 @@ from cli_world import (
     PairSpec,
     write_test_config,
 )
+from engine_bills import ap_bill
+from typer.testing import CliRunner
 
 from ml_connector.app import cli
 from ml_connector.app.runner import Runner
@@ -46,6 +46,7 @@ CHROMIUM = os.environ.get("ML_CONNECTOR_CHROMIUM", "/usr/bin/chromium")
 GL_BILL = 3900001
 DUP_BILL = 3900002
 PAIR = PairId("main")
+PASSWORDS = {"maria": "Maria-web-pass-1", "admin": "Admin-web-pass-2"}
 
 
 def browser_unavailable() -> str | None:
@@ -180,7 +181,9 @@ def open_web_world(
         )
         config = write_test_config(tmp / "config.toml", [PairSpec("main", sb.base_url, sage_root)])
         text = config.read_text(encoding="utf-8")
-        text = text.replace("[pairs.main.sync]\n", '[pairs.main.sync]\ngl_rules = "gl-rules.toml"\n')
+        text = text.replace(
+            "[pairs.main.sync]\n", '[pairs.main.sync]\ngl_rules = "gl-rules.toml"\n'
+        )
         if require_login:
             text = text.replace("[dashboard]\n", "[dashboard]\nrequire_login = true\n")
         config.write_text(text, encoding="utf-8")
@@ -190,13 +193,25 @@ def open_web_world(
                 VendorLink(PAIR, 601, "00", "FERGUS", "manual", created_at=datetime.now(UTC))
             )
         store.close()
+        if require_login:  # accounts are made on the server before `run` starts
+            for name, role in (("maria", "clerk"), ("admin", "admin")):
+                result = CliRunner().invoke(
+                    cli.app,
+                    ["users", "add", name, "--role", role, "--password-stdin", "-c", str(config)],
+                    input=f"{PASSWORDS[name]}\n",
+                )
+                assert result.exit_code == 0, result.output
         runner = Runner(config, interval=timedelta(hours=6), dashboard_port=0)
         thread = threading.Thread(target=runner.run, name="runner")
         thread.start()
         try:
-            wait_for("the first cycle", lambda: bool(
-                runner.scheduler and runner.scheduler.cycles["main"] >= 1
-            ) or not thread.is_alive())
+            wait_for(
+                "the first cycle",
+                lambda: (
+                    bool(runner.scheduler and runner.scheduler.cycles["main"] >= 1)
+                    or not thread.is_alive()
+                ),
+            )
             assert thread.is_alive(), "the runner stopped"
             yield WebWorld(tmp, sb, sage_root, config, gl_rules, runner)
         finally:
