@@ -185,7 +185,7 @@ def open_web_world(
             "[pairs.main.sync]\n", '[pairs.main.sync]\ngl_rules = "gl-rules.toml"\n'
         )
         if require_login:
-            text = text.replace("[dashboard]\n", "[dashboard]\nrequire_login = true\n")
+            text = text.replace("require_login = false", "require_login = true")
         config.write_text(text, encoding="utf-8")
         store = SqlStateStore.open(f"sqlite:///{tmp / 'ml-connector.sqlite'}")
         with store.transaction() as tx:  # as a person did in review before
@@ -200,7 +200,7 @@ def open_web_world(
                     ["users", "add", name, "--role", role, "--password-stdin", "-c", str(config)],
                     input=f"{PASSWORDS[name]}\n",
                 )
-                assert result.exit_code == 0, result.output
+                assert result.exit_code == 0, (result.output, repr(result.exception))
         runner = Runner(config, interval=timedelta(hours=6), dashboard_port=0)
         thread = threading.Thread(target=runner.run, name="runner")
         thread.start()
