@@ -4,8 +4,8 @@ it, read its history, and export the audit log (UTC) with the filters on screen.
 from __future__ import annotations
 
 import csv
-from collections import Counter
 import io
+from collections import Counter
 from typing import Any
 
 from web_world import DUP_BILL, GL_BILL, PAIR, WebWorld
@@ -17,9 +17,7 @@ def _rows(page: Any, table: str) -> list[str]:
     return list(page.locator(f"table#{table} tr").all_inner_texts())[1:]
 
 
-def test_search_a_bill_read_its_history_and_export_the_audit(
-    web: WebWorld, browser: Any
-) -> None:
+def test_search_a_bill_read_its_history_and_export_the_audit(web: WebWorld, browser: Any) -> None:
     page = browser.new_page()
     page.goto(f"{web.url}/bills")
     with web.store() as store, store.transaction() as tx:  # as `ml-connector status` counts
