@@ -12,7 +12,7 @@ import httpx
 from pydantic import SecretStr
 from starlette.types import ASGIApp
 
-from ml_connector.app.config import config_from_mapping
+from ml_connector.app.config.files import config_from_mapping
 from ml_connector.app.web.backend import WebBackend
 from ml_connector.app.web.dashboard import create_webhook_app
 from ml_connector.app.web.health import RuntimeStatus

@@ -34,8 +34,8 @@ from cli_world import (
 from engine_bills import ap_bill
 from typer.testing import CliRunner
 
-from ml_connector.app import cli
-from ml_connector.app.runner import Runner
+from ml_connector.app.cli import main as cli
+from ml_connector.app.service.runner import Runner
 from ml_connector.clock import SystemClock
 from ml_connector.sandbox.sage100 import init_root
 from ml_connector.sandbox.servicetitan.server import RunningSandbox, running_sandbox

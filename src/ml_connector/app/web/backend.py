@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ml_connector.app.config_models import AppConfig
+from ml_connector.app.config.models import AppConfig
 from ml_connector.app.runtime import Runtime
 from ml_connector.clock import Clock
 from ml_connector.sage100.port import Sage100

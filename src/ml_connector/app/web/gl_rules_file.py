@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 from ml_connector.errors import ConfigError
-from ml_connector.sync.glrules import GlRules
+from ml_connector.sync.gl.rules import GlRules
 
 _RULE_HEADER = re.compile(r"^\s*\[\[\s*rule\s*\]\]", re.MULTILINE)
 

@@ -20,8 +20,8 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from ml_connector.app.config_models import DashboardSettings
-from ml_connector.app.config_types import is_loopback_host
+from ml_connector.app.config.models import DashboardSettings
+from ml_connector.app.config.types import is_loopback_host
 from ml_connector.app.web import actions, pages
 from ml_connector.app.web.auth import Access, SessionStore
 from ml_connector.app.web.backend import WebBackend
