@@ -35,9 +35,9 @@ def test_search_a_bill_read_its_history_and_export_the_audit(web: WebWorld, brow
     assert "55.00" in rows[0]
     # by amount and date, then by ServiceTitan id
     page.goto(f"{web.url}/bills?amount=80&from=2026-01-12&to=2026-01-12")
-    assert [r.split("\t")[0] for r in _rows(page, "bills")] == [f"ap bill {GL_BILL}"]
+    assert [r.split("\t")[0] for r in _rows(page, "bills")] == [f"AP bill {GL_BILL}"]
     page.goto(f"{web.url}/bills?q={DUP_BILL}")
-    page.get_by_role("link", name=f"ap bill {DUP_BILL}").click()
+    page.get_by_role("link", name=f"AP bill {DUP_BILL}").click()
     assert page.locator("#bill-state").inner_text() == "review"
     history = page.locator("table#history").inner_text()
     assert "suspected duplicate" in history

@@ -24,9 +24,9 @@ from ml_connector.sage100.port import (
     SageVendorNo,
 )
 from ml_connector.store.port import AuditEvent, ReviewItem, ReviewKind
-from ml_connector.sync.vendors.names import normalise_vendor_name as normalise_name
 from ml_connector.sync.review import ReviewError, ReviewQueue
 from ml_connector.sync.settings import split_vendor
+from ml_connector.sync.vendors.names import normalise_vendor_name as normalise_name
 from ml_connector.sync.vendors.numbers import propose_vendor_no
 
 VENDOR_KINDS = frozenset({ReviewKind.AMBIGUOUS_VENDOR, ReviewKind.UNKNOWN_VENDOR})

@@ -27,7 +27,7 @@ from ml_connector import __version__
 from ml_connector.app.web.auth import COOKIE, Access, Session, SessionStore, csrf_ok
 from ml_connector.app.web.backend import WebBackend
 from ml_connector.app.web.health import RuntimeStatus
-from ml_connector.store.port import AuditEvent, PairId
+from ml_connector.store.port import AuditEvent, DocKind, PairId
 
 log = structlog.get_logger(__name__)
 
@@ -50,6 +50,10 @@ def day(value: date | None) -> str:
     return "" if value is None else value.isoformat()
 
 
+def doc_kind_label(kind: DocKind | str | None) -> str:
+    return {"ap_bill": "AP bill", "invoice": "Invoice"}.get(str(kind or ""), str(kind or ""))
+
+
 def query_prefix(query: Mapping[str, str]) -> str:
     """The filters of a list page as a query-string prefix for its pager links."""
     kept = {k: v for k, v in query.items() if v}
@@ -67,6 +71,7 @@ def _environment() -> Environment:
     env.filters["money"] = money
     env.filters["day"] = day
     env.filters["qs"] = query_prefix
+    env.filters["doc_kind"] = doc_kind_label
     env.globals["version"] = __version__
     return env
 
