@@ -34,7 +34,7 @@ class AsgiClient:
     def _call(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         async def go() -> httpx.Response:
             transport = httpx.ASGITransport(app=self._app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://local") as c:
+            async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as c:
                 return await c.request(method, url, **kwargs)
 
         return asyncio.run(go())
@@ -148,7 +148,14 @@ def test_review_page_escapes_what_it_shows(tmp_path: Path) -> None:
                 suggestion="fix it",
             )
         )
-    page = AsgiClient(app).get("/review").text
+    client = AsgiClient(app)
+    response = client.get("/review")
+    page = response.text
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    # without a login, a name other than 127.0.0.1 / localhost (DNS rebinding) gets nothing
+    rebound = client.get("/review", headers={"Host": "attacker.example:8780"})
+    assert rebound.status_code == 403
     store.close()
     assert "Review queue: 1 problem" in page
     assert "&lt;script&gt;" in page

@@ -35,6 +35,17 @@ REFUSED_CSRF = (
     "Refused: this form's security token is missing or out of date. Reload the page and try again."
 )
 REFUSED_LOGIN = "Refused: log in first."
+REFUSED_HOST = "Refused: without a login this app answers only to 127.0.0.1 / localhost."
+LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
+# No framing (clickjacking), nothing loaded from elsewhere, no caching of pages with data.
+SECURITY_HEADERS = {
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "frame-ancestors 'none'; form-action 'self'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
 
 
 def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -144,6 +155,11 @@ class Web:
         return user is not None and user.active
 
     # --- the wrapper ----------------------------------------------------------------------
+    def _headers(self, response: Response) -> Response:
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
     def _cookie(self, response: Response, session: Session) -> Response:
         response.set_cookie(
             COOKIE,
@@ -157,6 +173,12 @@ class Web:
 
     def endpoint(self, handler: Callable[[Web, Visit], Response]) -> Callable[..., Any]:
         async def run(request: Request) -> Response:
+            return self._headers(await guarded(request))
+
+        async def guarded(request: Request) -> Response:
+            if not self.access.login_required and request.url.hostname not in LOOPBACK_NAMES:
+                # a page of another site renamed to 127.0.0.1 (DNS rebinding) gets nothing
+                return PlainTextResponse(REFUSED_HOST, status_code=403)
             session = self.sessions.get(request.cookies.get(COOKIE))
             if (
                 session is not None
