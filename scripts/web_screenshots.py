@@ -27,7 +27,7 @@ from web_world import (  # noqa: E402
     open_web_world,
 )
 
-SIZE = {"width": 1180, "height": 860}
+SIZE = {"width": 1024, "height": 680}
 
 
 def main() -> int:
