@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from ml_connector.app.web.auth import Access, SessionStore, csrf_ok
+from ml_connector.app.web.auth import Access, LoginThrottle, SessionStore, csrf_ok
 from ml_connector.app.web.passwords import WeakPasswordError, hash_password, verify_password
 from ml_connector.clock import ManualClock
 from ml_connector.store.browse import Role
@@ -54,3 +54,21 @@ def test_who_may_act() -> None:
     assert not Access(login_required=True).is_admin(anonymous)
     assert Access(login_required=True).is_open("/static/app.css")
     assert not Access(login_required=True).is_open("/review")
+
+
+def test_wrong_passwords_pause_that_user_name() -> None:
+    clock = ManualClock(datetime(2026, 5, 1, tzinfo=UTC))
+    throttle = LoginThrottle(clock, limit=3, pause=timedelta(minutes=5))
+    for _ in range(3):
+        assert throttle.blocked_for("maria") is None
+        throttle.failed("maria")
+    assert throttle.blocked_for("maria") == timedelta(minutes=5)
+    assert throttle.blocked_for("bob") is None  # other names are not slowed
+    clock.advance(301)
+    assert throttle.blocked_for("maria") is None
+    throttle.failed("maria")  # a fresh allowance after the pause
+    assert throttle.blocked_for("maria") is None
+    throttle.succeeded("maria")
+    throttle.failed("maria")
+    throttle.failed("maria")
+    assert throttle.blocked_for("maria") is None

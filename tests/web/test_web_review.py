@@ -97,6 +97,12 @@ def test_a_clerk_resolves_each_kind_of_review_item(web: WebWorld, browser: Any) 
     )
     assert links[608].vendor_no == "GRAINGE"
     assert links[620].vendor_no.startswith("SPECTR")
+    # created with the ServiceTitan vendor's address, as the engine creates vendors
+    assert web.sage_vendor(links[620].vendor_no)[:3] == (
+        "Spectrum Business",
+        "1015 Olentangy River Rd",
+        "Columbus",
+    )
     assert entry is not None
     assert entry.status is LedgerStatus.WRITTEN
     assert duplicate is not None

@@ -89,6 +89,19 @@ class WebWorld:
         finally:
             store.close()
 
+    def sage_vendor(self, vendor_no: str) -> tuple[str, str, str]:
+        """(name, first address line, city) of a Sage vendor in division 00."""
+        conn = sqlite3.connect(self.sage_root / "ABC.sqlite")
+        try:
+            row = conn.execute(
+                "SELECT VendorName, AddressLine1, City FROM AP_Vendor "
+                "WHERE APDivisionNo = '00' AND VendorNo = ?",
+                (vendor_no,),
+            ).fetchone()
+        finally:
+            conn.close()
+        return (str(row[0]).strip(), str(row[1]).strip(), str(row[2]).strip())
+
     def sage_invoices(self) -> dict[tuple[str, str], float]:
         conn = sqlite3.connect(self.sage_root / "ABC.sqlite")
         try:

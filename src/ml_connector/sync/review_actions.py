@@ -23,9 +23,11 @@ from ml_connector.sage100.port import (
     SageVendor,
     SageVendorNo,
 )
+from ml_connector.servicetitan.records import Vendor
 from ml_connector.store.port import AuditEvent, ReviewItem, ReviewKind
 from ml_connector.sync.review import ReviewError, ReviewQueue
 from ml_connector.sync.settings import split_vendor
+from ml_connector.sync.vendors.fields import st_values
 from ml_connector.sync.vendors.names import normalise_vendor_name as normalise_name
 from ml_connector.sync.vendors.numbers import propose_vendor_no
 
@@ -78,9 +80,17 @@ def active_accounts(sage: Sage100) -> list[GlAccount]:
 
 
 def create_vendor_for(
-    queue: ReviewQueue, sage: Sage100, review_id: int, *, by: str, note: str = ""
+    queue: ReviewQueue,
+    sage: Sage100,
+    review_id: int,
+    *,
+    by: str,
+    note: str = "",
+    st_vendor: Vendor | None = None,
 ) -> tuple[SageVendor, ReviewItem]:
-    """Create the Sage vendor for a vendor review item and resolve the item with it."""
+    """Create the Sage vendor for a vendor review item and resolve the item with it.
+    `st_vendor` (the ServiceTitan record, when it could be read) gives the address, phone
+    and e-mail, cut to Sage's field lengths as the engine's own creation does."""
     item = queue.get(review_id)
     if item.kind not in VENDOR_KINDS:
         raise ReviewError(f"review item {review_id} is about {item.kind}, not a vendor")
@@ -90,6 +100,7 @@ def create_vendor_for(
             f"review item {review_id} names no ServiceTitan vendor to create in Sage",
             hint="create the vendor in Sage by hand, then link it",
         )
+    values = st_values(st_vendor) if st_vendor is not None else None
     division = queue.division
     taken: set[str] = {v.vendor_no for v in sage.vendors() if v.division_no == division}
     for _ in range(5):
@@ -100,6 +111,13 @@ def create_vendor_for(
                     division_no=DivisionNo(division),
                     vendor_no=SageVendorNo(number),
                     name=name[:VENDOR_NAME_LEN],
+                    address_line1=values.address[0][:30] if values else "",
+                    address_line2=values.address[1][:30] if values else "",
+                    city=values.address[2][:20] if values else "",
+                    state=values.address[3][:2] if values else "",
+                    zip_code=values.address[4][:10] if values else "",
+                    telephone_no=values.phone[:17] if values else "",
+                    email_address=values.email if values else "",
                 )
             )
         except VendorExistsError:

@@ -90,8 +90,10 @@ def _act(web: Web, visit: Visit, action: str, problem: Problem, note: str) -> st
             f"{len(problem.bills)} bill(s) re-queued; {NEXT_CYCLE}"
         )
     if action == "create-vendor":
+        st_id = problem.primary.details.get("st_vendor_id")
+        st_vendor = web.backend.st_vendor(problem.pair, int(st_id)) if st_id is not None else None
         created, _ = create_vendor_for(
-            queue, web.backend.sage(problem.pair), primary, by=by, note=note
+            queue, web.backend.sage(problem.pair), primary, by=by, note=note, st_vendor=st_vendor
         )
         return (
             f"Created Sage vendor {created.division_no}-{created.vendor_no} {created.name} and "

@@ -100,6 +100,41 @@ class SessionStore:
             return found.flash
 
 
+class LoginThrottle:
+    """After `limit` failed logins for one user name, refuse further tries for `pause`
+    (without checking the password); a success clears the count. In memory, like the
+    sessions: it slows a guesser down, it does not replace a strong password."""
+
+    def __init__(self, clock: Clock, *, limit: int = 5, pause: timedelta = timedelta(minutes=5)):
+        self._clock = clock
+        self._limit = limit
+        self._pause = pause
+        self._lock = threading.Lock()
+        self._failures: dict[str, tuple[int, datetime]] = {}
+
+    def blocked_for(self, username: str) -> timedelta | None:
+        with self._lock:
+            count, last = self._failures.get(username, (0, self._clock.now()))
+        if count < self._limit:
+            return None
+        left = last + self._pause - self._clock.now()
+        return left if left > timedelta(0) else None
+
+    def failed(self, username: str) -> None:
+        now = self._clock.now()
+        with self._lock:
+            count, last = self._failures.get(username, (0, now))
+            if count >= self._limit and now - last >= self._pause:
+                count = 0  # the pause is over: a fresh allowance
+            self._failures[username] = (count + 1, now)
+            while len(self._failures) > MAX_SESSIONS:
+                self._failures.pop(next(iter(self._failures)))
+
+    def succeeded(self, username: str) -> None:
+        with self._lock:
+            self._failures.pop(username, None)
+
+
 def csrf_ok(session: Session | None, sent: str | None) -> bool:
     return (
         session is not None

@@ -3,7 +3,8 @@
 `WebBackend` gives the pairs (from the config), the state store, the clock, each pair's
 Sage 100 adapter (through `sage_of`: in `run`, the same adapter the scheduler's cycles
 use, whose BOI calls are serialised on its own thread), each pair's GL rules file, and
-`wake(pair)` to ask the scheduler for a cycle now. `from_runtime` builds it from the
+`wake(pair)` to ask the scheduler for a cycle now, and a ServiceTitan vendor's record
+(to create it in Sage with its address). `from_runtime` builds it from the
 app's `Runtime`.
 """
 
@@ -18,6 +19,8 @@ from ml_connector.app.config.models import AppConfig
 from ml_connector.app.runtime import Runtime
 from ml_connector.clock import Clock
 from ml_connector.sage100.port import Sage100
+from ml_connector.servicetitan.port import ServiceTitanSource
+from ml_connector.servicetitan.records import Vendor
 from ml_connector.store.port import PairId
 from ml_connector.store.sql import SqlStateStore
 
@@ -38,17 +41,26 @@ class WebBackend:
         clock: Clock,
         sage_of: Callable[[str], Sage100],
         wake: Callable[[str], None] | None = None,
+        source_of: Callable[[str], ServiceTitanSource] | None = None,
     ) -> None:
         self._config = config
         self.store = store
         self.clock = clock
         self._sage_of = sage_of
         self._wake = wake
+        self._source_of = source_of
         self._lock = threading.Lock()
 
     @classmethod
     def from_runtime(cls, rt: Runtime, wake: Callable[[str], None] | None = None) -> WebBackend:
-        return cls(rt.config, rt.store, rt.clock, lambda name: rt.pair(name).sage, wake)
+        return cls(
+            rt.config,
+            rt.store,
+            rt.clock,
+            lambda name: rt.pair(name).sage,
+            wake,
+            lambda name: rt.pair(name).source,
+        )
 
     def pairs(self) -> list[PairFacts]:
         return [self.pair(name) for name in self._config.pairs]
@@ -65,6 +77,15 @@ class WebBackend:
     def sage(self, name: str) -> Sage100:
         with self._lock:  # one build per pair, whichever thread asks first
             return self._sage_of(name)
+
+    def st_vendor(self, name: str, st_vendor_id: int) -> Vendor | None:
+        """The ServiceTitan vendor record (None when this backend has no ServiceTitan)."""
+        if self._source_of is None:
+            return None
+        with self._lock:
+            source = self._source_of(name)
+        guid = self._config.pair(name).sync.application_guid
+        return source.vendor(st_vendor_id, external_data_application_guid=guid)
 
     def can_wake(self) -> bool:
         return self._wake is not None

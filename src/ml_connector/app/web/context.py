@@ -24,7 +24,14 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
 from ml_connector import __version__
-from ml_connector.app.web.auth import COOKIE, Access, Session, SessionStore, csrf_ok
+from ml_connector.app.web.auth import (
+    COOKIE,
+    Access,
+    LoginThrottle,
+    Session,
+    SessionStore,
+    csrf_ok,
+)
 from ml_connector.app.web.backend import WebBackend
 from ml_connector.app.web.health import RuntimeStatus
 from ml_connector.store.port import AuditEvent, DocKind, PairId
@@ -112,6 +119,7 @@ class Web:
     sessions: SessionStore
     tls: bool
     exposed_without_tls: bool  # bound beyond loopback with plain HTTP
+    throttle: LoginThrottle
     env: Environment = field(default_factory=_environment)
 
     # --- responses ------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from starlette.staticfiles import StaticFiles
 from ml_connector.app.config.models import DashboardSettings
 from ml_connector.app.config.types import is_loopback_host
 from ml_connector.app.web import actions, pages
-from ml_connector.app.web.auth import Access, SessionStore
+from ml_connector.app.web.auth import Access, LoginThrottle, SessionStore
 from ml_connector.app.web.backend import WebBackend
 from ml_connector.app.web.context import Visit, Web
 from ml_connector.app.web.health import RuntimeStatus
@@ -45,10 +45,22 @@ def login(web: Web, visit: Visit) -> Response:
         return web.render(visit, "login.html", next_path=next_path, error="")
     username = visit.form.get("username", "").strip().lower()[:128]
     password = visit.form.get("password", "")
+    wait = web.throttle.blocked_for(username)
+    if wait is not None:
+        minutes = max(1, round(wait.total_seconds() / 60))
+        page = web.render(
+            visit,
+            "login.html",
+            next_path=next_path,
+            error=f"Too many wrong passwords for this user: try again in {minutes} minute(s).",
+        )
+        page.status_code = 429
+        return page
     with web.backend.store.browse() as browse:
         user = browse.get_user(username) if username else None
     ok = verify_password(password, user.password_hash if user else dummy_hash())
     if user is None or not ok or not user.active:
+        web.throttle.failed(username)
         log.warning("web login refused", username=username)
         web.audit(username or "(no name)", "login_refused", f"login refused for {username!r}")
         page = web.render(
@@ -56,6 +68,7 @@ def login(web: Web, visit: Visit) -> Response:
         )
         page.status_code = 401
         return page
+    web.throttle.succeeded(username)
     # a new session on login: a token seen before logging in is worth nothing after
     web.sessions.drop(visit.session.token)
     visit.session = web.sessions.new(username=user.username, role=user.role)
@@ -95,6 +108,7 @@ def create_web_app(
         sessions=SessionStore(backend.clock, idle=timedelta(hours=settings.session_hours)),
         tls=tls,
         exposed_without_tls=exposed and not tls,
+        throttle=LoginThrottle(backend.clock),
     )
 
     async def healthz(request: Request) -> Response:
