@@ -87,7 +87,9 @@ def test_webhook_wakes_its_pair_once_and_refuses_bad_signatures() -> None:
     assert woken == ["main"]
 
 
-def _web_app(tmp_path: Path, status: RuntimeStatus, **dashboard: Any) -> tuple[Any, Any]:
+def _web_app(
+    tmp_path: Path, status: RuntimeStatus, bound_to: str = "127.0.0.1", **dashboard: Any
+) -> tuple[Any, Any]:
     config = config_from_mapping(
         {
             "pairs": {
@@ -118,7 +120,7 @@ def _web_app(tmp_path: Path, status: RuntimeStatus, **dashboard: Any) -> tuple[A
         raise AssertionError("these pages do not need Sage")
 
     backend = WebBackend(config, store, SystemClock(), no_sage)
-    return create_web_app(backend, status, settings=config.dashboard), store
+    return create_web_app(backend, status, settings=config.dashboard, bound_to=bound_to), store
 
 
 def test_healthz_and_metrics(tmp_path: Path) -> None:
@@ -160,3 +162,15 @@ def test_review_page_escapes_what_it_shows(tmp_path: Path) -> None:
     assert "Review queue: 1 problem" in page
     assert "&lt;script&gt;" in page
     assert "<script>" not in page
+
+
+def test_on_a_network_address_a_login_is_required_and_clear_text_is_flagged(
+    tmp_path: Path,
+) -> None:
+    app, store = _web_app(tmp_path, RuntimeStatus(["main"]), bound_to="0.0.0.0")  # noqa: S104
+    client = AsgiClient(app)
+    assert client.get("/review").status_code == 303  # no `require_login` needed
+    login = client.get("/login", headers={"Host": "sage-server:8780"})
+    store.close()
+    assert login.status_code == 200
+    assert "travels unencrypted" in login.text

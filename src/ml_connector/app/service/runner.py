@@ -220,9 +220,7 @@ class Runner:
         except ConnectorError as exc:
             # The pair could not even start (a system down, a setup problem): drop its
             # connections so the next attempt starts clean.
-            broken = rt.pairs.pop(pair, None)
-            if broken is not None:
-                broken.close()
+            rt.drop_pair(pair)
             outcome = CycleOutcome.DOWN if exc.action is Action.RETRY else CycleOutcome.FAILED
             log.error("cycle could not run", pair=pair, error=exc.describe())
             self.status.record_cycle(pair, outcome.value, self.clock.now(), error=exc.describe())
