@@ -12,9 +12,12 @@ import httpx
 from pydantic import SecretStr
 from starlette.types import ASGIApp
 
-from ml_connector.app.web.dashboard import create_dashboard_app, create_webhook_app
+from ml_connector.app.config.files import config_from_mapping
+from ml_connector.app.web.backend import WebBackend
+from ml_connector.app.web.dashboard import create_webhook_app
 from ml_connector.app.web.health import RuntimeStatus
-from ml_connector.clock import ManualClock
+from ml_connector.app.web.site import create_web_app
+from ml_connector.clock import ManualClock, SystemClock
 from ml_connector.servicetitan.webhooks import WebhookVerifier
 from ml_connector.store.port import DocKind, PairId, ReviewItem, ReviewKind
 from ml_connector.store.sql import SqlStateStore
@@ -31,7 +34,7 @@ class AsgiClient:
     def _call(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         async def go() -> httpx.Response:
             transport = httpx.ASGITransport(app=self._app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://local") as c:
+            async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as c:
                 return await c.request(method, url, **kwargs)
 
         return asyncio.run(go())
@@ -85,32 +88,90 @@ def test_webhook_wakes_its_pair_once_and_refuses_bad_signatures() -> None:
     assert woken == ["main"]
 
 
-def test_healthz_and_metrics() -> None:
+def _web_app(
+    tmp_path: Path, status: RuntimeStatus, bound_to: str = "127.0.0.1", **dashboard: Any
+) -> tuple[Any, Any]:
+    config = config_from_mapping(
+        {
+            "pairs": {
+                "main": {
+                    "servicetitan": {
+                        "environment": "integration",
+                        "tenant_id": 1,
+                        "client_id": "c",
+                        "client_secret": "env:NOPE_SECRET",
+                        "app_key": "env:NOPE_KEY",
+                    },
+                    "sage100": {
+                        "mode": "sandbox",
+                        "root": "sage",
+                        "company": "ABC",
+                        "user": "u",
+                        "password": "env:NOPE_PW",
+                    },
+                }
+            },
+            "dashboard": dashboard,
+        },
+        base_dir=tmp_path,
+    )
+    store = SqlStateStore.open(f"sqlite:///{tmp_path / 'state.sqlite'}")
+
+    def no_sage(pair: str) -> Any:
+        raise AssertionError("these pages do not need Sage")
+
+    backend = WebBackend(config, store, SystemClock(), no_sage)
+    return create_web_app(backend, status, settings=config.dashboard, bound_to=bound_to), store
+
+
+def test_healthz_and_metrics(tmp_path: Path) -> None:
     status = RuntimeStatus(["main"])
-    client = AsgiClient(create_dashboard_app(status, None))
-    assert client.get("/healthz").status_code == 200
+    app, store = _web_app(tmp_path, status, require_login=True)
+    client = AsgiClient(app)
+    assert client.get("/healthz").status_code == 200  # open without a login
     status.record_cycle("main", "down", datetime(2026, 5, 1, tzinfo=UTC), error="unreachable")
     resp = client.get("/healthz")
     assert resp.status_code == 503
     assert resp.json()["pairs"]["main"]["last_error"] == "unreachable"
     assert b"mlc_pair_up" in client.get("/metrics").content
+    assert client.get("/review").status_code == 303  # to the login page
+    store.close()
 
 
-def test_dashboard_lists_review_items_escaped(tmp_path: Path) -> None:
-    store = SqlStateStore.open(f"sqlite:///{tmp_path / 'state.sqlite'}")
+def test_review_page_escapes_what_it_shows(tmp_path: Path) -> None:
+    app, store = _web_app(tmp_path, RuntimeStatus(["main"]))
     with store.transaction() as tx:
         tx.add_review(
             ReviewItem(
                 pair=PairId("main"),
-                kind=ReviewKind.AMBIGUOUS_VENDOR,
+                kind=ReviewKind.SAGE_REJECTED,
                 doc_kind=DocKind.AP_BILL,
                 doc_id=42,
-                reason="<script>alert(1)</script> matches two vendors",
-                suggestion="link the vendor",
+                reason="<script>alert(1)</script> refused",
+                suggestion="fix it",
             )
         )
-    page = AsgiClient(create_dashboard_app(RuntimeStatus(["main"]), store)).get("/").text
+    client = AsgiClient(app)
+    response = client.get("/review")
+    page = response.text
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    # without a login, a name other than 127.0.0.1 / localhost (DNS rebinding) gets nothing
+    rebound = client.get("/review", headers={"Host": "attacker.example:8780"})
+    assert rebound.status_code == 403
     store.close()
-    assert "Review queue (1 open)" in page
+    assert "Review queue: 1 problem" in page
     assert "&lt;script&gt;" in page
     assert "<script>" not in page
+
+
+def test_on_a_network_address_a_login_is_required_and_clear_text_is_flagged(
+    tmp_path: Path,
+) -> None:
+    app, store = _web_app(tmp_path, RuntimeStatus(["main"]), bound_to="0.0.0.0")  # noqa: S104
+    client = AsgiClient(app)
+    assert client.get("/review").status_code == 303  # no `require_login` needed
+    login = client.get("/login", headers={"Host": "sage-server:8780"})
+    store.close()
+    assert login.status_code == 200
+    assert "travels unencrypted" in login.text

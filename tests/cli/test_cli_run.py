@@ -104,7 +104,7 @@ def test_two_pairs_short_interval_health_metrics_stop(
         assert 'mlc_cycles_total{outcome="ok",pair="abc"}' in metrics
         assert 'mlc_cycles_total{outcome="ok",pair="xyz"}' in metrics
         assert "mlc_documents_total" in metrics
-        page = httpx.get(f"{url}/", timeout=5)
+        page = httpx.get(f"{url}/", timeout=5, follow_redirects=True)  # / is the queue
         assert "Review queue" in page.text
         for text in (health.text, metrics, page.text):
             assert_clean(text, what="the dashboard")

@@ -29,7 +29,16 @@ from ml_connector.store.sql import SqlStateStore
 
 ROOT = Path(__file__).resolve().parents[2]
 T0 = datetime(2026, 1, 5, 14, 0, tzinfo=UTC)
-TABLES = {"runs", "cursors", "ledger", "vendor_links", "review_items", "audit_events", "outbox"}
+TABLES = {
+    "runs",
+    "cursors",
+    "ledger",
+    "vendor_links",
+    "review_items",
+    "audit_events",
+    "outbox",
+    "users",
+}
 
 
 def test_empty_to_head_then_open_again_changes_nothing(store_url: str) -> None:
@@ -124,4 +133,5 @@ def test_setuptools_ships_the_migrations() -> None:
     assert sorted(p.name for p in (migrations / "versions").glob("0*.py")) == [
         "0001_initial.py",
         "0002_pair_leases.py",
+        "0003_web_users.py",
     ]

@@ -8,6 +8,7 @@ the Windows service and the demo build exactly the same objects.
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -108,7 +109,10 @@ class PairRuntime:
 
 @dataclass
 class Runtime:
-    """The config, the secrets, the state store and lazily built pairs."""
+    """The config, the secrets, the state store and lazily built pairs.
+
+    `pair` and `drop_pair` may be called from several threads (in `run`: the scheduler's
+    cycles and the web app's actions): one build per pair, never two."""
 
     config: AppConfig
     config_path: Path
@@ -116,11 +120,20 @@ class Runtime:
     store: SqlStateStore
     clock: Clock
     pairs: dict[str, PairRuntime] = field(default_factory=dict)
+    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     def pair(self, name: str) -> PairRuntime:
-        if name not in self.pairs:
-            self.pairs[name] = build_pair(self, name)
-        return self.pairs[name]
+        with self._lock:
+            if name not in self.pairs:
+                self.pairs[name] = build_pair(self, name)
+            return self.pairs[name]
+
+    def drop_pair(self, name: str) -> None:
+        """Close a pair's connections (a system went down): the next `pair` builds anew."""
+        with self._lock:
+            broken = self.pairs.pop(name, None)
+        if broken is not None:
+            broken.close()
 
     @contextmanager
     def pair_lease(

@@ -103,3 +103,9 @@ class PairBusyError(StoreError):
             "expires_at": held.expires_at.isoformat(),
             "message": self.describe(),
         }
+
+
+class UserExistsError(StoreError):
+    """A web app user of that name exists already."""
+
+    action = Action.STOP

@@ -16,7 +16,7 @@ import enum
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, NewType, Protocol
 
@@ -69,6 +69,8 @@ class LedgerEntry:
     last_error: str = ""
     written_fingerprint: str = ""  # the fingerprint that reached Sage
     updated_at: datetime | None = None
+    vendor_name: str = ""  # the ServiceTitan vendor's name, as last read (for searching)
+    document_date: date | None = None  # the document's own date, as last read
 
 
 @dataclass(frozen=True, slots=True)

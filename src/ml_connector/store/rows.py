@@ -64,6 +64,8 @@ def ledger_values(entry: LedgerEntry, now: datetime) -> dict[str, Any]:
         "last_error": entry.last_error,
         "written_fingerprint": entry.written_fingerprint,
         "updated_at": entry.updated_at or now,
+        "vendor_name": entry.vendor_name[:255],
+        "document_date": entry.document_date,
     }
 
 
@@ -84,6 +86,8 @@ def ledger_entry(row: Row[Any]) -> LedgerEntry:
         last_error=row.last_error,
         written_fingerprint=row.written_fingerprint,
         updated_at=row.updated_at,
+        vendor_name=row.vendor_name,
+        document_date=row.document_date,
     )
 
 

@@ -13,6 +13,8 @@ Safety nets kept by the database itself, not only by the code:
   there is at most one open item per (kind, doc_kind, doc_id, subject).
 - `audit_events`: triggers refuse UPDATE and DELETE (created by the migration).
 - `pair_leases`: at most one lease row per pair (the primary key).
+- `users`: the web app's accounts; one row per user name (case-insensitive: stored lower
+  case), the password only as a salted hash.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Date,
     Float,
     ForeignKey,
     Index,
@@ -95,6 +98,10 @@ ledger = Table(
     Column("last_error", Text(), nullable=False),
     Column("written_fingerprint", String(FINGERPRINT), nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
+    # what a person searches bills by (revision 0002): the ServiceTitan vendor's name and
+    # the document's date, as last read
+    Column("vendor_name", String(255), nullable=False, server_default=""),
+    Column("document_date", Date(), nullable=True),
     UniqueConstraint("pair", "kind", "doc_id", name="uq_ledger_doc"),
     CheckConstraint(
         "(sage_division_no IS NULL AND sage_vendor_no IS NULL AND sage_invoice_no IS NULL)"
@@ -170,6 +177,7 @@ audit_events = Table(
     Column("details", JsonDocument(), nullable=False),
     Index("ix_audit_events_at", "at"),
     Index("ix_audit_events_pair_at", "pair", "at"),
+    Index("ix_audit_events_doc", "pair", "doc_kind", "doc_id"),  # a bill's history
     sqlite_autoincrement=True,  # ids never reused: they are the append order
 )
 
@@ -199,4 +207,19 @@ pair_leases = Table(
     Column("command", String(NAME), nullable=False),
     Column("acquired_at", UtcDateTime(), nullable=False),
     Column("expires_at", UtcDateTime(), nullable=False),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("username", String(NAME), nullable=False),
+    Column("password_hash", String(512), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("active", Boolean(), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("created_by", String(NAME), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    Column("last_login_at", UtcDateTime(), nullable=True),
+    UniqueConstraint("username", name="uq_users_username"),
 )

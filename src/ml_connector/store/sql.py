@@ -36,6 +36,7 @@ from sqlalchemy.pool import StaticPool
 from ml_connector.clock import Clock, SystemClock
 from ml_connector.errors import ConfigError
 from ml_connector.store import lease_sql
+from ml_connector.store.browse_sql import SqlBrowseTx
 from ml_connector.store.migrate import upgrade_to_head
 from ml_connector.store.port import PairId, PairLease, StateStore, StateTx
 from ml_connector.store.translate import redact_url, translate, translated
@@ -216,6 +217,13 @@ class SqlStateStore:
         # from the cycle's: the lease is read and written under the write lock
         with translated(operation, f"lease of pair {pair}"), self._engine.begin() as conn:
             yield conn
+
+    @contextmanager
+    def browse(self) -> Iterator[SqlBrowseTx]:
+        """The web app's queries and its users (`ml_connector.store.browse`), in one
+        transaction that commits like `transaction()`."""
+        with self.transaction() as tx:
+            yield SqlBrowseTx(tx.connection)
 
     def close(self) -> None:
         """Close every pooled connection (a later `transaction()` would open new ones)."""

@@ -55,6 +55,11 @@ class SqlStateTx:
         self._conn = conn
         self._clock = clock
 
+    @property
+    def connection(self) -> Connection:
+        """The open connection (for `SqlBrowseTx` in the same transaction)."""
+        return self._conn
+
     def _upsert(self, table_values: Mapping[str, Any], *, table: Any, keys: list[str]) -> Insert:
         """INSERT ... ON CONFLICT (keys) DO UPDATE, in the dialect's own spelling."""
         insert = postgresql.insert if self._conn.dialect.name == "postgresql" else sqlite.insert

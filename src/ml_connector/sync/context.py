@@ -224,6 +224,8 @@ class CycleContext:
                 else written_fingerprint
             ),
             updated_at=self.clock.now(),
+            vendor_name=doc.vendor_name or (prior.vendor_name if prior else ""),
+            document_date=doc.document_date or (prior.document_date if prior else None),
         )
 
     def send_to_review(

@@ -55,6 +55,7 @@ def _register() -> None:
     from ml_connector.app.cli import secrets as secrets_cli
     from ml_connector.app.cli import service as service_cli
     from ml_connector.app.cli import sync as sync_cli
+    from ml_connector.app.cli import users as users_cli
     from ml_connector.app.cli import vendors as vendors_cli
     from ml_connector.app.service import runner
     from ml_connector.sandbox.sage100 import cli as sage_sandbox_cli
@@ -70,6 +71,7 @@ def _register() -> None:
     check_cli.register(app)
     init_cli.register(app)  # init ends by offering the check
     vendors_cli.register(app)
+    users_cli.register(app)
 
 
 def main() -> None:

@@ -33,12 +33,11 @@ from rich.table import Table
 from ml_connector.app.cli.report import print_cycle_report, summary_totals
 from ml_connector.app.runtime import Runtime, open_cli_runtime
 from ml_connector.errors import ConfigError, ConnectorError
-from ml_connector.sage100.port import DivisionNo, SageVendorNo
 from ml_connector.store.audit_export import export_audit_csv, export_audit_json
 from ml_connector.store.errors import PairBusyError
 from ml_connector.store.port import LedgerStatus, PairId, ReviewItem, ReviewStatus
-from ml_connector.sync.review import ReviewError, ReviewQueue
-from ml_connector.sync.settings import split_vendor
+from ml_connector.sync.review import ReviewQueue
+from ml_connector.sync.review_actions import check_vendor_on_file
 from ml_connector.sync.summary import CycleSummary, DocumentOutcome
 
 ConfigOpt = Annotated[
@@ -289,20 +288,10 @@ def review_resolve(
 def _check_sage_vendor(rt: Runtime, pair: str, vendor: str) -> None:
     """A vendor typed by a person must be on file in Sage and active: otherwise every bill
     re-queued by the link would only come back rejected."""
-    division, vendor_no = split_vendor(vendor, rt.config.pair(pair).sage100.ap_division)
-    found = rt.pair(pair).sage.vendor(DivisionNo(division), SageVendorNo(vendor_no))
-    if found is None:
-        raise ReviewError(
-            f"Sage vendor {division}-{vendor_no} is not on file in company "
-            f"{rt.config.pair(pair).sage100.company}",
-            hint="check the number in Vendor Maintenance (division-vendor, e.g. 00-FERGUSO)",
-        )
-    if found.status.upper() == "I":
-        raise ReviewError(
-            f"Sage vendor {division}-{vendor_no} ({found.name}) is inactive: Sage refuses "
-            "invoices for it",
-            hint="pick an active vendor, or make this one active in Vendor Maintenance first",
-        )
+    settings = rt.config.pair(pair).sage100
+    check_vendor_on_file(
+        rt.pair(pair).sage, vendor, division=settings.ap_division, company=settings.company
+    )
 
 
 @review_app.command("retry")

@@ -202,8 +202,27 @@ class WebhookSettings(StrictModel):
 
 
 class DashboardSettings(StrictModel):
+    """The web app. On 127.0.0.1 (the default) only this machine reaches it and a login is
+    optional; on any other address every page needs a login (`ml-connector users add`)."""
+
     enabled: bool = True
-    port: int = Field(default=8780, gt=0, lt=65536)  # always 127.0.0.1: it has no login
+    host: str = "127.0.0.1"  # e.g. "0.0.0.0" or the server's office address
+    port: int = Field(default=8780, gt=0, lt=65536)
+    require_login: bool = False  # also on 127.0.0.1 (always true on other addresses)
+    tls_certificate: FilePath | None = None  # PEM; with tls_key the app speaks HTTPS
+    tls_key: FilePath | None = None
+    session_hours: float = Field(default=10.0, gt=0, le=24 * 7)  # idle sessions end
+
+    @field_validator("tls_certificate", "tls_key")
+    @classmethod
+    def _tls_path(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        return None if value is None else resolve_path(value, info)
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> DashboardSettings:
+        if (self.tls_certificate is None) != (self.tls_key is None):
+            raise ValueError("tls_certificate and tls_key go together")
+        return self
 
 
 class AppConfig(StrictModel):

@@ -1,4 +1,4 @@
-"""`ml-connector run`: the scheduler, the dashboard and the optional webhook receiver.
+"""`ml-connector run`: the scheduler, the web app and the optional webhook receiver.
 
 One process serves every pair of the config. Each cycle goes through `Runtime` (the same
 objects as `sync --once`); its result feeds `/healthz`, `/metrics` and the dashboard. A
@@ -21,11 +21,14 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from ml_connector.app.config.files import load_config
+from ml_connector.app.config.types import is_loopback_host
 from ml_connector.app.logging import LoggingHandle, configure_logging
 from ml_connector.app.runtime import Runtime, open_runtime
 from ml_connector.app.service.scheduler import CycleOutcome, Schedule, Scheduler
-from ml_connector.app.web.dashboard import create_dashboard_app, create_webhook_app
+from ml_connector.app.web.backend import WebBackend
+from ml_connector.app.web.dashboard import create_webhook_app
 from ml_connector.app.web.health import RuntimeStatus
+from ml_connector.app.web.site import create_web_app
 from ml_connector.clock import Clock, SystemClock
 from ml_connector.errors import Action, ConfigError, ConnectorError
 from ml_connector.servicetitan.webhooks import WebhookVerifier
@@ -38,7 +41,15 @@ class _Server:
     """A uvicorn server on a background thread, on a socket bound at once (port 0: a free
     port, read back from `port`; a port in use is a clear error before anything runs)."""
 
-    def __init__(self, app: ASGIApp, host: str, port: int, name: str) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        host: str,
+        port: int,
+        name: str,
+        *,
+        tls: tuple[Path, Path] | None = None,
+    ) -> None:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self.sock = socket.socket(family, socket.SOCK_STREAM)
         try:
@@ -55,8 +66,15 @@ class _Server:
             ) from None
         self.host = host
         self.port: int = self.sock.getsockname()[1]
+        self.scheme = "https" if tls else "http"
         config = uvicorn.Config(
-            app, log_level="warning", lifespan="off", access_log=False, timeout_graceful_shutdown=5
+            app,
+            log_level="warning",
+            lifespan="off",
+            access_log=False,
+            timeout_graceful_shutdown=5,
+            ssl_certfile=str(tls[0]) if tls else None,
+            ssl_keyfile=str(tls[1]) if tls else None,
         )
         self.server = uvicorn.Server(config)
         # uvicorn's own SIGINT/SIGTERM handling only works on the main thread; the runner's
@@ -67,7 +85,8 @@ class _Server:
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{self.scheme}://{host}:{self.port}"
 
     def start(self) -> None:
         self.thread.start()
@@ -160,12 +179,25 @@ class Runner:
         """Bind the dashboard and the webhook receiver (into `servers`, so that a failure
         half-way still closes what was bound)."""
         assert self.status is not None
-        if rt.config.dashboard.enabled:
-            app = create_dashboard_app(self.status, rt.store)
-            port = rt.config.dashboard.port if self.dashboard_port is None else self.dashboard_port
-            dashboard = _Server(app, "127.0.0.1", port, "dashboard")
+        web = rt.config.dashboard
+        if web.enabled:
+            backend = WebBackend.from_runtime(rt, wake=scheduler.wake)
+            app = create_web_app(backend, self.status, settings=web, bound_to=web.host)
+            port = web.port if self.dashboard_port is None else self.dashboard_port
+            tls = (
+                (web.tls_certificate, web.tls_key) if web.tls_certificate and web.tls_key else None
+            )
+            dashboard = _Server(app, web.host, port, "web app", tls=tls)
             servers.append(dashboard)
             self.dashboard_url = dashboard.url
+            if not is_loopback_host(web.host) and tls is None:
+                log.warning(
+                    "the web app is reachable from the network without TLS: passwords and "
+                    "data travel in clear text; set tls_certificate and tls_key under "
+                    "[dashboard]",
+                    host=web.host,
+                    port=dashboard.port,
+                )
         hooks = rt.config.webhooks
         if hooks is not None and hooks.enabled:
             if hooks.hmac_key is None:
@@ -199,9 +231,7 @@ class Runner:
         except ConnectorError as exc:
             # The pair could not even start (a system down, a setup problem): drop its
             # connections so the next attempt starts clean.
-            broken = rt.pairs.pop(pair, None)
-            if broken is not None:
-                broken.close()
+            rt.drop_pair(pair)
             outcome = CycleOutcome.DOWN if exc.action is Action.RETRY else CycleOutcome.FAILED
             log.error("cycle could not run", pair=pair, error=exc.describe())
             self.status.record_cycle(pair, outcome.value, self.clock.now(), error=exc.describe())
@@ -252,8 +282,8 @@ def run(
             "--dashboard-port",
             min=0,
             max=65535,
-            help="Serve the dashboard (/healthz, /metrics) on this port of 127.0.0.1 instead "
-            "of the config's [dashboard] port (0: any free port, logged at start).",
+            help="Serve the web app (/healthz, /metrics) on this port instead of the "
+            "config's [dashboard] port (0: any free port, logged at start).",
         ),
     ] = None,
 ) -> None:
