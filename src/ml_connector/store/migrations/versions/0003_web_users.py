@@ -5,7 +5,7 @@
   is read; older rows keep "" / NULL until then.
 - `ix_audit_events_doc`: one bill's history without a scan of the whole audit log.
 
-Revision ID: 0002
+Revision ID: 0003
 Revises: 0001
 Create Date: 2026-12-02
 """
