@@ -78,8 +78,9 @@ def test_sandbox_up_refuses_a_folder_it_did_not_make(tmp_path: Path) -> None:
 
 
 def test_demo_explains_what_happened(tmp_path: Path) -> None:
+    # A relative --workdir, as a person types it: the config must still find Sage.
     proc = subprocess.run(
-        _ml("demo", "--workdir", str(tmp_path / "demo")),
+        _ml("demo", "--workdir", "demo"),
         capture_output=True,
         text=True,
         env=subprocess_env(),
@@ -105,12 +106,13 @@ def test_demo_explains_what_happened(tmp_path: Path) -> None:
     assert "[info" not in out  # log records stay out of the report
     # --workdir keeps the files: the review queue is there to work on.
     status = subprocess.run(
-        _ml("status", "--config", str(tmp_path / "demo" / "config.toml"), "--json"),
+        _ml("status", "--config", "demo/config.toml", "--json"),
         capture_output=True,
         text=True,
         env=subprocess_env(),
         timeout=60,
         check=False,
+        cwd=tmp_path,
     )
     assert status.returncode == 0, status.stderr
     assert json.loads(status.stdout)["demo"]["open_review_items"] > 0
