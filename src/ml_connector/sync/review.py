@@ -34,8 +34,24 @@ from ml_connector.store.port import (
 from ml_connector.sync.settings import split_vendor
 
 
+VENDOR_KINDS = frozenset({ReviewKind.AMBIGUOUS_VENDOR, ReviewKind.UNKNOWN_VENDOR})
+
+
 class ReviewError(ConfigError):
     """The review operation cannot be done (unknown item, already closed, bad vendor)."""
+
+
+def suggested_vendor(item: ReviewItem) -> str | None:
+    """The best-scoring Sage candidate of a vendor item, as division-vendor ("00-FERGUS")."""
+    candidates = item.details.get("candidates") or []
+    for cand in candidates:
+        if not isinstance(cand, dict):
+            continue
+        if cand.get("sage_vendor"):
+            return str(cand["sage_vendor"])
+        if cand.get("division_no") and cand.get("vendor_no"):
+            return f"{cand['division_no']}-{cand['vendor_no']}"
+    return None
 
 
 class ReviewQueue:
@@ -71,6 +87,8 @@ class ReviewQueue:
                 "review_kind": str(item.kind),
                 "note": note,
             }
+            if not vendor:
+                self._refuse_unlinked_vendor(tx, item)
             if vendor:
                 self._manual_link(tx, item, vendor, by)
                 details["vendor"] = vendor
@@ -192,7 +210,7 @@ class ReviewQueue:
             if (
                 other.id is None
                 or other.id == item.id
-                or other.kind not in (ReviewKind.AMBIGUOUS_VENDOR, ReviewKind.UNKNOWN_VENDOR)
+                or other.kind not in VENDOR_KINDS
                 or other.details.get("st_vendor_id") != st_vendor_id
             ):
                 continue
@@ -223,8 +241,28 @@ class ReviewQueue:
             )
         )
 
+    def _refuse_unlinked_vendor(self, tx: StateTx, item: ReviewItem) -> None:
+        """A vendor item resolved without a vendor changes nothing unless the ServiceTitan
+        vendor was linked meanwhile (`vendors link`): otherwise the bill would only come
+        back to review, and a vendor-only item would close with the vendor still unknown."""
+        if item.kind not in VENDOR_KINDS:
+            return
+        st_vendor_id = item.details.get("st_vendor_id")
+        if st_vendor_id is not None and tx.get_link_by_st(self.pair, int(st_vendor_id)):
+            return
+        name = item.details.get("st_vendor_name")
+        who = f"ServiceTitan vendor {name!r} ({st_vendor_id})" if name else "its vendor"
+        example = suggested_vendor(item) or "00-VENDORNO"
+        raise ReviewError(
+            f"review item {item.id} is about {who}, which is linked to no Sage vendor: "
+            "resolving it without --vendor would change nothing",
+            hint=f"say which Sage vendor it is: review resolve {item.id} --vendor {example} "
+            "(division-vendor number, from Vendor Maintenance or `review show`), or ignore "
+            "the item",
+        )
+
     def _manual_link(self, tx: StateTx, item: ReviewItem, vendor: str, by: str) -> None:
-        if item.kind not in (ReviewKind.AMBIGUOUS_VENDOR, ReviewKind.UNKNOWN_VENDOR):
+        if item.kind not in VENDOR_KINDS:
             raise ReviewError(f"review item {item.id} is about {item.kind}, not a vendor")
         st_vendor_id = item.details.get("st_vendor_id")
         if st_vendor_id is None:
