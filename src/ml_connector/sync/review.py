@@ -33,7 +33,6 @@ from ml_connector.store.port import (
 )
 from ml_connector.sync.settings import split_vendor
 
-
 VENDOR_KINDS = frozenset({ReviewKind.AMBIGUOUS_VENDOR, ReviewKind.UNKNOWN_VENDOR})
 
 
