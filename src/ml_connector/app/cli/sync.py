@@ -99,6 +99,7 @@ def sync(
             try:
                 runtime = rt.pair(name)
                 runtime.check_connections()
+                runtime.engine.preflight()  # a broken GL setup: exit 2 before any write
                 with _progress(name, enabled=not as_json) as on_outcome:
                     summary = runtime.engine.run_cycle(
                         dry_run=dry_run, should_stop=stop_requested, on_outcome=on_outcome
