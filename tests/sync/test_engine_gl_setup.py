@@ -34,9 +34,7 @@ def test_a_rule_naming_a_missing_account_stops_the_cycle_before_any_write(
 
     with pytest.raises(ConfigError) as refused:
         world.engine(settings).preflight()  # what `sync --once` asks first (exit 2)
-    assert "rule 'Freight in': account 5910-00-000 is not a Sage GL account" in str(
-        refused.value
-    )
+    assert "rule 'Freight in': account 5910-00-000 is not a Sage GL account" in str(refused.value)
 
     summary = world.cycle(settings=settings)  # what the scheduler runs
     assert summary.stopped
