@@ -49,7 +49,12 @@ def new_typer(**settings: object) -> typer.Typer:
     )
 
 
-app = new_typer(name="ml-connector", help=APP_HELP, no_args_is_help=True)
+app = new_typer(
+    name="ml-connector",
+    help=APP_HELP,
+    no_args_is_help=True,
+    context_settings={"max_content_width": 120},  # the terminal's width, up to 120 columns
+)
 
 
 def _show_version(value: bool) -> None:
@@ -78,7 +83,6 @@ def _global_options(
         ctx.call_on_close(set_console_verbose(True))
 
 
-@app.command("version")
 def version() -> None:
     """Print the version."""
     typer.echo(__version__)
@@ -188,10 +192,16 @@ def _load(loader: Callable[[typer.Typer], None]) -> None:
         loader(app)
 
 
+def _version_last() -> None:
+    if not any(c.callback is version for c in app.registered_commands):
+        app.command("version")(version)
+
+
 def register_all() -> None:
     """Attach every command for real (tests call it before driving `app` in-process)."""
     for command in COMMANDS.values():
         _load(command.load)
+    _version_last()
 
 
 def _register_for(args: list[str]) -> None:
@@ -203,6 +213,7 @@ def _register_for(args: list[str]) -> None:
     for name, command in COMMANDS.items():
         if command.load not in _loaded:
             _listed_only(name, command.help)
+    _version_last()
 
 
 def _listed_only(name: str, help_text: str) -> None:
