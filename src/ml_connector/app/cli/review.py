@@ -51,22 +51,23 @@ def next_command(item: ReviewItem, config: Path | None = None, *, several: bool 
     from ml_connector.store.port import ReviewKind
     from ml_connector.sync.review import VENDOR_KINDS, suggested_vendor
 
-    tail = ""
-    if several:
-        tail += f" --pair {item.pair}"
+    if item.kind in VENDOR_KINDS:
+        # the best-scoring candidate: a person checks it (Sage refuses an inactive one)
+        action = f"resolve {item.id} --vendor {suggested_vendor(item) or 'DD-VENDORNO'}"
+    elif item.kind in (ReviewKind.SUSPECTED_DUPLICATE, ReviewKind.CHANGED_AFTER_EXPORT):
+        action = f"resolve {item.id}"  # "not a duplicate: write it" / "Sage adjusted by hand"
+    elif item.kind in (
+        ReviewKind.UNMAPPED_GL,
+        ReviewKind.SAGE_REJECTED,
+        ReviewKind.EXPORT_MARK_FAILED,
+    ):
+        action = f"retry {item.id}"  # once the rule, the Sage setup or the mark is fixed
+    else:
+        return ""  # e.g. a bill to correct in ServiceTitan: picked up when it changes
+    tail = f" --pair {item.pair}" if several else ""
     if config is not None:
         tail += f" -c {config}"
-    one = f"ml-connector review {{}} {item.id}{tail}"
-    if item.kind in VENDOR_KINDS:
-        vendor = suggested_vendor(item) or "DD-VENDORNO"
-        return one.format("resolve") + f" --vendor {vendor}"
-    if item.kind in (ReviewKind.SUSPECTED_DUPLICATE, ReviewKind.CHANGED_AFTER_EXPORT):
-        return one.format("resolve")  # "not a duplicate: write it" / "Sage adjusted by hand"
-    if item.kind in (ReviewKind.UNMAPPED_GL, ReviewKind.SAGE_REJECTED):
-        return one.format("retry")  # once the rule or the Sage setup is fixed
-    if item.kind is ReviewKind.EXPORT_MARK_FAILED:
-        return one.format("retry")
-    return ""
+    return f"ml-connector review {action}{tail}"
 
 
 def _item_dict(item: ReviewItem, command: str = "") -> dict[str, Any]:
