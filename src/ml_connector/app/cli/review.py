@@ -95,9 +95,6 @@ def review_list(
     as_json: JsonOpt = False,
 ) -> None:
     """List open review items, each with the command that acts on it."""
-    from rich.console import Console
-    from rich.table import Table
-
     from ml_connector.app.runtime import open_cli_runtime
     from ml_connector.store.port import PairId, ReviewStatus
 
@@ -114,26 +111,36 @@ def review_list(
     if as_json:
         typer.echo(json.dumps([_item_dict(i, commands[i.id]) for i in items], default=str))
         return
-    table = Table(title=f"Review queue: {len(items)} item(s)")
-    columns = ["id", "kind", "document", "what happened", "what to do"]
-    if several:
-        columns.insert(1, "pair")
-    if all_items:
-        columns.insert(-2, "status")
-    for col in columns:
-        table.add_column(col, overflow="fold")
+    _print_items(items, commands, several=several)
+
+
+def _print_items(
+    items: list[ReviewItem], commands: dict[int | None, str], *, several: bool
+) -> None:
+    """One block per item, at the terminal's width: what happened, what to do, and the
+    command on a line of its own (never folded, so it copies whole)."""
+    from rich.console import Console
+    from rich.padding import Padding
+    from rich.text import Text
+
+    console = Console(highlight=False)
+    open_items = sum(1 for i in items if i.status == "open")
+    console.print(Text(f"Review queue: {len(items)} item(s), {open_items} open", style="bold"))
     for i in items:
-        cells = {
-            "id": str(i.id),
-            "pair": i.pair,
-            "kind": str(i.kind).replace("_", " "),
-            "document": f"{i.doc_kind} {i.doc_id}" if i.doc_id is not None else "",
-            "status": str(i.status),
-            "what happened": i.reason,
-            "what to do": "\n".join(p for p in (i.suggestion, commands[i.id]) if p),
-        }
-        table.add_row(*(cells[c] for c in columns))
-    Console().print(table)
+        head = Text(f"\n#{i.id}  ", style="bold")
+        head.append(str(i.kind).replace("_", " "))
+        if i.doc_id is not None:
+            head.append(f" · {i.doc_kind} {i.doc_id}".replace("ap_bill", "AP bill"))
+        if several:
+            head.append(f" · pair {i.pair}")
+        if i.status != "open":
+            head.append(f" · {i.status}", style="dim")
+        console.print(head)
+        console.print(Padding(Text(i.reason), (0, 0, 0, 4)))
+        if i.suggestion:
+            console.print(Padding(Text(f"What to do: {i.suggestion}"), (0, 0, 0, 4)))
+        if commands.get(i.id):
+            console.print(Text(f"      {commands[i.id]}", style="cyan"), soft_wrap=True)
 
 
 @review_app.command("show")
