@@ -88,7 +88,7 @@ class ReviewQueue:
             }
             if not vendor:
                 self._refuse_unlinked_vendor(tx, item)
-            if vendor:
+            else:
                 self._manual_link(tx, item, vendor, by)
                 details["vendor"] = vendor
                 details["also_resolved"] = self._resolve_same_vendor(tx, item, by)
@@ -243,14 +243,20 @@ class ReviewQueue:
     def _refuse_unlinked_vendor(self, tx: StateTx, item: ReviewItem) -> None:
         """A vendor item resolved without a vendor changes nothing unless the ServiceTitan
         vendor was linked meanwhile (`vendors link`): otherwise the bill would only come
-        back to review, and a vendor-only item would close with the vendor still unknown."""
+        back to review, and a vendor-only item would close with the vendor still unknown.
+        (A bill naming no ServiceTitan vendor has nothing to link: it is re-queued, as it
+        may have been given one since.)"""
         if item.kind not in VENDOR_KINDS:
             return
         st_vendor_id = item.details.get("st_vendor_id")
-        if st_vendor_id is not None and tx.get_link_by_st(self.pair, int(st_vendor_id)):
+        if st_vendor_id is None or tx.get_link_by_st(self.pair, int(st_vendor_id)):
             return
         name = item.details.get("st_vendor_name")
-        who = f"ServiceTitan vendor {name!r} ({st_vendor_id})" if name else "its vendor"
+        who = (
+            f"ServiceTitan vendor {name!r} ({st_vendor_id})"
+            if name
+            else f"ServiceTitan vendor {st_vendor_id}"
+        )
         example = suggested_vendor(item) or "00-VENDORNO"
         raise ReviewError(
             f"review item {item.id} is about {who}, which is linked to no Sage vendor: "
