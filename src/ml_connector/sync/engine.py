@@ -33,6 +33,7 @@ from ml_connector.store.port import (
 )
 from ml_connector.sync.context import CycleContext
 from ml_connector.sync.documents.invalid import record_invalid
+from ml_connector.sync.documents.lines import LineMapper
 from ml_connector.sync.documents.outbox import drain_outbox
 from ml_connector.sync.documents.process import DocumentProcessor
 from ml_connector.sync.documents.source import SourceDocument, from_ap_bill, from_invoice
@@ -70,6 +71,23 @@ class SyncEngine:
         self.store = store
         self.settings = settings
         self.clock = clock
+
+    def preflight(self) -> None:
+        """What a cycle needs from Sage and the settings (the GL rules and the accounts
+        they name, the tax, freight and fallback accounts), checked without starting a
+        run: `ConfigError` before anything is read from ServiceTitan or written anywhere.
+        `run_cycle` checks the same first thing."""
+        ctx = CycleContext(
+            pair=self.pair,
+            source=self.source,
+            sage=self.sage,
+            store=self.store,
+            settings=self.settings,
+            clock=self.clock,
+            run_id=0,  # no run: nothing is recorded
+            dry_run=True,
+        )
+        LineMapper(ctx).preflight()
 
     def run_cycle(
         self,
@@ -159,6 +177,7 @@ class _Cycle:
     def run(self, now: datetime) -> None:
         ctx = self.ctx
         end = signpost(now, ctx.settings.signpost_safety)
+        self.processor.lines.preflight()  # a broken GL setup stops the pair before any write
         vendor_step(ctx)  # vendors both ways before documents (DESIGN §4 step 2)
         self._pending()
         trackers: list[CursorTracker] = []

@@ -131,7 +131,7 @@ def register(app: typer.Typer, *, store_factory: StoreFactory = SecretStore) -> 
     def check(
         config: Annotated[
             Path | None,
-            typer.Option("--config", help="The config file (default: the standard place)."),
+            typer.Option("--config", "-c", help="The config file (default: the standard place)."),
         ] = None,
         pair: Annotated[str | None, typer.Option("--pair", help="Check only this pair.")] = None,
         as_json: Annotated[

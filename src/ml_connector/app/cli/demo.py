@@ -22,7 +22,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from ml_connector.app.cli.report import print_cycle_report
+from ml_connector.app.cli.report import SHORT_ROWS, print_cycle_report
 from ml_connector.app.config.files import sandbox_config, write_config
 from ml_connector.app.runtime import open_cli_runtime
 from ml_connector.clock import Clock
@@ -36,6 +36,7 @@ from ml_connector.sync.review import ReviewQueue
 
 COMPANY = "ABC"
 PAIR = "demo"
+DEMO_WIDTH = 100  # columns of the demo's report
 DEMO_SIZE = 200  # the Sage demo company's hand-keyed invoices copy bills of this ServiceTitan seed
 # The Sage demo company's AP division names no tax or freight account: the config does.
 DEMO_TAX_ACCOUNT = "5250-00-100"  # Purchase Tax
@@ -131,9 +132,14 @@ def demo(
         Path | None, typer.Option(help="Keep the demo's files here (default: a temp folder).")
     ] = None,
     size: Annotated[int, typer.Option(help="How many AP bills the demo seeds.")] = DEMO_SIZE,
+    show_all: Annotated[
+        bool, typer.Option("--all", help="List every document in the report (default: a few).")
+    ] = False,
 ) -> None:
     """Run the whole flow once on local sandboxes of both systems and explain the result."""
-    console = Console()
+    # At most 100 columns, whatever the terminal: a summary to read, not a wall of tables.
+    console = Console(width=min(Console().width, DEMO_WIDTH))
+    max_rows = None if show_all else SHORT_ROWS
     temp = None
     if workdir is None:
         temp = tempfile.TemporaryDirectory(prefix="ml-connector-demo-")
@@ -150,10 +156,10 @@ def demo(
                 f"({size} AP bills), Sage 100 sandbox company {COMPANY} in {sage_root}"
             )
             # Log records (warnings and up) go to stderr: stdout is the report.
-            with open_cli_runtime(config_path, console_level="WARNING") as rt:
+            with open_cli_runtime(config_path) as rt:
                 engine = rt.pair(PAIR).engine
                 console.print("\n[bold]Cycle 1[/bold]: the first sync")
-                print_cycle_report(console, engine.run_cycle())
+                print_cycle_report(console, engine.run_cycle(), max_rows=max_rows)
                 console.print("\n[bold]Cycle 2[/bold]: nothing new, so nothing is written twice")
                 second = engine.run_cycle()
                 console.print(

@@ -275,7 +275,9 @@ def sandbox_config(
     `tax_account` / `freight_account`: the Sage accounts of tax and freight lines."""
     sage: dict[str, Any] = {
         "mode": "sandbox",
-        "root": str(sage_root),
+        # The caller's path is relative to its working folder, not to the config's: made
+        # absolute here, it is written back relative to the config's folder when inside it.
+        "root": str(sage_root.resolve()),
         "company": company,
         "user": user,
         "password": f"sandbox:{password}",

@@ -17,14 +17,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ml_connector.errors import ConfigError
+from ml_connector.errors import Action, ConfigError, ConnectorError
 from ml_connector.money import ZERO
 from ml_connector.sage100.port import LINE_COMMENT_LEN, AccountKey, ApInvoiceLine
 from ml_connector.servicetitan.records import BudgetCode
 from ml_connector.sync.context import CycleContext
 from ml_connector.sync.documents.source import SourceDocument, SourceLine
 from ml_connector.sync.errors import UnmappedLineError
-from ml_connector.sync.gl.mapping import GlMapper, GlRules, LineDimensions
+from ml_connector.sync.gl.mapping import GlMapper, LineDimensions
+from ml_connector.sync.gl.setup import checked_gl_setup, load_rules
+from ml_connector.sync.settings import SyncSettings
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +54,15 @@ def line_comment(doc: SourceDocument, line: SourceLine) -> str:
     return text[:LINE_COMMENT_LEN]
 
 
+def configured_accounts(settings: SyncSettings) -> dict[str, str | None]:
+    """The accounts the settings name outright, by use (checked with the GL rules)."""
+    return {
+        "tax": settings.tax_account,
+        "freight": settings.freight_account,
+        "fallback": settings.fallback_gl_account,
+    }
+
+
 class LineMapper:
     """Maps lines for one cycle; the GL mapper and special accounts are built once."""
 
@@ -61,17 +72,25 @@ class LineMapper:
         self._budget_codes: dict[int, str] | None = None
         self._special: dict[str, AccountKey | None] = {}
 
+    def preflight(self) -> None:
+        """The GL setup (rules, account format, the accounts they and the settings name),
+        checked before the cycle writes anything: `ConfigError` naming every problem. A
+        passing Sage failure (a lock, a dropped session) is no verdict: the same check runs
+        again when the first line needs the mapper, and the document retries as usual."""
+        try:
+            self._gl_mapper()
+        except ConnectorError as exc:
+            if exc.action is Action.STOP:
+                raise
+
     def _gl_mapper(self) -> GlMapper:
         if self._mapper is None:
             s = self._ctx.settings
-            if s.gl_rules is not None:
-                rules = s.gl_rules
-            elif s.gl_rules_path is not None:
-                rules = GlRules.load(s.gl_rules_path)
-            else:
-                rules = GlRules.default()
-            self._mapper = GlMapper(
-                rules, self._ctx.sage.account_format(), self._ctx.sage_ref().gl_accounts
+            self._mapper = checked_gl_setup(
+                load_rules(s.gl_rules, s.gl_rules_path),
+                self._ctx.sage.account_format(),
+                self._ctx.sage_ref().gl_accounts,
+                configured_accounts(s),
             )
         return self._mapper
 
