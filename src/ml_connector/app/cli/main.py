@@ -177,7 +177,7 @@ COMMANDS: dict[str, Command] = {
     "vendors": Command("Vendors both ways: matching, links.", _vendors),
     "gl": Command("GL mapping.", _vendors),
     "secrets": Command("Store and check the secrets the config refers to.", _secrets),
-    "users": Command("The web app's users: add, list, change a password, disable.", _users),
+    "users": Command("Accounts of the web app (clerks and admins).", _users),
     "service": Command(
         "Run ml-connector as a Windows service (or get a systemd unit on Linux).", _service
     ),
