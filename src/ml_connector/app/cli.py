@@ -53,6 +53,7 @@ def _register() -> None:
         check_cli,
         demo,
         runner,
+        sage_cli,
         secrets_cli,
         service_cli,
         sync_cli,
@@ -70,6 +71,7 @@ def _register() -> None:
     sage_sandbox_cli.register(sandbox_app)
     check_cli.register(app)  # `check` and `init`
     vendors_cli.register(app)
+    sage_cli.register(app)  # `sage probe` and `selftest`
 
 
 def main() -> None:
