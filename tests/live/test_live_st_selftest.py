@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from ml_connector.app.config_pair import PairSettings
-from ml_connector.app.selftest_st import run_st_selftest
+from ml_connector.app.check.selftest_st import run_st_selftest
+from ml_connector.app.config.pair import PairSettings
 from ml_connector.sandbox.servicetitan.server import running_sandbox
 from ml_connector.sandbox.servicetitan.settings import SandboxSettings
 

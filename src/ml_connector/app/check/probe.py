@@ -1,0 +1,285 @@
+"""`check` against a probe file: what `sage probe` found on the server, held against the
+names and conventions this pair's BOI adapter will use.
+
+    names = adapter_names(pair)                 # the one place that knows the adapter's names
+    rows = probe_rows(Rows("main", "sage100"), load_probe(path), names, pair, path)
+
+Every mismatch is a FAILED row whose fix says what to set (or that this version of
+ml-connector cannot work with that server); a probe of another company, or an old one, is a
+warning. The probe file itself is written by `ml-connector sage probe` (app/cli/sage.py).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from ml_connector.app.check.types import CheckResult, Rows
+from ml_connector.app.config.pair import PairSettings
+from ml_connector.errors import ConfigError
+from ml_connector.sage100 import boi_reads
+from ml_connector.sage100.settings import BoiColumns
+
+PROBE_MAX_AGE = timedelta(days=180)
+
+
+def probe_path_for(config_path: Path, pair: str) -> Path:
+    """Where `sage probe` writes by default, and where `check` looks: beside the config."""
+    return config_path.parent / f"sage-probe-{pair}.json"
+
+
+@dataclass(frozen=True, slots=True)
+class AdapterNames:
+    """What the adapter of one pair will use: object names per role, column names per role,
+    and its conventions. Built by `adapter_names`."""
+
+    objects: dict[str, str]
+    columns: dict[str, str]
+    separators: frozenset[str]  # record separators the result-set parser accepts
+    history_range: str  # "invoice_no" or "division_vendor"
+    byref_numeric: str  # the by-ref VARIANT type used for numeric nGetValue
+    account_format_object: str | None  # None: derived from GL_Account
+    sgetcolumns_argument: bool  # sGetColumns is given the table name
+    zero_fills_vendor_numbers: bool
+    options_columns: dict[str, str]  # options_divisions / options_batches -> column
+
+
+def adapter_names(pair: PairSettings) -> AdapterNames:
+    """The names this version's adapter uses for `pair` (configured, else built in)."""
+    del pair  # this version's adapter takes no names from the config file
+    cols = BoiColumns()
+    return AdapterNames(
+        objects={
+            "invoice_entry": boi_reads.INVOICE_OBJECTS["entry"],
+            "open_invoices": boi_reads.INVOICE_OBJECTS["open"],
+            "invoice_history": boi_reads.INVOICE_OBJECTS["history"],
+            "ap_options": "AP_Options_svc",
+            "ap_divisions": "AP_Division_svc",
+            "vendors": "AP_Vendor_svc",
+            "vendor_entry": "AP_Vendor_bus",
+            "gl_accounts": "GL_Account_svc",
+        },
+        columns={name: str(getattr(cols, name)) for name in BoiColumns.model_fields},
+        separators=frozenset({"U+008A"}),
+        history_range="division_vendor",
+        byref_numeric="VT_BYREF|VT_R8",
+        account_format_object="GL_AccountStructure_svc",
+        sgetcolumns_argument=False,
+        zero_fills_vendor_numbers=False,
+        options_columns={
+            "options_divisions": "APDivisionsInUse",
+            "options_batches": "BatchProcessing",
+        },
+    )
+
+
+def load_probe(path: Path) -> dict[str, Any]:
+    """A probe file, checked for its shape (ConfigError naming the file otherwise)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(
+            f"the probe file {path} cannot be read: {exc}",
+            hint="Run `ml-connector sage probe --config FILE` on the Sage server again.",
+        ) from exc
+    if not isinstance(data, dict) or not isinstance(data.get("conclusions"), dict):
+        raise ConfigError(
+            f"{path} is not a probe file (no conclusions)",
+            hint="Give the file written by `ml-connector sage probe`.",
+        )
+    return data
+
+
+_UPDATE = (
+    "This version of ml-connector cannot follow it: install a release that does, and send "
+    "the probe file to support."
+)
+
+
+def probe_rows(
+    rows: Rows,
+    probe: dict[str, Any],
+    names: AdapterNames,
+    pair: PairSettings,
+    path: Path,
+    now: datetime,
+) -> list[CheckResult]:
+    """One row for the file, then one per fact held against the adapter's names."""
+    company = str(probe.get("company", ""))
+    taken = str(probe.get("created_at", ""))
+    head = f"{path} (company {company}, taken {taken[:19]})"
+    if company.upper() != pair.sage100.company.upper():
+        return [
+            rows.warning(
+                "probe file",
+                f"{head}: the probe is of company {company}, the pair uses "
+                f"{pair.sage100.company}; not compared",
+                f"Run `ml-connector sage probe` for company {pair.sage100.company}.",
+            )
+        ]
+    out = [_age_row(rows, head, taken, now)]
+    c: dict[str, Any] = probe["conclusions"]
+    out += _object_rows(rows, c.get("objects") or {}, names)
+    out += _column_rows(rows, c.get("columns") or {}, names)
+    out += _convention_rows(rows, c, names, pair)
+    return out
+
+
+def _age_row(rows: Rows, head: str, taken: str, now: datetime) -> CheckResult:
+    try:
+        when = datetime.fromisoformat(taken)
+    except ValueError:
+        return rows.warning("probe file", f"{head}: no valid date in it", "Run the probe again.")
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    if now - when > PROBE_MAX_AGE:
+        return rows.warning(
+            "probe file",
+            f"{head}: older than {PROBE_MAX_AGE.days} days",
+            "Run `ml-connector sage probe` again (after a Sage upgrade especially).",
+        )
+    return rows.ok("probe file", head)
+
+
+def _object_rows(rows: Rows, found: dict[str, Any], names: AdapterNames) -> list[CheckResult]:
+    out = []
+    for role, used in names.objects.items():
+        name = f"probe: object {role}"
+        if role not in found:
+            out.append(rows.skipped(name, "not in the probe file"))
+        elif found[role] is None:
+            out.append(
+                rows.failed(
+                    name,
+                    f"the server accepts none of the candidate objects for {role} "
+                    f"(the adapter uses {used})",
+                    "Give the Sage user rights to the task, or send the probe file to support "
+                    "to learn this object's name on your Sage version.",
+                )
+            )
+        elif found[role] != used:
+            out.append(
+                rows.failed(
+                    name,
+                    f"the server accepts {found[role]}, the adapter uses {used}",
+                    f"Configure the object for {role} as {found[role]}. " + _UPDATE,
+                )
+            )
+        else:
+            out.append(rows.ok(name, f"{used} accepted"))
+    return out
+
+
+def _column_rows(rows: Rows, found: dict[str, Any], names: AdapterNames) -> list[CheckResult]:
+    out = []
+    for field, used in {**names.columns, **names.options_columns}.items():
+        name = f"probe: column {field}"
+        if field not in found:
+            out.append(rows.skipped(name, "the probe could not read this object's columns"))
+        elif found[field] is None:
+            out.append(
+                rows.failed(
+                    name,
+                    f"none of the candidate names exists on the server (the adapter uses {used})",
+                    "Send the probe file to support: its data_sources fact lists every column.",
+                )
+            )
+        elif found[field] != used:
+            out.append(
+                rows.failed(
+                    name,
+                    f"the server has {found[field]}, the adapter uses {used}",
+                    f"Configure column {field} = {found[field]!r}. " + _UPDATE,
+                )
+            )
+        else:
+            out.append(rows.ok(name, f"{used} exists"))
+    return out
+
+
+def _convention_rows(
+    rows: Rows, c: dict[str, Any], names: AdapterNames, pair: PairSettings
+) -> list[CheckResult]:
+    out: list[CheckResult] = []
+
+    def compare(name: str, key: str, ok: bool, detail: str, fix: str) -> None:
+        if key not in c or c[key] is None:
+            out.append(rows.skipped(name, "not settled by the probe"))
+        elif ok:
+            out.append(rows.ok(name, detail))
+        else:
+            out.append(rows.failed(name, detail, fix))
+
+    sep = c.get("result_separator")
+    compare(
+        "probe: result separator",
+        "result_separator",
+        sep in names.separators or (sep == "both" and len(names.separators) > 1),
+        f"the server ends records with {sep}; the adapter accepts "
+        + ", ".join(sorted(names.separators)),
+        _UPDATE,
+    )
+    hist = c.get("history_key")
+    compare(
+        "probe: history key range",
+        "history_key",
+        hist == names.history_range,
+        f"history rows are found by the {hist} range; the adapter bounds by {names.history_range}",
+        "Without this a paid invoice sent again is not found in history. " + _UPDATE,
+    )
+    byref = c.get("byref_numeric")
+    compare(
+        "probe: by-ref numeric",
+        "byref_numeric",
+        byref == names.byref_numeric or str(byref).startswith("tuple"),
+        f"nGetValue on a number accepts {byref}; the adapter uses {names.byref_numeric}",
+        "Read-backs after each write would fail. " + _UPDATE,
+    )
+    need = c.get("sgetcolumns_argument")
+    compare(
+        "probe: sGetColumns argument",
+        "sgetcolumns_argument",
+        not need or names.sgetcolumns_argument,
+        "sGetColumns " + ("needs" if need else "does not need") + " the table name",
+        "Column discovery would confirm nothing. " + _UPDATE,
+    )
+    zero = c.get("vendor_zero_fill")
+    compare(
+        "probe: vendor zero-fill",
+        "vendor_zero_fill",
+        bool(zero) == names.zero_fills_vendor_numbers,
+        f"all-digit vendor numbers {'are' if zero else 'are not'} zero-filled on the server; "
+        f"the adapter {'does' if names.zero_fills_vendor_numbers else 'does not'} zero-fill",
+        "Numeric vendor numbers would not be found. " + _UPDATE,
+    )
+    objects = c.get("objects") or {}
+    if names.account_format_object is not None and "objects" in c:
+        if objects.get("gl_structure") == names.account_format_object:
+            out.append(rows.ok("probe: account format source", names.account_format_object))
+        else:
+            out.append(
+                rows.failed(
+                    "probe: account format source",
+                    f"the adapter reads {names.account_format_object}, which the server "
+                    "refuses; the probe read the format from GL_Account",
+                    _UPDATE,
+                )
+            )
+    opts = c.get("ap_options") or {}
+    if (
+        "ap_options" in c
+        and opts.get("batches_column") is None
+        and pair.sage100.use_batches is None
+    ):
+        out.append(
+            rows.failed(
+                "probe: batch entry",
+                "no known A/P Options column says whether batch entry is on",
+                "Set use_batches = true or false in [pairs.<name>.sage100] to match A/P "
+                "Options > Batch entry.",
+            )
+        )
+    return out
