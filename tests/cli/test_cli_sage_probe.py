@@ -76,8 +76,16 @@ def test_check_fails_on_names_the_server_does_not_have(world: World) -> None:
     data = _probe(world, path)
     c = data["conclusions"]
     # What a real server would answer where the public record suggests it differs.
-    c["objects"]["invoice_history"] = "AP_InvoiceHistoryInquiry_bus"
-    c["columns"]["options_divisions"] = "Divisions"
+    data["facts"]["objects"]["observed"]["invoice_history"] = {
+        "AP_InvoiceHistoryHeader_svc": "refused: Object AP_InvoiceHistoryHeader_svc not found",
+        "AP_InvoiceHistoryInquiry_bus": "accepted",
+    }
+    lists = c["data_sources"]
+    lists["ap_options"] = [
+        "Divisions" if n == "APDivisionsInUse" else n for n in lists["ap_options"]
+    ]
+    c["columns"]["divisions_flag"] = "Divisions"
+    lists["invoice_lines"] = [n for n in lists["invoice_lines"] if n != "DistributionAmt"]
     c["columns"]["line_amount"] = None
     c["history_key"] = "invoice_no"
     c["result_separator"] = "U+0160" if c["result_separator"] == "U+008A" else "U+008A"
@@ -89,8 +97,8 @@ def test_check_fails_on_names_the_server_does_not_have(world: World) -> None:
     assert hist["verdict"] == "FAILED"
     assert "AP_InvoiceHistoryInquiry_bus" in hist["detail"]
     assert "AP_InvoiceHistoryInquiry_bus" in hist["fix"]
-    assert rows["probe: column options_divisions"]["verdict"] == "FAILED"
-    assert "Divisions" in rows["probe: column options_divisions"]["fix"]
+    assert rows["probe: column divisions_flag"]["verdict"] == "FAILED"
+    assert "Divisions" in rows["probe: column divisions_flag"]["fix"]
     assert rows["probe: column line_amount"]["verdict"] == "FAILED"
     assert rows["probe: history key range"]["verdict"] == "FAILED"
     assert rows["probe: result separator"]["verdict"] == "FAILED"

@@ -53,7 +53,7 @@ OBJECT_ROLES: dict[str, tuple[tuple[str, ...], str, str, str]] = {
     "vendors": (("AP_Vendor_svc",), "A/P", "AP_Vendor_ui", "AP_Vendor"),
     "vendor_entry": (("AP_Vendor_bus",), "A/P", "AP_Vendor_ui", "AP_Vendor"),
     "gl_accounts": (("GL_Account_svc",), "G/L", "GL_Account_ui", "GL_Account"),
-    "gl_structure": (
+    "account_structure": (
         ("GL_AccountStructure_svc",),
         "G/L",
         "GL_Account_ui",
@@ -90,8 +90,8 @@ COLUMN_ROLES: dict[str, tuple[str, tuple[str, ...]]] = {
     "vendor_status": ("vendors", ("VendorStatus", "Status")),
     "vendor_email": ("vendors", ("EmailAddress", "EMailAddress")),
     "vendor_tax_schedule": ("vendors", ("TaxSchedule",)),
-    "options_divisions": ("ap_options", ("Divisions", "APDivisionsInUse")),
-    "options_batches": ("ap_options", ("BatchProcessing", "BatchEntry", "InvoiceBatchEntry")),
+    "divisions_flag": ("ap_options", ("Divisions", "APDivisionsInUse")),
+    "batch_flag": ("ap_options", ("BatchProcessing", "BatchEntry", "InvoiceBatchEntry")),
     "gl_account": ("gl_accounts", ("Account",)),
     "gl_raw_account": ("gl_accounts", ("RawAccount",)),
     "gl_account_key": ("gl_accounts", ("AccountKey",)),
@@ -381,7 +381,7 @@ def _column_roles(probe: Probe) -> None:
             continue
         present = [c for c in candidates if c in names]
         entry: dict[str, Any] = {"object": probe.names[role], "present": present}
-        if col == "options_batches":
+        if col == "batch_flag":
             entry["related"] = [n for n in names if "batch" in n.lower()]
         observed[col] = entry
         chosen[col] = present[0] if present else None

@@ -129,9 +129,9 @@ def _accounts(probe: Probe) -> None:
         "sample": [{"Account": r[0], "RawAccount": r[1], "AccountKey": r[2]} for r in rows[:3]],
         "key_lengths": sorted({len(r[2]) for r in rows if len(r) == 3}),
     }
-    structure = probe.role_of("gl_structure")
+    structure = probe.role_of("account_structure")
     if structure is not None:
-        cols = tuple(probe.reported.get("gl_structure", []))
+        cols = tuple(probe.reported.get("account_structure", []))
         try:
             observed["GL_AccountStructure"] = {
                 "columns": list(cols),
@@ -171,7 +171,7 @@ def _options(probe: Probe) -> None:
         rows = []
     values = dict(zip(names, rows[0], strict=False)) if rows else {}
     picked = probe.facts.get("columns", {}).get("use") or {}
-    div_col, batch_col = picked.get("options_divisions"), picked.get("options_batches")
+    div_col, batch_col = picked.get("divisions_flag"), picked.get("batch_flag")
     use = {
         "divisions_column": div_col,
         "batches_column": batch_col,

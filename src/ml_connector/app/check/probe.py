@@ -21,6 +21,7 @@ from ml_connector.app.check.types import CheckResult, Rows
 from ml_connector.app.config.pair import PairSettings
 from ml_connector.errors import ConfigError
 from ml_connector.sage100 import boi_reads
+from ml_connector.sage100.probe import COLUMN_ROLES
 from ml_connector.sage100.settings import BoiColumns
 
 PROBE_MAX_AGE = timedelta(days=180)
@@ -33,18 +34,18 @@ def probe_path_for(config_path: Path, pair: str) -> Path:
 
 @dataclass(frozen=True, slots=True)
 class AdapterNames:
-    """What the adapter of one pair will use: object names per role, column names per role,
-    and its conventions. Built by `adapter_names`."""
+    """What the adapter of one pair will use: per object role and per column, the names it
+    tries in order (one where it tries one), and its conventions. Built by `adapter_names`."""
 
-    objects: dict[str, str]
-    columns: dict[str, str]
+    objects: dict[str, tuple[str, ...]]
+    columns: dict[str, tuple[str, ...]]  # BoiColumns field or A/P Options flag -> names
     separators: frozenset[str]  # record separators the result-set parser accepts
     history_range: str  # "invoice_no" or "division_vendor"
     byref_numeric: str  # the by-ref VARIANT type used for numeric nGetValue
     account_format_object: str | None  # None: derived from GL_Account
     sgetcolumns_argument: bool  # sGetColumns is given the table name
     zero_fills_vendor_numbers: bool
-    options_columns: dict[str, str]  # options_divisions / options_batches -> column
+    setting: str = "[pairs.<pair>.sage100]"  # where a person configures names
 
 
 def adapter_names(pair: PairSettings) -> AdapterNames:
@@ -53,26 +54,26 @@ def adapter_names(pair: PairSettings) -> AdapterNames:
     cols = BoiColumns()
     return AdapterNames(
         objects={
-            "invoice_entry": boi_reads.INVOICE_OBJECTS["entry"],
-            "open_invoices": boi_reads.INVOICE_OBJECTS["open"],
-            "invoice_history": boi_reads.INVOICE_OBJECTS["history"],
-            "ap_options": "AP_Options_svc",
-            "ap_divisions": "AP_Division_svc",
-            "vendors": "AP_Vendor_svc",
-            "vendor_entry": "AP_Vendor_bus",
-            "gl_accounts": "GL_Account_svc",
+            "invoice_entry": (boi_reads.INVOICE_OBJECTS["entry"],),
+            "open_invoices": (boi_reads.INVOICE_OBJECTS["open"],),
+            "invoice_history": (boi_reads.INVOICE_OBJECTS["history"],),
+            "ap_options": ("AP_Options_svc",),
+            "ap_divisions": ("AP_Division_svc",),
+            "vendors": ("AP_Vendor_svc",),
+            "vendor_entry": ("AP_Vendor_bus",),
+            "gl_accounts": ("GL_Account_svc",),
         },
-        columns={name: str(getattr(cols, name)) for name in BoiColumns.model_fields},
+        columns={
+            **{name: (str(getattr(cols, name)),) for name in BoiColumns.model_fields},
+            "divisions_flag": ("APDivisionsInUse",),
+            "batch_flag": ("BatchProcessing",),
+        },
         separators=frozenset({"U+008A"}),
         history_range="division_vendor",
         byref_numeric="VT_BYREF|VT_R8",
         account_format_object="GL_AccountStructure_svc",
         sgetcolumns_argument=False,
         zero_fills_vendor_numbers=False,
-        options_columns={
-            "options_divisions": "APDivisionsInUse",
-            "options_batches": "BatchProcessing",
-        },
     )
 
 
@@ -122,8 +123,8 @@ def probe_rows(
         ]
     out = [_age_row(rows, head, taken, now)]
     c: dict[str, Any] = probe["conclusions"]
-    out += _object_rows(rows, c.get("objects") or {}, names)
-    out += _column_rows(rows, c.get("columns") or {}, names)
+    out += _object_rows(rows, probe, names)
+    out += _column_rows(rows, probe, names)
     out += _convention_rows(rows, c, names, pair)
     return out
 
@@ -144,59 +145,91 @@ def _age_row(rows: Rows, head: str, taken: str, now: datetime) -> CheckResult:
     return rows.ok("probe file", head)
 
 
-def _object_rows(rows: Rows, found: dict[str, Any], names: AdapterNames) -> list[CheckResult]:
+def _accepted(probe: dict[str, Any], role: str) -> dict[str, bool] | None:
+    """Object name -> accepted, for every name the probe tried for `role`."""
+    observed = (probe.get("facts", {}).get("objects") or {}).get("observed")
+    tried = observed.get(role) if isinstance(observed, dict) else None
+    if not isinstance(tried, dict):
+        return None
+    return {str(n): v == "accepted" for n, v in tried.items()}
+
+
+def _object_rows(rows: Rows, probe: dict[str, Any], names: AdapterNames) -> list[CheckResult]:
     out = []
-    for role, used in names.objects.items():
+    for role, candidates in names.objects.items():
         name = f"probe: object {role}"
-        if role not in found:
+        tried = _accepted(probe, role)
+        shown = ", ".join(candidates)
+        if tried is None:
             out.append(rows.skipped(name, "not in the probe file"))
-        elif found[role] is None:
-            out.append(
-                rows.failed(
-                    name,
-                    f"the server accepts none of the candidate objects for {role} "
-                    f"(the adapter uses {used})",
-                    "Give the Sage user rights to the task, or send the probe file to support "
-                    "to learn this object's name on your Sage version.",
-                )
-            )
-        elif found[role] != used:
-            out.append(
-                rows.failed(
-                    name,
-                    f"the server accepts {found[role]}, the adapter uses {used}",
-                    f"Configure the object for {role} as {found[role]}. " + _UPDATE,
-                )
-            )
-        else:
+            continue
+        used = next((c for c in candidates if tried.get(c)), None)
+        if used is not None:
             out.append(rows.ok(name, f"{used} accepted"))
+            continue
+        others = [n for n, ok in tried.items() if ok]
+        untried = [c for c in candidates if c not in tried]
+        if others:
+            detail = f"the server accepts {others[0]}, the adapter tries {shown}"
+            fix = (
+                f"Put {others[0]} first in names.{role} in {names.setting}, or install a "
+                "release that knows it; send the probe file to support."
+            )
+        elif untried:
+            out.append(
+                rows.warning(
+                    name,
+                    f"the probe did not try {', '.join(untried)}",
+                    "Run `ml-connector sage probe` again with this version.",
+                )
+            )
+            continue
+        else:
+            detail = f"the server accepts none of {', '.join(tried)} for {role}"
+            fix = (
+                "Give the Sage user rights to the task in Role Maintenance, or send the probe "
+                "file to support to learn this object's name on your Sage version."
+            )
+        out.append(rows.failed(name, detail, fix))
     return out
 
 
-def _column_rows(rows: Rows, found: dict[str, Any], names: AdapterNames) -> list[CheckResult]:
+def _column_rows(rows: Rows, probe: dict[str, Any], names: AdapterNames) -> list[CheckResult]:
+    """Each column the adapter reads, against the whole column list of its object."""
+    c = probe["conclusions"]
+    lists: dict[str, Any] = c.get("data_sources") or {}
+    chosen: dict[str, Any] = c.get("columns") or {}
     out = []
-    for field, used in {**names.columns, **names.options_columns}.items():
+    for field, candidates in names.columns.items():
         name = f"probe: column {field}"
-        if field not in found:
+        role = COLUMN_ROLES[field][0] if field in COLUMN_ROLES else None
+        present = lists.get(role) if role else None
+        if not present:
             out.append(rows.skipped(name, "the probe could not read this object's columns"))
-        elif found[field] is None:
+            continue
+        used = next((n for n in candidates if n in present), None)
+        if used is not None:
+            out.append(rows.ok(name, f"{used} exists"))
+            continue
+        alt = chosen.get(field)
+        shown = ", ".join(candidates)
+        if alt:
             out.append(
                 rows.failed(
                     name,
-                    f"none of the candidate names exists on the server (the adapter uses {used})",
-                    "Send the probe file to support: its data_sources fact lists every column.",
-                )
-            )
-        elif found[field] != used:
-            out.append(
-                rows.failed(
-                    name,
-                    f"the server has {found[field]}, the adapter uses {used}",
-                    f"Configure column {field} = {found[field]!r}. " + _UPDATE,
+                    f"the server has {alt}, not {shown}",
+                    f"Set {field} = {alt!r} in {names.setting} (columns or names), or install "
+                    "a release that knows it.",
                 )
             )
         else:
-            out.append(rows.ok(name, f"{used} exists"))
+            out.append(
+                rows.failed(
+                    name,
+                    f"the server has none of {shown}",
+                    "Send the probe file to support: its data_sources fact lists every column.",
+                )
+            )
     return out
 
 
@@ -257,7 +290,7 @@ def _convention_rows(
     )
     objects = c.get("objects") or {}
     if names.account_format_object is not None and "objects" in c:
-        if objects.get("gl_structure") == names.account_format_object:
+        if objects.get("account_structure") == names.account_format_object:
             out.append(rows.ok("probe: account format source", names.account_format_object))
         else:
             out.append(
