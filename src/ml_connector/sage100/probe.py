@@ -131,7 +131,7 @@ class Probe:
         """Run one fact's gathering; a failure is recorded as that fact, the rest go on."""
         try:
             fn()
-        except (Sage100Error, ValueError, TypeError, IndexError) as exc:
+        except Exception as exc:  # noqa: BLE001 - a probe records what failed and goes on
             text = exc.message if isinstance(exc, Sage100Error) else f"{type(exc).__name__}: {exc}"
             self.add(
                 fact,
@@ -183,12 +183,16 @@ def run_probe(
 
     try:
         facts = on_boi_thread(factory, job, settings.call_timeout_seconds)
-    except Sage100Error as exc:
+    except (Sage100Error, TimeoutError) as exc:
+        if isinstance(exc, Sage100Error):
+            why = exc.message + (f" ({exc.hint})" if exc.hint else "")
+        else:
+            why = f"Sage did not answer within {settings.call_timeout_seconds:g} s"
         facts = {
             "session": {
                 "question": "Can the probe log on to the company?",
-                "observed": {"error": exc.message},
-                "conclusion": f"no: {exc.message}" + (f" ({exc.hint})" if exc.hint else ""),
+                "observed": {"error": why},
+                "conclusion": f"no: {why}",
                 "settled": False,
                 "use": None,
             }
