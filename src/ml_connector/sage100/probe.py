@@ -6,7 +6,7 @@ candidate column names exist, the separator COM hands over, what `nGetResultSets
 for no rows, the GL account format read both ways, the A/P options, the history key, how
 `nSetKey` answers for a key only posted to open invoices and one only in history (each
 followed by `nClear`, never a write), by-reference reads of a numeric column, and whether
-numeric vendor numbers are zero-filled. The key facts live in `probe_keys.py`.
+numeric vendor numbers are zero-filled. Column facts: `probe_columns.py`; data: `probe_keys.py`.
 
 Each fact is `{question, observed, conclusion, settled, use}`: `use` is the value the
 adapter (and `check`) can act on, None when the server did not settle it. `run_probe`
@@ -28,7 +28,7 @@ from ml_connector.clock import Clock, SystemClock
 from ml_connector.errors import Sage100Error
 from ml_connector.sage100.boi_calls import ComCallError, Guarded
 from ml_connector.sage100.boi_session import ScriptFactory
-from ml_connector.sage100.raw_boi import RawBoi, on_boi_thread, split_list
+from ml_connector.sage100.raw_boi import RawBoi, on_boi_thread
 from ml_connector.sage100.settings import BoiSettings
 
 PROBE_VERSION = 1
@@ -223,6 +223,7 @@ def scrub(value: Any, secret: str) -> Any:
 def gather(probe: Probe) -> None:
     """Every fact, in order; each one that fails is recorded and the next is tried."""
     from ml_connector.sage100 import probe_keys  # the second half of the facts
+    from ml_connector.sage100.probe_columns import column_roles, columns
 
     raw = probe.raw
     raw.open()
@@ -243,8 +244,8 @@ def gather(probe: Probe) -> None:
         use=sorted(t for t, v in raw.tasks.items() if v),
     )
     probe.step("module_date", "What module date does Sage hold?", lambda: _module_date(probe))
-    probe.step("data_sources", "Data sources and columns of each object", lambda: _columns(probe))
-    probe.step("columns", "Which candidate column names exist?", lambda: _column_roles(probe))
+    probe.step("data_sources", "Data sources and columns of each object", lambda: columns(probe))
+    probe.step("columns", "Which candidate column names exist?", lambda: column_roles(probe))
     probe_keys.gather_keys(probe)
 
 
@@ -256,11 +257,23 @@ def _prop(obj: Guarded, name: str) -> str:
     return "" if value is None else str(value).strip()
 
 
+def configured_first(
+    settings: BoiSettings, role: str, built_in: tuple[str, ...]
+) -> tuple[str, ...]:
+    """The names the pair's settings give for `role` (object names in `settings.names`, when
+    this adapter has them; a column in `settings.columns`), then the probe's own, once each."""
+    given: Any = getattr(getattr(settings, "names", None), role, None)
+    if given is None:
+        given = getattr(settings.columns, role, None)
+    first = (given,) if isinstance(given, str) else tuple(given or ())
+    return tuple(dict.fromkeys((*first, *built_in)))
+
+
 def _objects(probe: Probe) -> None:
     observed: dict[str, dict[str, str]] = {}
     for role, (candidates, module, task, _table) in OBJECT_ROLES.items():
         tried: dict[str, str] = {}
-        for name in candidates:
+        for name in configured_first(probe.raw.settings, role, candidates):
             obj, why = probe.raw.try_object(name, module, task)
             tried[name] = "accepted" if obj is not None else f"refused: {why}"
             if obj is not None and role not in probe.objects:
@@ -298,99 +311,3 @@ def _module_date(probe: Probe) -> None:
         f"nSetDate({probe.raw.module_date}) was accepted; Sage holds {held or '(no value)'}",
         use=held or probe.raw.module_date,
     )
-
-
-def main_table(role: str) -> str:
-    return LINES_TABLE if role == LINES_ROLE else OBJECT_ROLES[role][3]
-
-
-def _columns(probe: Probe) -> None:
-    observed: dict[str, dict[str, Any]] = {}
-    needs_table: list[bool] = []
-    seps: set[str] = set()
-    for role, obj in probe.objects.items():
-        info: dict[str, Any] = {"object": probe.names[role]}
-        table = main_table(role)
-        try:
-            sources, sep = split_list(obj.sGetDataSources())
-            info["data_sources"] = sources
-            seps.add(sep)
-            table = sources[0] if sources else table
-        except ComCallError as exc:
-            info["data_sources"] = f"not available: {exc.message[:160]}"
-        with_table: list[str] = []
-        try:
-            with_table, sep = split_list(obj.sGetColumns(table))
-            seps.add(sep)
-            info["sGetColumns(table)"] = {"table": table, "count": len(with_table)}
-        except ComCallError as exc:
-            info["sGetColumns(table)"] = {"table": table, "error": exc.message[:160]}
-        try:
-            bare, _ = split_list(obj.sGetColumns())
-            info["sGetColumns()"] = {"count": len(bare)}
-            if with_table or bare:
-                needs_table.append(not bare)
-        except ComCallError as exc:
-            bare = []
-            info["sGetColumns()"] = {"error": exc.message[:160]}
-            needs_table.append(True)
-        probe.reported[role] = [n.strip() for n in (with_table or bare) if n.strip()]
-        names = [n.removesuffix("$") for n in probe.reported[role]]
-        probe.columns[role] = names
-        info["columns"] = names
-        try:
-            keys, _ = split_list(obj.sGetKeyColumns())
-            info["key_columns"] = [k.strip().removesuffix("$") for k in keys if k.strip()]
-        except ComCallError as exc:
-            info["key_columns"] = f"not available: {exc.message[:160]}"
-        observed[role] = info
-    probe.add(
-        "data_sources",
-        "Data sources, columns and key columns of each object",
-        observed,
-        f"columns read for {len(probe.columns)} object(s)",
-        use={r: probe.columns[r] for r in probe.columns},
-    )
-    need = any(needs_table) if needs_table else None
-    probe.add(
-        "sgetcolumns_argument",
-        "Does sGetColumns need the data source name as its argument?",
-        {"answers_without_argument": [not n for n in needs_table]},
-        "unknown: no object answered"
-        if need is None
-        else "yes: pass the data source (table) name"
-        if need
-        else "no: it also answers without an argument (passing the table name is safe)",
-        use=need,
-        settled=need is not None,
-    )
-    seps.discard("")
-    if seps:
-        probe.add(
-            "list_separator",
-            "Which character separates items of sGetColumns / sGetDataSources?",
-            sorted(seps),
-            f"{'/'.join(sorted(seps))} (the adapter must accept it)",
-            use=sorted(seps)[0] if len(seps) == 1 else "both",
-        )
-
-
-def _column_roles(probe: Probe) -> None:
-    observed: dict[str, dict[str, Any]] = {}
-    chosen: dict[str, str | None] = {}
-    for col, (role, candidates) in COLUMN_ROLES.items():
-        names = probe.columns.get(role)
-        if not names:
-            observed[col] = {"object": probe.names.get(role), "present": None}
-            continue
-        present = [c for c in candidates if c in names]
-        entry: dict[str, Any] = {"object": probe.names[role], "present": present}
-        if col == "batch_flag":
-            entry["related"] = [n for n in names if "batch" in n.lower()]
-        observed[col] = entry
-        chosen[col] = present[0] if present else None
-    lacking = [c for c, v in chosen.items() if v is None]
-    conclusion = f"{sum(1 for v in chosen.values() if v)} of {len(COLUMN_ROLES)} names found"
-    if lacking:
-        conclusion += "; none of the candidates exists for " + ", ".join(lacking)
-    probe.add("columns", "Which candidate column names exist?", observed, conclusion, use=chosen)
