@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from ml_connector.sage100.boi_calls import ComCallError, Guarded, last_error, return_code
 from ml_connector.sage100.com import try_byref_kinds
+from ml_connector.sage100.port import INVOICE_NO_LEN, VENDOR_NO_LEN
 from ml_connector.sage100.raw_boi import SEP_COM, SEP_RAW
 
 if TYPE_CHECKING:
@@ -240,6 +241,9 @@ def _browse_key(obj: Guarded, elsewhere: list[Guarded]) -> tuple[tuple[str, str,
         seen += 1
         key = tuple(str(obj.nGetValue(c, "")[1]).strip() for c in KEY_COLS)
         div, vendor, inv = key
+        if len(inv) > INVOICE_NO_LEN or len(vendor) > VENDOR_NO_LEN:
+            moved = return_code(obj.nMoveNext())  # cannot be keyed in data entry at all
+            continue
         first = first or (div, vendor, inv)
         if not any(
             read_records(o, KEY_COLS, filter_expr=exact(div, vendor, inv)) for o in elsewhere
@@ -315,7 +319,8 @@ def _try_key(bus: Guarded, key: tuple[str, str, str], probe: Probe) -> dict[str,
     out: dict[str, Any] = {}
     try:
         for col, value in zip(KEY_COLS, key, strict=True):
-            bus.nSetKeyValue(col, value)
+            if return_code(bus.nSetKeyValue(col, value)) != 1:
+                out[f"nSetKeyValue({col})"] = last_error(bus)
         answer = bus.nSetKey()
         out["nSetKey"] = return_code(answer)
         out["message"] = last_error(bus)

@@ -40,7 +40,7 @@ class AdapterNames:
     objects: dict[str, tuple[str, ...]]
     columns: dict[str, tuple[str, ...]]  # BoiColumns field or A/P Options flag -> names
     separators: frozenset[str]  # record separators the result-set parser accepts
-    history_range: str  # "invoice_no" or "division_vendor"
+    history_ranges: frozenset[str]  # history key ranges the adapter reads by
     byref_numeric: str  # the by-ref VARIANT type used for numeric nGetValue
     account_format_object: str | None  # None: derived from GL_Account
     sgetcolumns_argument: bool  # sGetColumns is given the table name
@@ -69,7 +69,7 @@ def adapter_names(pair: PairSettings) -> AdapterNames:
             "batch_flag": ("BatchProcessing",),
         },
         separators=frozenset({"U+008A"}),
-        history_range="division_vendor",
+        history_ranges=frozenset({"division_vendor"}),
         byref_numeric="VT_BYREF|VT_R8",
         account_format_object="GL_AccountStructure_svc",
         sgetcolumns_argument=False,
@@ -259,8 +259,9 @@ def _convention_rows(
     compare(
         "probe: history key range",
         "history_key",
-        hist == names.history_range,
-        f"history rows are found by the {hist} range; the adapter bounds by {names.history_range}",
+        hist in names.history_ranges,
+        f"history rows are found by the {hist} range; the adapter bounds by "
+        + " or ".join(sorted(names.history_ranges)),
         "Without this a paid invoice sent again is not found in history. " + _UPDATE,
     )
     byref = c.get("byref_numeric")
