@@ -191,6 +191,17 @@ def test_servicetitan_selftest_without_a_bill_skips_the_export(world: World) -> 
     assert _steps(result.stdout)["mark bill exported"]["verdict"] == "skipped"
 
 
+def test_both_selftests_at_once_print_one_json_object(world: World) -> None:
+    _test_company(world.sage_root)
+    result = world.cli("selftest", "--live", "--company", "TST", "--servicetitan", "--json")
+    assert result.exit_code == 0, result.stdout
+    data = json.loads(result.stdout)
+    assert data["passed"] is True
+    titles = [r["selftest"] for r in data["selftests"]]
+    assert titles[0] == "Sage 100 self-test, company TST"
+    assert titles[1].startswith("ServiceTitan self-test")
+
+
 def test_servicetitan_selftest_refuses_production(world: World) -> None:
     data = tomllib.loads(world.config.read_text("utf-8"))
     st = data["pairs"]["main"]["servicetitan"]

@@ -87,19 +87,25 @@ def _mask_for(ctx: PairContext, key: str) -> tuple[str, ...]:
     return () if ref.is_literal else (ctx.secret(key).get_secret_value(),)
 
 
-def print_steps(
-    title: str, steps: list[Step], as_json: bool, extra: dict[str, Any] | None = None
-) -> int:
+def report(title: str, steps: list[Step], **extra: str) -> dict[str, Any]:
+    """One self-test as the JSON object `--json` prints."""
     passed = all(s.verdict != "FAILED" for s in steps)
+    return {"selftest": title, "passed": passed, **extra, "steps": [s.to_json() for s in steps]}
+
+
+def print_reports(reports: list[dict[str, Any]], as_json: bool) -> int:
+    """Lines per step (or one JSON object: the report, or {passed, selftests} for two)."""
+    passed = all(r["passed"] for r in reports)
     if as_json:
-        body = {"selftest": title, "passed": passed, "steps": [s.to_json() for s in steps]}
-        typer.echo(json.dumps({**body, **(extra or {})}, indent=2))
-    else:
-        typer.echo(title)
-        for s in steps:
-            typer.echo(f"  [{s.verdict:>7}] {s.name}: {s.detail}")
-        failed = sum(1 for s in steps if s.verdict == "FAILED")
-        typer.echo("PASSED" if passed else f"FAILED ({failed} step(s))")
+        one = reports[0] if len(reports) == 1 else {"passed": passed, "selftests": reports}
+        typer.echo(json.dumps(one, indent=2))
+        return 0 if passed else 1
+    for r in reports:
+        typer.echo(r["selftest"])
+        for s in r["steps"]:
+            typer.echo(f"  [{s['verdict']:>7}] {s['step']}: {s['detail']}")
+        failed = sum(1 for s in r["steps"] if s["verdict"] == "FAILED")
+        typer.echo("PASSED" if r["passed"] else f"FAILED ({failed} step(s))")
     return 0 if passed else 1
 
 
@@ -176,24 +182,22 @@ def register(app: typer.Typer) -> None:
                 "--live needs --company: the code of a Sage TEST company (a copy of the live "
                 "one), never the live company",
             )
-        code = 0
+        reports: list[dict[str, Any]] = []
         with pair_context(config, pair) as ctx:
             if live and company:
-                code |= _sage_selftest(ctx, company, force, as_json)
+                reports.append(_sage_selftest(ctx, company, force))
             if servicetitan:
                 from ml_connector.app.check.selftest_st import run_st_selftest
 
                 steps = run_st_selftest(ctx.pair, ctx.secret, bill=bill, force=force)
-                code |= print_steps(
-                    f"ServiceTitan self-test, tenant {ctx.pair.servicetitan.tenant_id}",
-                    steps,
-                    as_json,
-                )
+                tenant = ctx.pair.servicetitan.tenant_id
+                reports.append(report(f"ServiceTitan self-test, tenant {tenant}", steps))
+        code = print_reports(reports, as_json)
         if code:
             raise typer.Exit(code)
 
 
-def _sage_selftest(ctx: PairContext, company: str, force: bool, as_json: bool) -> int:
+def _sage_selftest(ctx: PairContext, company: str, force: bool) -> dict[str, Any]:
     sage_cfg = ctx.pair.sage100
     settings = boi_settings(sage_cfg, ctx.secret("sage100.password")).model_copy(
         update={"company": company.strip().upper()}
@@ -201,4 +205,4 @@ def _sage_selftest(ctx: PairContext, company: str, force: bool, as_json: bool) -
     clock = SystemClock()
     steps = run_sage_selftest(settings, script_factory(sage_cfg, clock), force=force, clock=clock)
     title = f"Sage 100 self-test, company {settings.company}"
-    return print_steps(title, steps, as_json, {"company": settings.company})
+    return report(title, steps, company=settings.company)
