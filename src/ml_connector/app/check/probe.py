@@ -11,6 +11,7 @@ warning. The probe file itself is written by `ml-connector sage probe` (app/cli/
 
 from __future__ import annotations
 
+import importlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -49,14 +50,63 @@ class AdapterNames:
 
 
 def adapter_names(pair: PairSettings) -> AdapterNames:
-    """The names this version's adapter uses for `pair` (configured, else built in)."""
-    del pair  # this version's adapter takes no names from the config file
-    cols = BoiColumns()
+    """The names this version's adapter tries for `pair`, and its conventions.
+
+    Two adapter generations meet here while issue 9 lands: the one that resolves its names
+    per company (`BoiSettings.names`, [pairs.<pair>.sage100.names] and [...columns]) and
+    the one with fixed names. Once the first is on main everywhere, `_fixed_names` goes.
+    """
+    settings = importlib.import_module("ml_connector.sage100.settings")
+    boi_names: Any = getattr(settings, "BoiNames", None)
+    if boi_names is None:
+        return _fixed_names()
+    sage: Any = pair.sage100
+    names = getattr(sage, "names", None) or boi_names()
+    cols = getattr(sage, "columns", None) or BoiColumns()
+    # With discovery on (the default) the adapter takes the first alternative the object
+    # reports when the configured column is missing (ml_connector.sage100.columns).
+    alternatives: dict[str, tuple[str, tuple[str, ...]]] = getattr(
+        importlib.import_module("ml_connector.sage100.columns"), "_CANDIDATES", {}
+    )
+    columns: dict[str, tuple[str, ...]] = {
+        field: tuple(
+            dict.fromkeys((str(getattr(cols, field)), *alternatives.get(field, ("", ()))[1]))
+        )
+        for field in BoiColumns.model_fields
+    }
+    columns["divisions_flag"] = tuple(names.divisions_flag)
+    columns["batch_flag"] = tuple(names.batch_flag)
     return AdapterNames(
         objects={
-            "invoice_entry": (boi_reads.INVOICE_OBJECTS["entry"],),
-            "open_invoices": (boi_reads.INVOICE_OBJECTS["open"],),
-            "invoice_history": (boi_reads.INVOICE_OBJECTS["history"],),
+            "invoice_entry": ("AP_Invoice_bus",),
+            "open_invoices": tuple(names.open_invoices),
+            "invoice_history": tuple(names.invoice_history),
+            "ap_options": tuple(names.ap_options),
+            "ap_divisions": ("AP_Division_svc",),
+            "vendors": ("AP_Vendor_svc",),
+            "vendor_entry": ("AP_Vendor_bus",),
+            "gl_accounts": ("GL_Account_svc",),
+        },
+        columns=columns,
+        separators=frozenset({"U+0160", "U+008A", "both"}),
+        history_ranges=frozenset({"invoice_no", "division_vendor"}),  # follows sGetKeyColumns
+        byref_numeric="VT_BYREF|VT_VARIANT",
+        account_format_object=None,  # derived from GL_Account; the structure is optional
+        sgetcolumns_argument=True,
+        zero_fills_vendor_numbers=True,
+        setting="[pairs.<pair>.sage100.names] / [pairs.<pair>.sage100.columns]",
+    )
+
+
+def _fixed_names() -> AdapterNames:
+    """The adapter with fixed object and column names (before names resolved per company)."""
+    cols = BoiColumns()
+    invoice_objects: dict[str, str] = getattr(boi_reads, "INVOICE_OBJECTS", {})
+    return AdapterNames(
+        objects={
+            "invoice_entry": ("AP_Invoice_bus",),
+            "open_invoices": (invoice_objects.get("open", "AP_OpenInvoice_svc"),),
+            "invoice_history": (invoice_objects.get("history", "AP_InvoiceHistoryHeader_svc"),),
             "ap_options": ("AP_Options_svc",),
             "ap_divisions": ("AP_Division_svc",),
             "vendors": ("AP_Vendor_svc",),
