@@ -134,6 +134,12 @@ def _service(host: typer.Typer) -> None:
     service.register(host)
 
 
+def _sage(host: typer.Typer) -> None:
+    from ml_connector.app.cli import sage
+
+    sage.register(host)  # `sage probe` and `selftest`
+
+
 def _users(host: typer.Typer) -> None:
     from ml_connector.app.cli import users
 
@@ -177,6 +183,10 @@ COMMANDS: dict[str, Command] = {
     "vendors": Command("Vendors both ways: matching, links.", _vendors),
     "gl": Command("GL mapping.", _vendors),
     "secrets": Command("Store and check the secrets the config refers to.", _secrets),
+    "sage": Command("Sage 100 on this server: discovery probe.", _sage),
+    "selftest": Command(
+        "Prove the connector on the real systems, with test records it removes again.", _sage
+    ),
     "users": Command("Accounts of the web app (clerks and admins).", _users),
     "service": Command(
         "Run ml-connector as a Windows service (or get a systemd unit on Linux).", _service
