@@ -21,7 +21,13 @@ import structlog
 
 from ml_connector.clock import Clock, SystemClock
 from ml_connector.errors import ConfigError
-from ml_connector.sage100 import boi_reads, boi_vendor_edit, boi_writes, invoice_index
+from ml_connector.sage100 import (
+    boi_jobcost,
+    boi_reads,
+    boi_vendor_edit,
+    boi_writes,
+    invoice_index,
+)
 from ml_connector.sage100.boi_calls import check
 from ml_connector.sage100.boi_session import (
     BoiSession,
@@ -49,6 +55,7 @@ from ml_connector.sage100.port import (
     HealthReport,
     NewApInvoice,
     NewVendor,
+    SageJob,
     SageVendor,
     SageVendorNo,
     VendorChanges,
@@ -146,12 +153,16 @@ class BoiSage100:
         batches, divisions = boi_reads.ap_options(s)
         if self.settings.uses_batches is not None:
             batches = self.settings.uses_batches
+        sales_tax = self.settings.sales_tax_in_ap
+        job_cost = self.settings.job_cost
         info = CompanyInfo(
             code=self.settings.company,
             name=boi_reads.company_name(s),
             ap_module_date=parse_sage_date(s.module_date),
             uses_batches=batches,
             divisions_enabled=divisions,
+            sales_tax_in_ap=boi_jobcost.sales_tax_in_ap(s) if sales_tax is None else sales_tax,
+            job_cost=boi_jobcost.has_job_cost(s) if job_cost is None else job_cost,
         )
         s.cache["company"] = info
         return info
@@ -164,6 +175,9 @@ class BoiSage100:
 
     def divisions(self) -> list[ApDivision]:
         return self._run("divisions", boi_reads.divisions)
+
+    def job(self, job_no: str) -> SageJob | None:
+        return self._run("job", lambda s: boi_jobcost.read_job(s, job_no))
 
     # ---- vendors ----------------------------------------------------------------------
 

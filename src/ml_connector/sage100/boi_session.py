@@ -70,6 +70,9 @@ OBJECTS = {
         BoiObject("AP_Vendor_svc", "A/P", "AP_Vendor_ui"),
         BoiObject("GL_Account_svc", "G/L", "GL_Account_ui"),
         BoiObject("GL_AccountStructure_svc", "G/L", "GL_Account_ui"),
+        # Job Cost: read from A/P's context, as A/P Invoice Data Entry validates job lines
+        BoiObject("JC_Job_svc", "A/P", "AP_Invoice_ui"),
+        BoiObject("JC_JobCostDetail_svc", "A/P", "AP_Invoice_ui"),
     )
 }
 

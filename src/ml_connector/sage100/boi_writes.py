@@ -12,12 +12,12 @@ lines must balance before anything is sent, and the invoice is read back after `
 from __future__ import annotations
 
 from collections import Counter
-from decimal import Decimal
 from typing import Any
 
 import structlog
 
-from ml_connector.money import CENT, money_sum
+from ml_connector.money import CENT
+from ml_connector.sage100 import boi_amounts
 from ml_connector.sage100.boi_calls import (
     ComCallError,
     check,
@@ -91,16 +91,9 @@ def validate_invoice(inv: NewApInvoice) -> None:
             raise _reject(f"line {n}: amount {line.amount} has more than 2 decimals", rec, op)
         if len(line.job_no) > JOB_NO_LEN:
             raise _reject(f"line {n}: job number {line.job_no!r} is too long", rec, op)
-    if inv.amount != inv.amount.quantize(CENT):
-        raise _reject(f"invoice amount {inv.amount} has more than 2 decimals", rec, op)
-    total = money_sum([line.amount for line in inv.lines])
-    if total != inv.amount:
-        raise _reject(
-            f"the lines do not balance: they add up to {total} but the invoice amount is "
-            f"{inv.amount} (difference {inv.amount - total}); Sage would leave it undistributed",
-            rec,
-            op,
-        )
+    problem = boi_amounts.amount_problem(inv)
+    if problem:
+        raise _reject(problem, rec, op)
     if len(inv.job_no) > JOB_NO_LEN:
         raise _reject(f"job number {inv.job_no!r} is too long", rec, op)
 
@@ -145,6 +138,10 @@ def write_invoice(s: BoiSession, inv: NewApInvoice) -> WrittenInvoice:
         if inv.job_no:
             _set(bus, "JobNo$", inv.job_no, rec)
         _set(bus, c.invoice_amount, float(inv.amount), rec)
+        if inv.sales_tax:
+            _set(bus, c.sales_tax_amount, float(inv.sales_tax), rec)
+        if inv.freight:
+            _set(bus, c.freight_amount, float(inv.freight), rec)
         lines = bus.oLines
         for n, line in enumerate(inv.lines, start=1):
             where = f"{rec} line {n}"
@@ -156,6 +153,9 @@ def write_invoice(s: BoiSession, inv: NewApInvoice) -> WrittenInvoice:
                 _set(lines, f"{c.line_comment}$", text, where)
             if line.job_no:
                 _set(lines, "JobNo$", line.job_no, where)
+            if line.cost_code:
+                _set(lines, f"{c.line_cost_code}$", line.cost_code, where)
+                _set(lines, f"{c.line_cost_type}$", line.cost_type, where)
             check(lines.nWrite(), lines, "oLines.nWrite", record=where)
         check(bus.nWrite(), bus, "nWrite", record=rec)
     except ComCallError:
@@ -211,21 +211,41 @@ def verify_invoice(s: BoiSession, inv: NewApInvoice) -> None:
                 record=rec,
             )
         amount = sage_money(_get(bus, c.invoice_amount, 0.0), source=rec)
+        header = boi_amounts.read_header(bus, c, rec)
         lines = bus.oLines
-        got: list[tuple[str, Decimal]] = []
+        got: list[tuple[str, ...]] = []
         moved = return_code(lines.nMoveFirst())
         while moved and return_code(lines.nEOF()) == 0:
             account = str(_get(lines, f"{c.line_account}$", "")).strip()
-            got.append((account, sage_money(_get(lines, c.line_amount, 0.0), source=rec)))
+            line_amount = sage_money(_get(lines, c.line_amount, 0.0), source=rec)
+            if any(line.job_no for line in inv.lines):
+                got.append(
+                    (
+                        account,
+                        str(line_amount),
+                        *(
+                            str(_get(lines, f"{col}$", "")).strip()
+                            for col in ("JobNo", c.line_cost_code, c.line_cost_type)
+                        ),
+                    )
+                )
+            else:
+                got.append((account, str(line_amount)))
             moved = return_code(lines.nMoveNext())
     except ComCallError:
         raise
     finally:
         _clear(bus)
-    want = [(line.account_key, line.amount) for line in inv.lines]
+    want: list[tuple[str, ...]] = [
+        (line.account_key, str(line.amount), line.job_no, line.cost_code, line.cost_type)
+        if any(x.job_no for x in inv.lines)
+        else (line.account_key, str(line.amount))
+        for line in inv.lines
+    ]
     problems = []
     if amount != inv.amount:
         problems.append(f"amount {amount} instead of {inv.amount}")
+    problems.extend(boi_amounts.header_problems(inv, header))
     if len(got) != len(want):
         problems.append(f"{len(got)} lines instead of {len(want)}")
     if Counter(got) != Counter(want):
