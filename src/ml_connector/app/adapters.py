@@ -64,6 +64,8 @@ def boi_settings(sage: Sage100Settings, password: SecretStr) -> BoiSettings:
         division=sage.ap_division,
         module_date=sage.module_date_value if sage.module_date == "fixed" else None,
         uses_batches=sage.use_batches,
+        sales_tax_in_ap=sage.sales_tax_in_ap,
+        job_cost=sage.job_cost,
     )
 
 
