@@ -10,8 +10,8 @@ import pytest
 from ml_connector.errors import Action, ConfigError
 from ml_connector.sage100.port import JobCostCode, SageJob
 from ml_connector.sync.errors import UnmappedJobCostError
-from ml_connector.sync.glrules import GlRules
-from ml_connector.sync.jobcost import JobCostMapper
+from ml_connector.sync.gl.jobcost import JobCostMapper
+from ml_connector.sync.gl.rules import GlRules
 
 EXAMPLE = Path(__file__).parents[2] / "docs" / "examples" / "gl-rules.toml"
 

@@ -15,7 +15,7 @@ from engine_world import PAIR, World
 
 from ml_connector.sage100.errors import SageRejectedError
 from ml_connector.store.port import DocKind, ReviewKind, ReviewStatus
-from ml_connector.sync.glrules import GlRules
+from ml_connector.sync.gl.rules import GlRules
 from ml_connector.sync.summary import CycleSummary, DocumentOutcome, Outcome
 
 BASE_ID = 9_300_000
