@@ -37,7 +37,7 @@ from ml_connector.sync.review import ReviewQueue
 COMPANY = "ABC"
 PAIR = "demo"
 DEMO_SIZE = 200  # the Sage demo company's hand-keyed invoices copy bills of this ServiceTitan seed
-# The Sage demo company's AP division names no tax or freight account: the config does.
+# The demo division's sales tax and freight accounts, also named in the config.
 DEMO_TAX_ACCOUNT = "5250-00-100"  # Purchase Tax
 DEMO_FREIGHT_ACCOUNT = "5200-00-100"  # Freight In
 # The demo's GL rules: the default rule, and Job Cost for the demo company's jobs (bills on
