@@ -6,12 +6,14 @@ header tax and freight must add up to the invoice amount (a zero undistributed b
 Sage computes `TaxableAmt` / `NonTaxableAmt` from the lines, and computes `SalesTaxAmt`
 itself when the invoice's tax schedule has a rate: the read-back compares all four.
 
-`amount_problem` is pure and runs before Sage is asked; `read_header` runs on the BOI
-thread inside the read-back.
+`amount_problem` is pure and runs before Sage is asked; `read_back` runs on the BOI thread
+inside the invoice's read-back (header amounts, and each line's job, cost code and cost
+type when the invoice has Job Cost lines), `read_back_problems` compares.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -55,19 +57,46 @@ def amount_problem(inv: NewApInvoice) -> str | None:
     )
 
 
-def read_header(bus: Any, columns: BoiColumns, record: str) -> dict[str, Decimal | None]:
-    """Sales tax, freight, taxable and non-taxable amounts as Sage reports them (None for a
-    column Sage does not answer for: such a column is not compared)."""
-    return {
+@dataclass(frozen=True, slots=True)
+class ReadBack:
+    header: dict[str, Decimal | None]  # None: a column Sage does not answer for
+    jobs: tuple[tuple[str, str, str], ...] | None  # per line; None: no Job Cost lines sent
+
+
+def read_back(bus: Any, columns: BoiColumns, inv: NewApInvoice, record: str) -> ReadBack:
+    """Sales tax, freight, taxable and non-taxable amounts as Sage reports them, and each
+    line's JobNo / CostCode / CostType when Job Cost lines were sent."""
+    header = {
         "sales tax": _optional(bus, columns.sales_tax_amount, record),
         "freight": _optional(bus, columns.freight_amount, record),
         "taxable": _optional(bus, columns.taxable_amount, record),
         "non-taxable": _optional(bus, columns.non_taxable_amount, record),
     }
+    if not any(line.job_no for line in inv.lines):
+        return ReadBack(header, None)
+    lines = bus.oLines
+    names = ("JobNo$", f"{columns.line_cost_code}$", f"{columns.line_cost_type}$")
+    jobs: list[tuple[str, str, str]] = []
+    moved = return_code(lines.nMoveFirst())
+    while moved and return_code(lines.nEOF()) == 0:
+        got = [_text(lines, name) for name in names]
+        jobs.append((got[0], got[1], got[2]))
+        moved = return_code(lines.nMoveNext())
+    return ReadBack(header, tuple(jobs))
 
 
-def header_problems(inv: NewApInvoice, header: dict[str, Decimal | None]) -> list[str]:
-    """Header tax and freight as sent; taxable + non-taxable equal to the distribution."""
+def read_back_problems(inv: NewApInvoice, back: ReadBack) -> list[str]:
+    """Header tax and freight as sent; taxable + non-taxable equal to the distribution; the
+    lines' Job Cost as sent (in any order)."""
+    problems = _header_problems(inv, back.header)
+    if back.jobs is not None:
+        want = sorted((x.job_no, x.cost_code, x.cost_type) for x in inv.lines)
+        if sorted(back.jobs) != want:
+            problems.append(f"job cost {sorted(back.jobs)} instead of {want}")
+    return problems
+
+
+def _header_problems(inv: NewApInvoice, header: dict[str, Decimal | None]) -> list[str]:
     problems = []
     tax, freight = header["sales tax"], header["freight"]
     if tax is not None and tax != inv.sales_tax:
@@ -85,6 +114,13 @@ def header_problems(inv: NewApInvoice, header: dict[str, Decimal | None]) -> lis
             f"taxable {taxable} + non-taxable {non_taxable} instead of {inv.distributed}"
         )
     return problems
+
+
+def _text(obj: Any, column: str) -> str:
+    answer = obj.nGetValue(column, "")
+    if not isinstance(answer, tuple) or len(answer) != 2 or return_code(answer[0]) == 0:
+        return ""
+    return "" if answer[1] is None else str(answer[1]).strip()
 
 
 def _optional(obj: Any, column: str, record: str) -> Decimal | None:

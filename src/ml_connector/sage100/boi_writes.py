@@ -12,6 +12,7 @@ lines must balance before anything is sent, and the invoice is read back after `
 from __future__ import annotations
 
 from collections import Counter
+from decimal import Decimal
 from typing import Any
 
 import structlog
@@ -211,41 +212,23 @@ def verify_invoice(s: BoiSession, inv: NewApInvoice) -> None:
                 record=rec,
             )
         amount = sage_money(_get(bus, c.invoice_amount, 0.0), source=rec)
-        header = boi_amounts.read_header(bus, c, rec)
+        extras = boi_amounts.read_back(bus, c, inv, rec)
         lines = bus.oLines
-        got: list[tuple[str, ...]] = []
+        got: list[tuple[str, Decimal]] = []
         moved = return_code(lines.nMoveFirst())
         while moved and return_code(lines.nEOF()) == 0:
             account = str(_get(lines, f"{c.line_account}$", "")).strip()
-            line_amount = sage_money(_get(lines, c.line_amount, 0.0), source=rec)
-            if any(line.job_no for line in inv.lines):
-                got.append(
-                    (
-                        account,
-                        str(line_amount),
-                        *(
-                            str(_get(lines, f"{col}$", "")).strip()
-                            for col in ("JobNo", c.line_cost_code, c.line_cost_type)
-                        ),
-                    )
-                )
-            else:
-                got.append((account, str(line_amount)))
+            got.append((account, sage_money(_get(lines, c.line_amount, 0.0), source=rec)))
             moved = return_code(lines.nMoveNext())
     except ComCallError:
         raise
     finally:
         _clear(bus)
-    want: list[tuple[str, ...]] = [
-        (line.account_key, str(line.amount), line.job_no, line.cost_code, line.cost_type)
-        if any(x.job_no for x in inv.lines)
-        else (line.account_key, str(line.amount))
-        for line in inv.lines
-    ]
+    want = [(line.account_key, line.amount) for line in inv.lines]
     problems = []
     if amount != inv.amount:
         problems.append(f"amount {amount} instead of {inv.amount}")
-    problems.extend(boi_amounts.header_problems(inv, header))
+    problems.extend(boi_amounts.read_back_problems(inv, extras))
     if len(got) != len(want):
         problems.append(f"{len(got)} lines instead of {len(want)}")
     if Counter(got) != Counter(want):
