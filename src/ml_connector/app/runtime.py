@@ -68,6 +68,8 @@ def engine_settings(pair: PairSettings) -> SyncSettings:
         create_missing_vendors=sync.create_missing_vendors,
         tax_account=sync.tax_account,
         freight_account=sync.freight_account,
+        tax_freight=sync.tax_freight,
+        non_taxing_tax_schedules=tuple(sync.non_taxing_tax_schedules),
         fallback_gl_account=sync.fallback_account,
         gl_rules_path=sync.gl_rules,
         mark_exported=sync.mark_exported,

@@ -23,6 +23,7 @@ from ml_connector.clock import Clock, SystemClock
 from ml_connector.errors import ConfigError
 from ml_connector.sage100 import (
     account_format,
+    boi_jobcost,
     boi_reads,
     boi_vendor_edit,
     boi_writes,
@@ -53,6 +54,7 @@ from ml_connector.sage100.port import (
     HealthReport,
     NewApInvoice,
     NewVendor,
+    SageJob,
     SageVendor,
     SageVendorNo,
     VendorChanges,
@@ -159,12 +161,16 @@ class BoiSage100:
         batches, divisions = boi_reads.ap_options(s, need_batch_flag=forced is None)
         if divisions is None:  # no divisions flag: divisions are in use when more than 00
             divisions = any(d.division_no != "00" for d in boi_reads.divisions(s))
+        sales_tax = self.settings.sales_tax_in_ap
+        job_cost = self.settings.job_cost
         info = CompanyInfo(
             code=self.settings.company,
             name=boi_reads.company_name(s),
             ap_module_date=parse_sage_date(s.module_date),
             uses_batches=bool(batches) if forced is None else forced,
             divisions_enabled=divisions,
+            sales_tax_in_ap=boi_jobcost.sales_tax_in_ap(s) if sales_tax is None else sales_tax,
+            job_cost=boi_jobcost.has_job_cost(s) if job_cost is None else job_cost,
         )
         s.cache["company"] = info
         return info
@@ -177,6 +183,9 @@ class BoiSage100:
 
     def divisions(self) -> list[ApDivision]:
         return self._run("divisions", boi_reads.divisions)
+
+    def job(self, job_no: str) -> SageJob | None:
+        return self._run("job", lambda s: boi_jobcost.read_job(s, job_no))
 
     # ---- vendors ----------------------------------------------------------------------
 

@@ -91,6 +91,8 @@ class ReviewKind(enum.StrEnum):
     AMBIGUOUS_VENDOR = "ambiguous_vendor"
     UNKNOWN_VENDOR = "unknown_vendor"
     UNMAPPED_GL = "unmapped_gl"
+    UNMAPPED_JOB_COST = "unmapped_job_cost"  # a line's Sage job / cost code is not valid
+    SAGE_VENDOR_SETUP = "sage_vendor_setup"  # the Sage vendor's setup forbids the write
     SUSPECTED_DUPLICATE = "suspected_duplicate"
     CHANGED_AFTER_EXPORT = "changed_after_export"
     SAGE_REJECTED = "sage_rejected"

@@ -22,6 +22,10 @@ from ml_connector.sync.vendors.match import MatchSettings
 BillTypeName = Literal["Procurement", "ApBill"]
 VendorSourceKind = Literal["fixed", "custom_field", "customer_name"]
 VendorSide = Literal["servicetitan", "sage"]
+# Where ServiceTitan tax and freight go (docs/engine.md "Tax and freight"): "auto" = the
+# header's SalesTaxAmt / FreightAmt when the company calculates sales tax in A/P and the AP
+# division has the account (and no other account is configured), else distribution lines
+TaxFreightPosting = Literal["auto", "header", "lines"]
 VENDOR_FIELDS = ("name", "address", "phone", "email", "active")  # see docs/vendors.md
 
 
@@ -113,6 +117,10 @@ class SyncSettings:
     match_margin: float | None = None  # None: the matcher's default
     tax_account: str | None = None  # None: the AP division's sales tax account
     freight_account: str | None = None  # None: the AP division's freight account
+    tax_freight: TaxFreightPosting = "auto"
+    # vendor tax schedules that compute no tax; a vendor with any other schedule goes to
+    # review (Sage would compute tax on top of ServiceTitan's)
+    non_taxing_tax_schedules: tuple[str, ...] = ()
     fallback_gl_account: str | None = None  # None: unmapped lines go to review
     gl_rules_path: Path | None = None  # None: the default rule (same account number)
     gl_rules: GlRules | None = None  # rules already loaded; wins over gl_rules_path
@@ -157,6 +165,10 @@ class SyncSettings:
                     f"vendor_field_owner: {name!r} = {side!r} is not valid",
                     hint=f"fields: {', '.join(VENDOR_FIELDS)}; owners: servicetitan, sage",
                 )
+        if self.tax_freight not in ("auto", "header", "lines"):
+            raise ConfigError(
+                f"tax_freight {self.tax_freight!r} is not valid", hint="auto, header or lines"
+            )
         if self.max_attempts < 1 or self.export_max_attempts < 1:
             raise ConfigError("max_attempts and export_max_attempts must be at least 1")
 

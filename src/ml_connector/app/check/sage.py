@@ -247,7 +247,9 @@ def _passed_details(report: HealthReport, division: str) -> dict[str, str]:
         COMPANY: f"company {info.code}{f' ({info.name})' if info.name else ''} opened; "
         "batch entry "
         f"{'on' if info.uses_batches else 'off'}; divisions "
-        f"{'on' if info.divisions_enabled else 'off'}",
+        f"{'on' if info.divisions_enabled else 'off'}; sales tax in A/P "
+        f"{'on' if info.sales_tax_in_ap else 'off'}; Job Cost "
+        f"{'on' if info.job_cost else 'off'}",
         MODULE_DATE: found.get("module date", "set"),
         AP_INVOICE: "AP_Invoice_bus " + found.get("object AP_Invoice_bus", "created"),
         AP_VENDOR: "AP_Vendor_bus " + found.get("object AP_Vendor_bus", "created"),

@@ -24,6 +24,7 @@ from ml_connector.sync.documents.fingerprint import fingerprint
 from ml_connector.sync.documents.lines import LineMapper, Unmapped
 from ml_connector.sync.documents.ours import WRITING
 from ml_connector.sync.documents.resolve import VendorResolver, VendorReview
+from ml_connector.sync.documents.sage_setup import setup_review
 from ml_connector.sync.documents.source import SourceDocument, problems
 from ml_connector.sync.documents.writer import InvoiceWriter
 from ml_connector.sync.summary import Outcome
@@ -242,14 +243,29 @@ class DocumentProcessor:
                 prior=prior,
                 details=vendor.details,
             )
+        setup = setup_review(ctx, doc, vendor)
+        if setup is not None:
+            return ctx.send_to_review(
+                doc,
+                fp,
+                setup.kind,
+                setup.reason,
+                setup.suggestion,
+                prior=prior,
+                details=setup.details,
+                vendor=vendor.label,
+            )
         dist = self.lines.distribute(doc)
         if isinstance(dist, Unmapped):
             return ctx.send_to_review(
                 doc,
                 fp,
-                ReviewKind.UNMAPPED_GL,
+                dist.kind,
                 dist.reason,
-                "add a GL rule (or a fallback account), then resolve this item",
+                "add a GL rule (or a fallback account), then resolve this item"
+                if dist.kind is ReviewKind.UNMAPPED_GL
+                else "set up the job's cost code in Sage Job Cost, or correct the [job_cost] "
+                "rules or the line's job or budget code in ServiceTitan, then resolve this item",
                 prior=prior,
                 details=dist.details,
                 vendor=vendor.label,

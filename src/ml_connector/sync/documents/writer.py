@@ -263,6 +263,8 @@ class InvoiceWriter:
             comment=header_comment(doc),
             hold_payment=doc.hold_payment,
             batch_no=batch_no,
+            sales_tax=dist.sales_tax,
+            freight=dist.freight,
         )
         try:
             written = sage.create_invoice(invoice)
@@ -305,6 +307,8 @@ class InvoiceWriter:
                     "batch_no": written.batch_no,
                     "vendor_how": vendor.how,
                     "gl": list(dist.rules),
+                    "header_sales_tax": str(dist.sales_tax),
+                    "header_freight": str(dist.freight),
                     "fingerprint": fp,
                 },
             )
