@@ -28,6 +28,7 @@ from ml_connector.store.port import (
     StateStore,
     StateTx,
 )
+from ml_connector.sync import state
 from ml_connector.sync.documents import SourceDocument
 from ml_connector.sync.settings import SyncSettings
 from ml_connector.sync.summary import DocumentOutcome, Outcome
@@ -192,7 +193,7 @@ class CycleContext:
 
     def put_ledger(self, tx: StateTx, entry: LedgerEntry) -> None:
         if not self.dry_run:
-            tx.put_ledger(entry)
+            state.put(tx, entry)
 
     def entry(
         self,
@@ -247,7 +248,8 @@ class CycleContext:
         full = {"fingerprint": fingerprint, "reference": doc.reference, **(details or {})}
         if not self.dry_run:
             with self.store.transaction() as tx:
-                tx.put_ledger(
+                state.put(
+                    tx,
                     self.entry(
                         doc,
                         fingerprint,
@@ -256,7 +258,7 @@ class CycleContext:
                         sage_key=sage_key,
                         last_error=reason[:500],
                         amount=amount,
-                    )
+                    ),
                 )
                 review_id = tx.add_review(
                     ReviewItem(
