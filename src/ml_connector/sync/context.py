@@ -1,6 +1,11 @@
 """The state of one cycle, shared by its steps: the ports, the run, the counters, and the
 few ways a step records a decision (audit event, review item, ledger entry).
 
+The store is a batch (`StateStore.batch`): its transactions become durable together at
+`commit()`, which the write path calls where DESIGN §5 needs durability (the intent before
+the Sage write, the outcome after it) and the vendor steps call after an external write.
+Everything else (reads, decisions that write nothing, cursor moves) rides along.
+
 In a dry run nothing is stored: `audit`, `review` and `put_ledger` become no-ops and only
 the outcomes are collected, so that the caller can report what would happen.
 """
@@ -25,7 +30,7 @@ from ml_connector.store.port import (
     ReviewItem,
     ReviewKind,
     SageKeyRef,
-    StateStore,
+    StateBatch,
     StateTx,
 )
 from ml_connector.sync import state
@@ -95,7 +100,7 @@ class CycleContext:
     pair: PairId
     source: ServiceTitanSource
     sage: Sage100
-    store: StateStore
+    store: StateBatch
     settings: SyncSettings
     clock: Clock
     run_id: int
@@ -134,6 +139,10 @@ class CycleContext:
         if self._batch_no is None:
             self._batch_no = self.sage.open_batch(self.settings.batch_description)
         return self._batch_no
+
+    def commit(self) -> None:
+        """A durable point: everything recorded so far survives a crash from here."""
+        self.store.commit()
 
     # counting -------------------------------------------------------------------------
     def count(self, name: str, n: int = 1) -> None:

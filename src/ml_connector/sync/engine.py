@@ -87,34 +87,37 @@ class SyncEngine:
                     # its process died mid-cycle: say so
                     tx.finish_run(run.id, started, "interrupted", dict(run.summary))
             run_id = tx.start_run(self.pair, started, dry_run=dry_run)
-        ctx = CycleContext(
-            pair=self.pair,
-            source=self.source,
-            sage=self.sage,
-            store=self.store,
-            settings=self.settings,
-            clock=self.clock,
-            run_id=run_id,
-            dry_run=dry_run,
-            on_outcome=on_outcome,
-        )
-        cycle = _Cycle(ctx, should_stop or (lambda: False))
-        stopped = False
-        status = "completed"
-        try:
-            cycle.run(started)
-        except ConnectorError as exc:
-            if exc.action is not Action.STOP:
+        # one batch for the cycle: the write path and the vendor steps commit where
+        # durability matters; the rest rides along (committed when the block ends)
+        with self.store.batch() as batch:
+            ctx = CycleContext(
+                pair=self.pair,
+                source=self.source,
+                sage=self.sage,
+                store=batch,
+                settings=self.settings,
+                clock=self.clock,
+                run_id=run_id,
+                dry_run=dry_run,
+                on_outcome=on_outcome,
+            )
+            cycle = _Cycle(ctx, should_stop or (lambda: False))
+            stopped = False
+            status = "completed"
+            try:
+                cycle.run(started)
+            except ConnectorError as exc:
+                if exc.action is not Action.STOP:
+                    raise
+                stopped = True
+                status = "failed"
+                ctx.errors.append(exc.describe())
+            except BaseException:
+                self._finish(ctx, started, "failed", cycle, stopped=True)
                 raise
-            stopped = True
-            status = "failed"
-            ctx.errors.append(exc.describe())
-        except BaseException:
-            self._finish(ctx, started, "failed", cycle, stopped=True)
-            raise
-        if ctx.errors and status == "completed":
-            status = "completed_with_errors"
-        return self._finish(ctx, started, status, cycle, stopped=stopped)
+            if ctx.errors and status == "completed":
+                status = "completed_with_errors"
+            return self._finish(ctx, started, status, cycle, stopped=stopped)
 
     def _finish(
         self, ctx: CycleContext, started: datetime, status: str, cycle: _Cycle, *, stopped: bool
@@ -142,7 +145,7 @@ class SyncEngine:
             interruptions=tuple(ctx.interruptions),
             cursors=tuple(cycle.new_cursors),
         )
-        with self.store.transaction() as tx:
+        with ctx.store.transaction() as tx:
             tx.finish_run(ctx.run_id, summary.finished_at, status, summary.as_dict())
         return summary
 

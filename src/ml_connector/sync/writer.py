@@ -108,6 +108,7 @@ class InvoiceWriter:
         # 6. write: the "writing" mark is committed before create_invoice is called
         invoice = step.new_invoice(ctx, doc, key, amount, dist)
         step.record_intent(ctx, doc, fp, prior, key, writing=True)
+        ctx.commit()  # the intent and the mark are durable before Sage is written
         written = step.write_to_sage(ctx, invoice)
         if isinstance(written, InvoiceExistsError):
             return self._already(
@@ -122,6 +123,7 @@ class InvoiceWriter:
 
         # 7. record the outcome, with the audit event and the outbox item
         step.record_written(ctx, doc, fp, prior, vendor, dist, written)
+        ctx.commit()  # the outcome is durable before the next document
         return ctx.outcome(
             doc,
             Outcome.WRITTEN,
@@ -241,6 +243,7 @@ class InvoiceWriter:
                 invoice_no=found.key.invoice_no,
             )
         step.record_recovered(ctx, doc, prior, found)
+        ctx.commit()
         outcome = ctx.outcome(
             doc,
             Outcome.RECOVERED,
