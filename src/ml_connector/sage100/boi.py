@@ -21,7 +21,13 @@ import structlog
 
 from ml_connector.clock import Clock, SystemClock
 from ml_connector.errors import ConfigError
-from ml_connector.sage100 import boi_reads, boi_vendor_edit, boi_writes, invoice_index
+from ml_connector.sage100 import (
+    boi_reads,
+    boi_vendor_edit,
+    boi_verify,
+    boi_writes,
+    invoice_index,
+)
 from ml_connector.sage100.boi_calls import check
 from ml_connector.sage100.boi_session import (
     BoiSession,
@@ -218,7 +224,12 @@ class BoiSage100:
     # ---- invoices ---------------------------------------------------------------------
 
     def find_invoice(self, key: ApInvoiceKey) -> list[ExistingInvoice]:
-        return self._run("find_invoice", lambda s: boi_reads.find_invoice(s, key))
+        def job(s: BoiSession) -> list[ExistingInvoice]:
+            found = boi_reads.find_invoice(s, key)
+            boi_writes.note_lookup(s, key, found=bool(found))
+            return found
+
+        return self._run("find_invoice", job)
 
     def find_invoices_by_reference(self, reference: str, amount: Decimal) -> list[ExistingInvoice]:
         return self._run(
@@ -274,7 +285,7 @@ class BoiSage100:
         log.info("sage_invoice_written", record=record, amount=str(invoice.amount))
         try:
             self._retrying_locks(
-                "verify_invoice", record, lambda s: boi_writes.verify_invoice(s, chosen[-1])
+                "verify_invoice", record, lambda s: boi_verify.verify_invoice(s, chosen[-1])
             )
         except (RecordLockedError, SageSessionError) as exc:
             # Written (nWrite answered 1), but the read-back could not run: not a mismatch.

@@ -63,6 +63,7 @@ OBJECTS = {
         BoiObject("AP_Invoice_bus", "A/P", "AP_Invoice_ui"),
         BoiObject("AP_OpenInvoice_svc", "A/P", "AP_Invoice_ui"),
         BoiObject("AP_InvoiceHistoryHeader_svc", "A/P", "AP_Invoice_ui"),
+        BoiObject("AP_InvoiceDetail_svc", "A/P", "AP_Invoice_ui"),
         BoiObject("AP_Division_svc", "A/P", "AP_Invoice_ui"),
         BoiObject("AP_Options_svc", "A/P", "AP_Invoice_ui"),
         BoiObject("SY_Company_svc", "A/P", "AP_Invoice_ui"),
