@@ -47,6 +47,9 @@ from ml_connector.store.schema import (
 )
 from ml_connector.store.translate import translated, violated
 
+_UPSERTS: dict[tuple[str, str, tuple[str, ...]], Insert] = {}
+_AUDIT_INSERT = audit_events.insert().returning(audit_events.c.id)
+
 
 class SqlStateTx:
     """The operations of one transaction (see `ml_connector.store.port.StateTx`)."""
@@ -56,11 +59,21 @@ class SqlStateTx:
         self._clock = clock
 
     def _upsert(self, table_values: Mapping[str, Any], *, table: Any, keys: list[str]) -> Insert:
-        """INSERT ... ON CONFLICT (keys) DO UPDATE, in the dialect's own spelling."""
-        insert = postgresql.insert if self._conn.dialect.name == "postgresql" else sqlite.insert
-        stmt = insert(table).values(**table_values)
-        changed = {k: v for k, v in table_values.items() if k not in keys}
-        return stmt.on_conflict_do_update(index_elements=keys, set_=changed)
+        """INSERT ... ON CONFLICT (keys) DO UPDATE, in the dialect's own spelling; built once
+        per dialect, table and set of columns, and executed with `table_values` as its
+        parameters (building a statement per row cost more than running it)."""
+        dialect = self._conn.dialect.name
+        cache_key = (dialect, table.name, tuple(table_values))
+        stmt = _UPSERTS.get(cache_key)
+        if stmt is None:
+            insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+            base = insert(table)
+            stmt = base.on_conflict_do_update(
+                index_elements=keys,
+                set_={k: base.excluded[k] for k in table_values if k not in keys},
+            )
+            _UPSERTS[cache_key] = stmt
+        return stmt
 
     def _one_row(self, stmt: Any) -> Row[Any] | None:
         return self._conn.execute(stmt).first()
@@ -106,7 +119,7 @@ class SqlStateTx:
     def set_cursor(self, pair: PairId, stream: str, value: str, updated_at: datetime) -> None:
         values = {"pair": pair, "stream": stream, "value": value, "updated_at": updated_at}
         with translated("set_cursor", f"pair {pair} stream {stream}"):
-            self._conn.execute(self._upsert(values, table=cursors, keys=["pair", "stream"]))
+            self._conn.execute(self._upsert(values, table=cursors, keys=["pair", "stream"]), values)
 
     # ledger ---------------------------------------------------------------------------
 
@@ -143,7 +156,7 @@ class SqlStateTx:
         with translated("put_ledger", claimant):
             try:
                 with self._conn.begin_nested():
-                    self._conn.execute(stmt)
+                    self._conn.execute(stmt, values)
             except IntegrityError as exc:  # a concurrent writer took the key meanwhile
                 if key is not None and violated(exc, "uq_ledger_sage_key", "sage_invoice_no"):
                     raise SageKeyTakenError(key, claimant=claimant) from exc
@@ -299,8 +312,7 @@ class SqlStateTx:
             f" {event.doc_kind.value} {event.doc_id}" if event.doc_kind else ""
         )
         with translated("append_audit", record):
-            stmt = audit_events.insert().values(**rows.audit_values(event))
-            return int(self._conn.execute(stmt.returning(audit_events.c.id)).scalar_one())
+            return int(self._conn.execute(_AUDIT_INSERT, rows.audit_values(event)).scalar_one())
 
     def iter_audit(
         self, *, since: datetime | None = None, pair: PairId | None = None
