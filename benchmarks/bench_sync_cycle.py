@@ -129,6 +129,17 @@ class StoreCounts:
             self._changes[id(raw)] = raw.total_changes
 
 
+def _rss_mb() -> float:
+    """The process's resident memory now (Linux: /proc), 0 when unknown."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
 def _thread_cpu(native_id: int | None) -> float:
     """CPU seconds of a thread of this process (Linux: /proc), 0 when unknown."""
     if native_id is None:
@@ -159,6 +170,7 @@ class Measured:
     first: CycleFigures
     second: CycleFigures
     peak_mb: float
+    rss_before_mb: float  # both sandboxes seeded, before the first cycle
 
 
 def run_size(size: int, *, quiet: bool = True) -> Measured:
@@ -221,13 +233,14 @@ def run_size(size: int, *, quiet: bool = True) -> Measured:
                     tokens=int(st["tokens_issued"]),
                 )
 
+            rss_before = _rss_mb()
             first = cycle()
             second = cycle()
             sage.close()
             source.close()
         store.close()
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return Measured(size, first, second, peak_mb)
+    return Measured(size, first, second, peak_mb, rss_before)
 
 
 def handled_count(s: CycleSummary) -> int:
@@ -265,7 +278,8 @@ def report(m: Measured) -> None:
     )
     print(
         f"  ServiceTitan: {f.st_requests} requests ({1000 * per(f.st_requests, handled):.1f} "
-        f"per 1,000 bills), {f.tokens} token(s); peak memory (max RSS) {m.peak_mb:.0f} MB"
+        f"per 1,000 bills), {f.tokens} token(s); peak memory (max RSS) {m.peak_mb:.0f} MB "
+        f"({m.rss_before_mb:.0f} MB before the first cycle, both sandboxes seeded)"
     )
     own = per(f.wall, written)
     for latency_ms in (5, 20):

@@ -16,7 +16,7 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Insert, Row, delete, select, update
+from sqlalchemy import Connection, Insert, Row, bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -49,6 +49,18 @@ from ml_connector.store.translate import translated, violated
 
 _UPSERTS: dict[tuple[str, str, tuple[str, ...]], Insert] = {}
 _AUDIT_INSERT = audit_events.insert().returning(audit_events.c.id)
+# the two lookups of every document, built once (run with parameters)
+_GET_LEDGER = select(ledger).where(
+    ledger.c.pair == bindparam("pair"),
+    ledger.c.kind == bindparam("kind"),
+    ledger.c.doc_id == bindparam("doc_id"),
+)
+_LEDGER_BY_KEY = select(ledger).where(
+    ledger.c.pair == bindparam("pair"),
+    ledger.c.sage_division_no == bindparam("division"),
+    ledger.c.sage_vendor_no == bindparam("vendor"),
+    ledger.c.sage_invoice_no == bindparam("invoice"),
+)
 
 
 class SqlStateTx:
@@ -124,22 +136,20 @@ class SqlStateTx:
     # ledger ---------------------------------------------------------------------------
 
     def get_ledger(self, pair: PairId, kind: DocKind, doc_id: int) -> LedgerEntry | None:
-        stmt = select(ledger).where(
-            ledger.c.pair == pair, ledger.c.kind == kind.value, ledger.c.doc_id == doc_id
-        )
+        params = {"pair": pair, "kind": kind.value, "doc_id": doc_id}
         with translated("get_ledger", f"{kind.value} {doc_id}"):
-            row = self._one_row(stmt)
+            row = self._conn.execute(_GET_LEDGER, params).first()
         return None if row is None else rows.ledger_entry(row)
 
     def find_ledger_by_sage_key(self, pair: PairId, key: SageKeyRef) -> LedgerEntry | None:
-        stmt = select(ledger).where(
-            ledger.c.pair == pair,
-            ledger.c.sage_division_no == key.division_no,
-            ledger.c.sage_vendor_no == key.vendor_no,
-            ledger.c.sage_invoice_no == key.invoice_no,
-        )
+        params = {
+            "pair": pair,
+            "division": key.division_no,
+            "vendor": key.vendor_no,
+            "invoice": key.invoice_no,
+        }
         with translated("find_ledger_by_sage_key", rows.describe_key(key)):
-            row = self._one_row(stmt)
+            row = self._conn.execute(_LEDGER_BY_KEY, params).first()
         return None if row is None else rows.ledger_entry(row)
 
     def put_ledger(self, entry: LedgerEntry) -> None:
