@@ -54,6 +54,8 @@ from ml_connector.sync.engine import SyncEngine
 from ml_connector.sync.settings import SyncSettings
 from ml_connector.sync.summary import CycleSummary
 
+PAGE_SIZE = int(os.environ.get("BENCH_PAGE_SIZE", "5000"))
+
 
 @dataclass
 class BoiCounts:
@@ -195,6 +197,7 @@ def run_size(size: int, *, quiet: bool = True) -> Measured:
                     app_key=SecretStr(sb.app_key),
                 ),
                 clock=clock,
+                page_size=PAGE_SIZE,
             )
             sage = BoiSage100(
                 BoiSettings(
