@@ -8,7 +8,12 @@ import pytest
 from ml_connector.errors import Action
 from ml_connector.store.port import DocKind, LedgerEntry, LedgerStatus, PairId, SageKeyRef
 from ml_connector.sync import state
-from ml_connector.sync.state import TRANSITIONS, IllegalTransitionError, allowed, write_started
+from ml_connector.sync.state import (
+    TRANSITIONS,
+    IllegalTransitionError,
+    allowed,
+    write_started,
+)
 
 S = LedgerStatus
 

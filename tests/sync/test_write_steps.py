@@ -21,11 +21,11 @@ from ml_connector.store.port import (
     ReviewStatus,
     SageKeyRef,
 )
-from ml_connector.sync import write_steps as step
 from ml_connector.sync.context import CycleContext
-from ml_connector.sync.documents import SourceDocument, from_ap_bill
-from ml_connector.sync.lines import Distribution, LineMapper
-from ml_connector.sync.resolve import ResolvedVendor
+from ml_connector.sync.documents import write_steps as step
+from ml_connector.sync.documents.lines import Distribution, LineMapper
+from ml_connector.sync.documents.resolve import ResolvedVendor
+from ml_connector.sync.documents.source import SourceDocument, from_ap_bill
 from ml_connector.sync.state import WRITING
 
 FERGUS = ResolvedVendor("00", "FERGUS", "manual")

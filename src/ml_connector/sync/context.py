@@ -34,7 +34,7 @@ from ml_connector.store.port import (
     StateTx,
 )
 from ml_connector.sync import state
-from ml_connector.sync.documents import SourceDocument
+from ml_connector.sync.documents.source import SourceDocument
 from ml_connector.sync.settings import SyncSettings
 from ml_connector.sync.summary import DocumentOutcome, Outcome
 
