@@ -54,7 +54,7 @@ from ml_connector.sync.engine import SyncEngine
 from ml_connector.sync.settings import SyncSettings
 from ml_connector.sync.summary import CycleSummary
 
-PAGE_SIZE = int(os.environ.get("BENCH_PAGE_SIZE", "5000"))
+PAGE_SIZE = int(os.environ.get("BENCH_PAGE_SIZE", "1000"))  # the client's default
 
 
 @dataclass
