@@ -164,6 +164,7 @@ class CycleFigures:
     writing_commits: int
     st_requests: int
     tokens: int
+    st_paths: dict[str, int]
 
 
 @dataclass
@@ -234,6 +235,7 @@ def run_size(size: int, *, quiet: bool = True) -> Measured:
                     writing_commits=store_counts.writing_commits,
                     st_requests=int(st["requests"]),
                     tokens=int(st["tokens_issued"]),
+                    st_paths=dict(st.get("requests_per_path", {})),
                 )
 
             rss_before = _rss_mb()
@@ -295,7 +297,8 @@ def report(m: Measured) -> None:
     print(
         f"  second cycle (nothing new): {s.wall:.2f} s, {s.st_requests} ServiceTitan "
         f"requests, {sum(s.boi.values())} BOI calls, {s.commits} commits "
-        f"({s.writing_commits} wrote), written {s.summary.written}"
+        f"({s.writing_commits} wrote), written {s.summary.written}; requests: "
+        + ", ".join(f"{p.rsplit('/', 1)[-1]} {n}" for p, n in sorted(s.st_paths.items()))
     )
 
 
