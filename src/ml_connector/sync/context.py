@@ -36,7 +36,7 @@ from ml_connector.store.port import (
 from ml_connector.sync import state
 from ml_connector.sync.documents.source import SourceDocument
 from ml_connector.sync.settings import SyncSettings
-from ml_connector.sync.summary import DocumentOutcome, Outcome
+from ml_connector.sync.summary import MAX_HELD_OUTCOMES, DocumentOutcome, Outcome
 
 OUTCOME_COUNTER = {
     Outcome.WRITTEN: "written",
@@ -106,7 +106,9 @@ class CycleContext:
     run_id: int
     dry_run: bool
     counters: dict[str, int] = field(default_factory=dict)
-    outcomes: list[DocumentOutcome] = field(default_factory=list)
+    outcomes: list[DocumentOutcome] = field(default_factory=list)  # the first few thousand
+    outcomes_left_out: int = 0
+    last_outcome: DocumentOutcome | None = None
     errors: list[str] = field(default_factory=list)
     interruptions: list[str] = field(default_factory=list)  # requested stops (also in errors)
     on_outcome: Callable[[DocumentOutcome], None] | None = None  # progress display
@@ -169,7 +171,11 @@ class CycleContext:
             amount=doc.total,
             stream=doc.stream,
         )
-        self.outcomes.append(record)
+        self.last_outcome = record
+        if len(self.outcomes) < MAX_HELD_OUTCOMES:
+            self.outcomes.append(record)
+        else:
+            self.outcomes_left_out += 1
         if self.on_outcome is not None:
             self.on_outcome(record)
         return outcome

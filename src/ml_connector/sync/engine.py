@@ -140,6 +140,7 @@ class SyncEngine:
             vendors_created=c.get("vendors_created", 0),
             exports_marked=c.get("exports_marked", 0),
             outcomes=tuple(ctx.outcomes),
+            outcomes_left_out=ctx.outcomes_left_out,
             errors=tuple(ctx.errors),
             stopped=stopped,
             interruptions=tuple(ctx.interruptions),

@@ -70,6 +70,11 @@ def print_cycle_report(console: Console, summary: CycleSummary, *, max_rows: int
             console.print(
                 f"... and {len(rows) - len(shown)} more (`ml-connector audit` lists every one)"
             )
+    if summary.outcomes_left_out:
+        console.print(
+            f"... and {summary.outcomes_left_out} more documents handled after these (counted "
+            "above; `ml-connector review list` and `ml-connector audit` list every one)"
+        )
     for error in summary.errors:
         console.print(f"[red]problem:[/red] {error}")
 

@@ -57,9 +57,10 @@ class DocumentProcessor:
         if outcome is Outcome.RETRY:
             self.retries_in_a_row += 1
             if self.retries_in_a_row >= RETRY_BREAKER:
+                last = self.ctx.last_outcome
                 raise CycleStoppedError(
                     f"{RETRY_BREAKER} documents in a row failed with a transient error "
-                    f"(last: {doc.label}: {self.ctx.outcomes[-1].reason}); the cycle ended "
+                    f"(last: {doc.label}: {last.reason if last else ''}); the cycle ended "
                     "early and the rest waits for the next cycle",
                     hint="check that Sage and ServiceTitan are reachable",
                 )
