@@ -26,6 +26,7 @@ from ml_connector.sage100 import (
     boi_jobcost,
     boi_reads,
     boi_vendor_edit,
+    boi_verify,
     boi_writes,
     invoice_index,
 )
@@ -240,7 +241,12 @@ class BoiSage100:
     # ---- invoices ---------------------------------------------------------------------
 
     def find_invoice(self, key: ApInvoiceKey) -> list[ExistingInvoice]:
-        return self._run("find_invoice", lambda s: boi_reads.find_invoice(s, key))
+        def job(s: BoiSession) -> list[ExistingInvoice]:
+            found = boi_reads.find_invoice(s, key)
+            boi_writes.note_lookup(s, key, found=bool(found))
+            return found
+
+        return self._run("find_invoice", job)
 
     def find_invoices_by_reference(self, reference: str, amount: Decimal) -> list[ExistingInvoice]:
         return self._run(
@@ -313,7 +319,7 @@ class BoiSage100:
         for _ in range(_VERIFY_TRIES):
             try:
                 self._retrying_locks(
-                    "verify_invoice", record, lambda s: boi_writes.verify_invoice(s, invoice)
+                    "verify_invoice", record, lambda s: boi_verify.verify_invoice(s, invoice)
                 )
                 return
             except (RecordLockedError, SageSessionError) as exc:

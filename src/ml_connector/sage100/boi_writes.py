@@ -43,6 +43,7 @@ from ml_connector.sage100.port import (
     JOB_NO_LEN,
     LINE_COMMENT_LEN,
     VENDOR_NO_LEN,
+    ApInvoiceKey,
     ExistingInvoice,
     NewApInvoice,
     NewVendor,
@@ -107,17 +108,50 @@ def validate_invoice(inv: NewApInvoice) -> None:
         raise _reject(f"job number {inv.job_no!r} is too long", rec, op)
 
 
+# A key this session found in none of entry, open and history this recently is not looked
+# up again by the write that follows (the engine looks up right before it writes).
+LOOKUP_FRESH_SECONDS = 5.0
+_ABSENT = "absent_keys"
+_BATCH = "selected_batch"
+
+
+def note_lookup(s: BoiSession, key: ApInvoiceKey, *, found: bool) -> None:
+    """Remember (or forget) that `key` was just looked up and is not in Sage."""
+    absent: dict[ApInvoiceKey, float] = s.cache.setdefault(_ABSENT, {})
+    if found:
+        absent.pop(key, None)
+    else:
+        absent[key] = s.clock.monotonic()
+
+
+def _looked_up_absent(s: BoiSession, key: ApInvoiceKey) -> bool:
+    """True once per lookup: a lock retry of the write looks up again."""
+    absent: dict[ApInvoiceKey, float] = s.cache.setdefault(_ABSENT, {})
+    at = absent.pop(key, None)
+    return at is not None and s.clock.monotonic() - at <= LOOKUP_FRESH_SECONDS
+
+
 def write_invoice(s: BoiSession, inv: NewApInvoice) -> WrittenInvoice:
-    """One attempt, from the duplicate check through `nWrite` (`verify_invoice` follows)."""
+    """One attempt, from the duplicate check through `nWrite` (`verify_invoice` follows).
+
+    The duplicate check is the lookup in entry, open and history; it is skipped only when
+    this session made it for this key moments ago (`note_lookup`). `nSetKey` must then
+    answer 2 and the entry must not be an adjustment, whatever the lookup said."""
     rec = str(inv.key)
-    existing = find_invoice(s, inv.key)
-    if existing:
-        raise _exists(inv, existing[0])
+    if not _looked_up_absent(s, inv.key):
+        existing = find_invoice(s, inv.key)
+        if existing:
+            raise _exists(inv, existing[0])
     bus = s.obj("AP_Invoice_bus")
     c = s.settings.columns
     try:
-        if inv.batch_no:
+        selected = s.cache.pop(_BATCH, None)
+        if inv.batch_no and (
+            selected is None or selected[0] is not bus or selected[1] != inv.batch_no
+        ):
             check(bus.nSelectBatch(inv.batch_no), bus, f"nSelectBatch({inv.batch_no})", record=rec)
+        if inv.batch_no:
+            s.cache[_BATCH] = (bus, inv.batch_no)  # stays selected on this object
         _set_key_parts(bus, inv, rec)
         answer = return_code(bus.nSetKey())
         if answer != 2:

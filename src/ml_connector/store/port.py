@@ -245,6 +245,14 @@ class StateTx(Protocol):
     def fail_outbox(self, item_id: int, error: str, at: datetime) -> None: ...
 
 
+class StateBatch(Protocol):
+    """Transactions that become durable together, at `commit()` (see `store.batch`)."""
+
+    def transaction(self) -> AbstractContextManager[StateTx]: ...
+
+    def commit(self) -> None: ...
+
+
 class StateStore(Protocol):
     """The state database."""
 
@@ -270,5 +278,9 @@ class StateStore(Protocol):
         ...
 
     def get_lease(self, pair: PairId) -> PairLease | None: ...
+
+    def batch(self) -> AbstractContextManager[StateBatch]:
+        """Transactions that commit together when the caller says (and when it ends)."""
+        ...
 
     def close(self) -> None: ...

@@ -77,17 +77,18 @@ class SyncEngine:
         they name, the tax, freight and fallback accounts), checked without starting a
         run: `ConfigError` before anything is read from ServiceTitan or written anywhere.
         `run_cycle` checks the same first thing."""
-        ctx = CycleContext(
-            pair=self.pair,
-            source=self.source,
-            sage=self.sage,
-            store=self.store,
-            settings=self.settings,
-            clock=self.clock,
-            run_id=0,  # no run: nothing is recorded
-            dry_run=True,
-        )
-        LineMapper(ctx).preflight()
+        with self.store.batch() as batch:  # records nothing: the batch stays empty
+            ctx = CycleContext(
+                pair=self.pair,
+                source=self.source,
+                sage=self.sage,
+                store=batch,
+                settings=self.settings,
+                clock=self.clock,
+                run_id=0,  # no run: nothing is recorded
+                dry_run=True,
+            )
+            LineMapper(ctx).preflight()
 
     def run_cycle(
         self,
@@ -106,34 +107,37 @@ class SyncEngine:
                     # its process died mid-cycle: say so
                     tx.finish_run(run.id, started, "interrupted", dict(run.summary))
             run_id = tx.start_run(self.pair, started, dry_run=dry_run)
-        ctx = CycleContext(
-            pair=self.pair,
-            source=self.source,
-            sage=self.sage,
-            store=self.store,
-            settings=self.settings,
-            clock=self.clock,
-            run_id=run_id,
-            dry_run=dry_run,
-            on_outcome=on_outcome,
-        )
-        cycle = _Cycle(ctx, should_stop or (lambda: False))
-        stopped = False
-        status = "completed"
-        try:
-            cycle.run(started)
-        except ConnectorError as exc:
-            if exc.action is not Action.STOP:
+        # one batch for the cycle: the write path and the vendor steps commit where
+        # durability matters; the rest rides along (committed when the block ends)
+        with self.store.batch() as batch:
+            ctx = CycleContext(
+                pair=self.pair,
+                source=self.source,
+                sage=self.sage,
+                store=batch,
+                settings=self.settings,
+                clock=self.clock,
+                run_id=run_id,
+                dry_run=dry_run,
+                on_outcome=on_outcome,
+            )
+            cycle = _Cycle(ctx, should_stop or (lambda: False))
+            stopped = False
+            status = "completed"
+            try:
+                cycle.run(started)
+            except ConnectorError as exc:
+                if exc.action is not Action.STOP:
+                    raise
+                stopped = True
+                status = "failed"
+                ctx.errors.append(exc.describe())
+            except BaseException:
+                self._finish(ctx, started, "failed", cycle, stopped=True)
                 raise
-            stopped = True
-            status = "failed"
-            ctx.errors.append(exc.describe())
-        except BaseException:
-            self._finish(ctx, started, "failed", cycle, stopped=True)
-            raise
-        if ctx.errors and status == "completed":
-            status = "completed_with_errors"
-        return self._finish(ctx, started, status, cycle, stopped=stopped)
+            if ctx.errors and status == "completed":
+                status = "completed_with_errors"
+            return self._finish(ctx, started, status, cycle, stopped=stopped)
 
     def _finish(
         self, ctx: CycleContext, started: datetime, status: str, cycle: _Cycle, *, stopped: bool
@@ -156,12 +160,13 @@ class SyncEngine:
             vendors_created=c.get("vendors_created", 0),
             exports_marked=c.get("exports_marked", 0),
             outcomes=tuple(ctx.outcomes),
+            outcomes_left_out=ctx.outcomes_left_out,
             errors=tuple(ctx.errors),
             stopped=stopped,
             interruptions=tuple(ctx.interruptions),
             cursors=tuple(cycle.new_cursors),
         )
-        with self.store.transaction() as tx:
+        with ctx.store.transaction() as tx:
             tx.finish_run(ctx.run_id, summary.finished_at, status, summary.as_dict())
         return summary
 

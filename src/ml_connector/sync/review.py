@@ -31,6 +31,7 @@ from ml_connector.store.port import (
     StateTx,
     VendorLink,
 )
+from ml_connector.sync import state
 from ml_connector.sync.settings import split_vendor
 
 VENDOR_KINDS = frozenset({ReviewKind.AMBIGUOUS_VENDOR, ReviewKind.UNKNOWN_VENDOR})
@@ -157,13 +158,14 @@ class ReviewQueue:
                     LedgerStatus.WRITTEN,
                     LedgerStatus.ALREADY_IN_SAGE,
                 ):
-                    tx.put_ledger(
+                    state.put(
+                        tx,
                         replace(
                             entry,
                             status=LedgerStatus.SKIPPED,
                             last_error=f"ignored by {by}: {note}"[:500],
                             updated_at=now,
-                        )
+                        ),
                     )
             tx.set_review_status(review_id, ReviewStatus.IGNORED, by=by, at=now, note=note)
             self._audit(
@@ -191,14 +193,15 @@ class ReviewQueue:
         entry = tx.get_ledger(self.pair, item.doc_kind, item.doc_id)
         if entry is None or entry.status in (LedgerStatus.WRITTEN, LedgerStatus.ALREADY_IN_SAGE):
             return  # in Sage already: nothing is ever written twice
-        tx.put_ledger(
+        state.put(
+            tx,
             replace(
                 entry,
                 status=LedgerStatus.INTENT,
                 attempts=0,
                 last_error=f"requeued ({why}) by {by}",
                 updated_at=self.clock.now(),
-            )
+            ),
         )
 
     def _resolve_same_vendor(self, tx: StateTx, item: ReviewItem, by: str) -> list[int]:
@@ -231,13 +234,14 @@ class ReviewQueue:
         new_fp = str(item.details.get("fingerprint", ""))
         if entry is None or not new_fp:
             return
-        tx.put_ledger(
+        state.put(
+            tx,
             replace(
                 entry,
                 fingerprint=new_fp,
                 last_error=f"revision accepted by {by}",
                 updated_at=self.clock.now(),
-            )
+            ),
         )
 
     def _refuse_unlinked_vendor(self, tx: StateTx, item: ReviewItem) -> None:

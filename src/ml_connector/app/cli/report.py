@@ -90,6 +90,11 @@ def print_cycle_report(
                 else "`ml-connector audit` lists every one"
             )
             console.print(f"... and {len(rows) - len(shown)} more ({where}; --all shows them here)")
+    if summary.outcomes_left_out:
+        console.print(
+            f"... and {summary.outcomes_left_out} more documents handled after these (counted "
+            "above; `ml-connector review list` and `ml-connector audit` list every one)"
+        )
     for error in summary.errors:
         console.print(f"[red]problem:[/red] {error}")
 
