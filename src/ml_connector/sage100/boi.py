@@ -220,7 +220,9 @@ class BoiSage100:
     def find_invoice(self, key: ApInvoiceKey) -> list[ExistingInvoice]:
         return self._run("find_invoice", lambda s: boi_reads.find_invoice(s, key))
 
-    def find_invoices_by_reference(self, reference: str, amount: Decimal) -> list[ExistingInvoice]:
+    def find_invoices_by_reference(
+        self, reference: str, amount: Decimal | None
+    ) -> list[ExistingInvoice]:
         return self._run(
             "find_invoices_by_reference",
             lambda s: invoice_index.current(s).lookup(reference, amount),

@@ -9,8 +9,10 @@ Sage 100 has no idempotency keys, so the ledger is ours:
    it is ours: the write happened and its ledger commit was lost -> WRITTEN.
 3. Record an INTENT (document, fingerprint, target key, amount) and commit.
 4. Look the key up in Sage (entry, open, history): found and not ours -> ALREADY_IN_SAGE.
-5. Same normalised reference and same amount under any vendor -> SUSPECTED_DUPLICATE
-   (review, not written), unless a person resolved that review for this revision.
+5. The duplicate policy (`duplicates`): the same reference in another form under the same
+   vendor, or the same amount with the reference in another or a re-keyed form under any
+   vendor -> SUSPECTED_DUPLICATE (review, not written), unless a person resolved that
+   review for this revision.
 6. Mark the intent "writing" and commit, then `create_invoice` (which refuses anything but
    a new key: never an adjustment).
 7. WRITTEN with the Sage key, the audit event and the mark-as-exported outbox item in one
@@ -33,7 +35,6 @@ from ml_connector.sage100.port import (
     NewApInvoice,
     SageInvoiceNo,
     SageVendorNo,
-    normalise_reference,
 )
 from ml_connector.store.port import (
     LedgerEntry,
@@ -45,6 +46,7 @@ from ml_connector.store.port import (
 from ml_connector.sync.changes import changed_after_export
 from ml_connector.sync.context import CycleContext
 from ml_connector.sync.documents import SourceDocument
+from ml_connector.sync.duplicates import suspected_duplicates
 from ml_connector.sync.invoice_no import assign_invoice_no, canonical_reference
 from ml_connector.sync.lines import Distribution
 from ml_connector.sync.ours import (
@@ -201,35 +203,28 @@ class InvoiceWriter:
                 f"({found[0].where}, amount {found[0].amount}; this bill {amount})",
             )
 
-        # 5. same reference and amount under any vendor
-        if normalise_reference(doc.reference):
-            dups = [
-                d for d in sage.find_invoices_by_reference(doc.reference, amount) if d.key != key
-            ]
-            if dups and not self._duplicate_waived(doc, fp):
-                d = dups[0]
-                return ctx.send_to_review(
-                    doc,
-                    fp,
-                    ReviewKind.SUSPECTED_DUPLICATE,
-                    f"{doc.label} ({amount}) looks like {d.key} ({d.where}, amount {d.amount}) "
-                    "already in Sage: same reference and amount",
-                    "if it is a different invoice, resolve this item to write it; otherwise "
-                    "ignore it",
-                    prior=prior,
-                    sage_key=key_ref(key),
-                    details={
-                        "invoice_no": invoice_no,
-                        "amount": str(amount),
-                        "matches": [
-                            {"key": str(x.key), "where": x.where, "amount": str(x.amount)}
-                            for x in dups[:5]
-                        ],
-                    },
-                    outcome=Outcome.SUSPECTED_DUPLICATE,
-                    vendor=vendor.label,
-                    invoice_no=invoice_no,
-                )
+        # 5. the same invoice keyed by hand in another form (`duplicates`)
+        dups = suspected_duplicates(sage, doc.reference, amount, key)
+        if dups and not self._duplicate_waived(doc, fp):
+            d = dups[0]
+            return ctx.send_to_review(
+                doc,
+                fp,
+                ReviewKind.SUSPECTED_DUPLICATE,
+                f"{doc.label} ({amount}, reference {doc.reference!r}) looks like {d.invoice.key} "
+                f"({d.invoice.where}, amount {d.invoice.amount}) already in Sage: {d.why}",
+                "if it is a different invoice, resolve this item to write it; otherwise ignore it",
+                prior=prior,
+                sage_key=key_ref(key),
+                details={
+                    "invoice_no": invoice_no,
+                    "amount": str(amount),
+                    "matches": [x.describe() for x in dups[:5]],
+                },
+                outcome=Outcome.SUSPECTED_DUPLICATE,
+                vendor=vendor.label,
+                invoice_no=invoice_no,
+            )
 
         if ctx.dry_run:
             return ctx.outcome(

@@ -1,0 +1,129 @@
+"""Invoice references as an AP office keys them, reduced to forms that can be compared.
+
+Owns `reference_keys`: the comparable forms of a vendor invoice reference, used by the
+Sage reference index (`invoice_index`) and by the engine's duplicate policy. A clerk who
+keys a bill by hand rarely types the reference exactly as ServiceTitan holds it:
+
+- case, spaces and punctuation: "inv-0042/a" is "INV0042A";
+- prefixes: "INV", "Invoice", "No.", "#", "Nbr", "Ref", "PO", "Bill" before the number
+  ("INV-000123", "Invoice No. 123", "PO#4411-A");
+- leading zeros of a number run: "000123" is "123", "2024-000123" is "2024-123" (and,
+  the dash dropped first, "2024000123").
+
+Those re-keyings change only the form, so the *strong* keys equate them: the same vendor
+with a strong key in common is the same invoice whatever the amounts say.
+
+Other re-keyings change the content, so the *loose* keys equate them only together with
+the same amount (any vendor):
+
+- a trailing revision or split: "5501-1", "5501R2", "5501 Rev 1", "4411-A" vs "5501", "4411"
+  (one digit or one letter after a separator, or R/REV and up to two digits, and at least
+  four digits left that are not a year, so that monthly "2024-1" / "2024-2" stay apart);
+- letters before or after the number dropped: "S100234567" vs "100234567" (at least
+  four digits left);
+- Sage's 10-character InvoiceNo: a longer reference keyed by hand stops after 10
+  characters ("INV-2024-000123456" keyed as "2024000123").
+
+Normalising too hard costs a review (a person says "not a duplicate, write it");
+normalising too softly costs a double posting. So the loose keys are generous, and the
+amount keeps their false alarms rare.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Final
+
+INVOICE_NO_CUT: Final = 10  # Sage's InvoiceNo length: where a hand-keyed reference stops
+
+# prefix words (each with its own punctuation) right before the number
+_PREFIX = re.compile(
+    r"^(?:(?:INVOICE|INVC|INV|NUMBER|NUM|NBR|NO|NR|REF|PO|BILL)[^0-9A-Z]*|[^0-9A-Z]+)+(?=[0-9])"
+)
+_SEPARATORS = re.compile(r"[^0-9A-Z]+")
+_RUNS = re.compile(r"[0-9]+|[A-Z]+")
+_REVISION = re.compile(r"(?:[^0-9A-Z]+(?:[0-9]|[A-Z])|[^0-9A-Z]*(?:REV|R)[^0-9A-Z]*[0-9]{1,2})$")
+MIN_LOOSE_LEN: Final = 4
+_YEAR = re.compile(r"(?:19|20)[0-9]{2}")  # "2024-1", "2024-2": months, not revisions
+_EDGE_LETTERS = re.compile(r"^[A-Z]+|[A-Z]+$")
+
+
+@dataclass(frozen=True, slots=True)
+class ReferenceKeys:
+    """The comparable forms of one reference (empty sets: nothing to compare)."""
+
+    strong: frozenset[str]  # equal forms: the same reference, keyed differently
+    loose: frozenset[str]  # also re-keyed in content: the same only with the same amount
+
+    @property
+    def all(self) -> frozenset[str]:
+        return self.strong | self.loose
+
+    def same_reference(self, other: ReferenceKeys) -> bool:
+        """Differs only in form (case, spaces, punctuation, prefixes, leading zeros)."""
+        return not self.strong.isdisjoint(other.strong)
+
+    def resembles(self, other: ReferenceKeys) -> bool:
+        """Differs at most as a re-keyed reference does (revision, letters, 10-character
+        cut): a duplicate when the amounts agree."""
+        return not self.all.isdisjoint(other.all)
+
+
+def _fold(reference: str) -> str:
+    text = unicodedata.normalize("NFKC", reference).upper()
+    return "".join(ch for ch in text if not ch.isspace() or ch == " ").strip()
+
+
+def _strip_prefixes(text: str) -> str:
+    """'INVOICE NO. 000123' -> '000123'. A prefix goes only where the number follows it, so
+    "NOVA-12" and "REFRIG 9" keep their letters."""
+    return _PREFIX.sub("", text, count=1)
+
+
+def _zeros_out(runs: list[str]) -> str:
+    return "".join(r.lstrip("0") or "0" if r.isdigit() else r for r in runs)
+
+
+def _strong_forms(text: str) -> set[str]:
+    """Segmented (zeros stripped per run as keyed) and compact (separators dropped first)."""
+    if not _SEPARATORS.sub("", text):
+        return set()
+    segmented = _zeros_out(_RUNS.findall(text))
+    compact = _zeros_out(_RUNS.findall(_SEPARATORS.sub("", text)))
+    return {segmented, compact}
+
+
+def reference_keys(reference: str) -> ReferenceKeys:
+    """The strong and loose keys of a vendor invoice reference (see the module docstring)."""
+    folded = _fold(reference)
+    text = _strip_prefixes(folded)
+    strong = _strong_forms(text)
+    if not strong:
+        return ReferenceKeys(frozenset(), frozenset())
+    loose: set[str] = set()
+    revision = _REVISION.search(text)
+    if revision is not None:
+        base = _strong_forms(text[: revision.start()])
+        loose |= {
+            b
+            for b in base
+            if sum(ch.isdigit() for ch in b) >= MIN_LOOSE_LEN and not _YEAR.fullmatch(b)
+        }
+    for form in strong:
+        inner = _EDGE_LETTERS.sub("", form)  # "S100234567" -> "100234567"
+        if inner != form and len(inner) >= MIN_LOOSE_LEN:
+            loose.add(inner.lstrip("0") or "0")
+    keyed = _SEPARATORS.sub("", text)
+    if len(keyed) > INVOICE_NO_CUT:
+        # typed into Sage's 10 characters without its punctuation: the first 10
+        loose |= {f for f in _strong_forms(keyed[:INVOICE_NO_CUT]) if len(f) >= MIN_LOOSE_LEN}
+    return ReferenceKeys(frozenset(strong), frozenset(loose - strong))
+
+
+def normalise_reference(reference: str) -> str:
+    """One printable form of a reference for messages and the audit log ("INV-000123" ->
+    "123"); comparisons use `reference_keys`."""
+    strong = reference_keys(reference).strong
+    return min(strong, key=lambda s: (len(s), s)) if strong else ""
