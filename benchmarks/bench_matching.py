@@ -19,8 +19,8 @@ import tracemalloc
 from collections import Counter
 
 from ml_connector.sage100.port import DivisionNo, SageVendor, SageVendorNo
-from ml_connector.sync.names import normalise_vendor_name
-from ml_connector.sync.vendor_match import VendorMatcher
+from ml_connector.sync.vendors.match import VendorMatcher
+from ml_connector.sync.vendors.names import normalise_vendor_name
 
 
 def _words(text: str, sep: str | None = None) -> list[str]:

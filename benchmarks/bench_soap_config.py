@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from ml_connector.app.config import load_config
+from ml_connector.app.config.files import load_config
 from ml_connector.app.logging import Redactor
 from ml_connector.sage100.webservices import SageWebServicesClient, WebServicesSettings
 from ml_connector.sandbox.webservices import running_webservices

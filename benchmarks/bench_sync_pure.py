@@ -8,9 +8,9 @@ from __future__ import annotations
 import time
 
 from ml_connector.servicetitan.records import ApBill
-from ml_connector.sync.documents import from_ap_bill, problems
-from ml_connector.sync.fingerprint import fingerprint
-from ml_connector.sync.invoice_no import assign_invoice_no, canonical_reference
+from ml_connector.sync.documents.fingerprint import fingerprint
+from ml_connector.sync.documents.invoice_no import assign_invoice_no, canonical_reference
+from ml_connector.sync.documents.source import from_ap_bill, problems
 
 N = 20_000
 

@@ -30,7 +30,7 @@ from ml_connector.servicetitan.environment import StCredentials, StEnvironment
 from ml_connector.store.port import PairId
 from ml_connector.store.sql import SqlStateStore
 from ml_connector.sync.settings import SyncSettings
-from ml_connector.sync.vendor_run import run_vendor_sync
+from ml_connector.sync.vendors.run import run_vendor_sync
 
 WORDS = [
     "Acme",

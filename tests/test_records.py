@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from ml_connector.servicetitan.records import ApBill
-from ml_connector.sync.documents import from_ap_bill
+from ml_connector.sync.documents.source import from_ap_bill
 
 
 def test_unit_costs_keep_their_decimals_and_lines_round_once() -> None:

@@ -1,5 +1,5 @@
 """`python -m ml_connector` runs the CLI."""
 
-from ml_connector.app.cli import main
+from ml_connector.app.cli.main import main
 
 main()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from ml_connector.app.health import RuntimeStatus
+from ml_connector.app.web.health import RuntimeStatus
 
 
 def test_status_turns_degraded_when_a_pair_is_down_and_recovers() -> None:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from ml_connector.app.scheduler import CycleOutcome, Schedule, Scheduler
+from ml_connector.app.service.scheduler import CycleOutcome, Schedule, Scheduler
 from ml_connector.clock import ManualClock, SystemClock
 from ml_connector.errors import ConfigError
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ml_connector.app.service import PywinServiceControl, ServiceSpec, render_systemd_unit
+from ml_connector.app.service.platform import PywinServiceControl, ServiceSpec, render_systemd_unit
 from ml_connector.errors import ConfigError
 
 
@@ -15,7 +15,7 @@ def test_windows_service_runs_the_venv_python_on_our_host_module() -> None:
     spec = ServiceSpec(Path(r"C:\ml\.venv\Scripts\python.exe"), Path(r"C:\ml\config.toml"))
     assert spec.command_args() == [
         "-m",
-        "ml_connector.app.winservice",
+        "ml_connector.app.service.winservice",
         "--config",
         r"C:\ml\config.toml",
     ]

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from ml_connector.app import service_cli
-from ml_connector.app.service import ServiceSpec
+from ml_connector.app.cli import service as service_cli
+from ml_connector.app.service.platform import ServiceSpec
 
 
 class FakeScm:

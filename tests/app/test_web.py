@@ -12,8 +12,8 @@ import httpx
 from pydantic import SecretStr
 from starlette.types import ASGIApp
 
-from ml_connector.app.health import RuntimeStatus
-from ml_connector.app.web import create_dashboard_app, create_webhook_app
+from ml_connector.app.web.dashboard import create_dashboard_app, create_webhook_app
+from ml_connector.app.web.health import RuntimeStatus
 from ml_connector.servicetitan.webhooks import WebhookVerifier
 from ml_connector.store.port import DocKind, PairId, ReviewItem, ReviewKind
 from ml_connector.store.sql import SqlStateStore

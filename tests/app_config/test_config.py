@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from ml_connector.app.config import (
+from ml_connector.app.config.files import (
     ConfigFileError,
     init_config,
     load_config,
     sandbox_config,
     write_config,
 )
-from ml_connector.app.secrets import SecretRef
+from ml_connector.app.config.secrets import SecretRef
 from ml_connector.errors import Action, ConfigError
 
 WriteToml = Callable[..., Path]

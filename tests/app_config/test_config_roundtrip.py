@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ml_connector.app.config import config_from_mapping, load_config, write_config
+from ml_connector.app.config.files import config_from_mapping, load_config, write_config
 
 names = st.from_regex(r"[a-z0-9][a-z0-9_-]{0,10}", fullmatch=True)
 refs = st.one_of(

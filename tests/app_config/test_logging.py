@@ -14,7 +14,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import SecretStr
 
-from ml_connector.app.config_models import LoggingSettings
+from ml_connector.app.config.models import LoggingSettings
+from ml_connector.app.config.secrets import SecretRef, SecretStore
 from ml_connector.app.logging import (
     LoggingHandle,
     Redactor,
@@ -22,7 +23,6 @@ from ml_connector.app.logging import (
     redact_text,
     redact_url,
 )
-from ml_connector.app.secrets import SecretRef, SecretStore
 from ml_connector.errors import ConfigError
 from ml_connector.sage100.webservices import SageWebServicesClient, WebServicesSettings
 from ml_connector.sandbox.webservices import demo_sandbox, running_webservices

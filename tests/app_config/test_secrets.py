@@ -12,10 +12,10 @@ from hypothesis import strategies as st
 from pydantic import SecretStr
 from typer.testing import CliRunner
 
-from ml_connector.app import secrets_cli
-from ml_connector.app.config import load_config, sandbox_config, write_config
-from ml_connector.app.credentials import check_secrets, resolve_pair, webservices_settings
-from ml_connector.app.secrets import MemoryKeyring, SecretRef, SecretStore, current_identity
+from ml_connector.app.cli import secrets as secrets_cli
+from ml_connector.app.config.credentials import check_secrets, resolve_pair, webservices_settings
+from ml_connector.app.config.files import load_config, sandbox_config, write_config
+from ml_connector.app.config.secrets import MemoryKeyring, SecretRef, SecretStore, current_identity
 from ml_connector.errors import ConfigError
 
 VALUE = "Zq8-very-secret-value"

@@ -21,8 +21,9 @@ from check_support import (
 )
 from typer.testing import CliRunner
 
-from ml_connector.app import check_cli
-from ml_connector.app.secrets import MemoryKeyring, SecretStore
+from ml_connector.app.cli import check as check_cli
+from ml_connector.app.cli import init as init_cli
+from ml_connector.app.config.secrets import MemoryKeyring, SecretStore
 from ml_connector.sandbox.sage100 import init_root
 from ml_connector.sandbox.servicetitan.server import RunningSandbox, running_sandbox
 from ml_connector.sandbox.servicetitan.settings import SandboxSettings
@@ -74,6 +75,7 @@ def cli(store: SecretStore) -> Invoke:
         """ml-connector (test)."""
 
     check_cli.register(app, store_factory=lambda: store)
+    init_cli.register(app, store_factory=lambda: store)
 
     def invoke(
         *args: str, input: str | None = None, env: dict[str, str] | None = None

@@ -15,8 +15,8 @@ from ml_connector.app.adapters import (
     script_factory,
     st_environment,
 )
-from ml_connector.app.config import config_from_mapping
-from ml_connector.app.config_pair import PairSettings
+from ml_connector.app.config.files import config_from_mapping
+from ml_connector.app.config.pair import PairSettings
 from ml_connector.clock import SystemClock
 from ml_connector.sage100.com import ProvideXComFactory
 from ml_connector.servicetitan.environment import INTEGRATION_AUTH, PRODUCTION_API

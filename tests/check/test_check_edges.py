@@ -17,10 +17,10 @@ from check_support import APP_KEY, SAGE_PASSWORD, SECRETS, ST_SECRET, ConfigMake
 from keyring.backend import KeyringBackend
 from keyring.compat import properties
 
-from ml_connector.app.check import CheckOptions, run_checks
-from ml_connector.app.check_sage import ComRegistration, SageCheckOptions, com_registration_row
-from ml_connector.app.check_types import Rows
-from ml_connector.app.secrets import MemoryKeyring, SecretStore
+from ml_connector.app.check.run import CheckOptions, run_checks
+from ml_connector.app.check.sage import ComRegistration, SageCheckOptions, com_registration_row
+from ml_connector.app.check.types import Rows
+from ml_connector.app.config.secrets import MemoryKeyring, SecretStore
 from ml_connector.sandbox.webservices import running_webservices
 
 
@@ -86,7 +86,7 @@ def test_unexpected_error_is_a_row_and_goes_to_the_log_file(make_config: ConfigM
     import typer
     from typer.testing import CliRunner
 
-    from ml_connector.app import check_cli
+    from ml_connector.app.cli import check as check_cli
 
     app = typer.Typer()
 

@@ -9,9 +9,9 @@ import typer
 from check_support import APP_KEY, SAGE_PASSWORD, SECRETS, ST_SECRET, TENANT, CliResult, Invoke
 from typer.testing import CliRunner
 
-from ml_connector.app import init_cli
-from ml_connector.app.config import load_config
-from ml_connector.app.secrets import MemoryKeyring, SecretStore
+from ml_connector.app.cli import init as init_cli
+from ml_connector.app.config.files import load_config
+from ml_connector.app.config.secrets import MemoryKeyring, SecretStore
 from ml_connector.sandbox.servicetitan.server import RunningSandbox
 
 

@@ -23,8 +23,8 @@ from typing import Any
 
 from typer.testing import CliRunner, Result
 
-from ml_connector.app import cli
-from ml_connector.app.config import config_from_mapping, write_config
+from ml_connector.app.cli import main as cli
+from ml_connector.app.config.files import config_from_mapping, write_config
 from ml_connector.sandbox.servicetitan.server import RunningSandbox
 from ml_connector.sandbox.servicetitan.settings import SandboxSettings
 from ml_connector.store.port import LedgerEntry, PairId

@@ -17,7 +17,7 @@ from cli_world import (
     write_test_config,
 )
 
-from ml_connector.app import cli
+from ml_connector.app.cli import main as cli
 from ml_connector.sandbox.sage100 import init_root
 from ml_connector.sandbox.servicetitan.server import running_sandbox
 

@@ -31,10 +31,10 @@ from cli_world import (
 )
 from typer.testing import CliRunner
 
-from ml_connector.app import cli
-from ml_connector.app.runner import Runner
+from ml_connector.app.cli import main as cli
 from ml_connector.app.runtime import Runtime
-from ml_connector.app.scheduler import CycleOutcome
+from ml_connector.app.service.runner import Runner
+from ml_connector.app.service.scheduler import CycleOutcome
 from ml_connector.sandbox.sage100 import init_root
 from ml_connector.sandbox.servicetitan.server import running_sandbox
 from ml_connector.store.port import LedgerStatus, PairId

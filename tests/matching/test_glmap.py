@@ -9,7 +9,7 @@ import pytest
 from ml_connector.errors import Action, ConfigError, SyncError
 from ml_connector.sage100.port import AccountFormat, AccountKey, AccountSegment, GlAccount
 from ml_connector.sync.errors import UnmappedLineError
-from ml_connector.sync.glmap import GlMapper, GlRules, LineDimensions, gl_check
+from ml_connector.sync.gl.mapping import GlMapper, GlRules, LineDimensions, gl_check
 
 EXAMPLE = Path(__file__).parents[2] / "docs" / "examples" / "gl-rules.toml"
 FORMAT = AccountFormat(

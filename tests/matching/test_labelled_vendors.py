@@ -13,7 +13,7 @@ from collections import Counter
 from conftest import REPORT, load_pairs
 
 from ml_connector.sage100.port import SageVendor
-from ml_connector.sync.vendor_match import VendorDecision, VendorMatcher
+from ml_connector.sync.vendors.match import VendorDecision, VendorMatcher
 
 
 def _decide(matcher: VendorMatcher, row: dict[str, str]) -> VendorDecision:

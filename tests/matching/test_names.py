@@ -8,14 +8,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ml_connector.sync.names import (
+from ml_connector.sync.vendors.names import (
     is_generic,
     is_sage_cut_of,
     normalise_vendor_name,
     parse_vendor_name,
     truncated_like_sage,
 )
-from ml_connector.sync.vendor_no import propose_vendor_no
+from ml_connector.sync.vendors.numbers import propose_vendor_no
 
 SAME = [
     ("Ferguson Enterprises, Inc.", "FERGUSON ENTERPRISES LLC"),

@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 
 from ml_connector.errors import ConfigError
 from ml_connector.sage100.port import DivisionNo, SageVendor, SageVendorNo
-from ml_connector.sync.names import normalise_vendor_name
-from ml_connector.sync.vendor_match import MatchSettings, VendorMatcher
+from ml_connector.sync.vendors.match import MatchSettings, VendorMatcher
+from ml_connector.sync.vendors.names import normalise_vendor_name
 
 
 def _v(no: str, name: str, status: str = "A", division: str = "00") -> SageVendor:

@@ -9,8 +9,8 @@ from typing import Any
 
 from ml_connector.servicetitan.records import ApBill, Invoice
 from ml_connector.store.port import DocKind
-from ml_connector.sync.documents import from_ap_bill, from_invoice, problems
-from ml_connector.sync.fingerprint import fingerprint
+from ml_connector.sync.documents.fingerprint import fingerprint
+from ml_connector.sync.documents.source import from_ap_bill, from_invoice, problems
 from ml_connector.sync.settings import InvoiceRoute, InvoiceVendorSource, route_for
 
 

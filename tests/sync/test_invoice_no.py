@@ -7,7 +7,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ml_connector.sync.invoice_no import (
+from ml_connector.sync.documents.invoice_no import (
     assign_invoice_no,
     candidates,
     canonical_reference,

@@ -13,8 +13,8 @@ from ml_connector.sage100.port import (
     SageVendorNo,
 )
 from ml_connector.store.port import DocKind, LedgerEntry, LedgerStatus, PairId, SageKeyRef
-from ml_connector.sync.documents import SourceDocument
-from ml_connector.sync.ours import WRITING, header_comment, is_ours
+from ml_connector.sync.documents.ours import WRITING, header_comment, is_ours
+from ml_connector.sync.documents.source import SourceDocument
 
 KEY = ApInvoiceKey(DivisionNo("00"), SageVendorNo("FERGUS"), SageInvoiceNo("INV-1"))
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ml_connector.app.config import load_config
+from ml_connector.app.config.files import load_config
 from ml_connector.app.runtime import engine_settings
 from ml_connector.errors import ConnectorError
 

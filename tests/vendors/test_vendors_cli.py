@@ -15,7 +15,7 @@ import typer
 from typer.testing import CliRunner
 from vendor_world import PAIR, VendorWorld, bill
 
-from ml_connector.app import vendors_cli
+from ml_connector.app.cli import vendors as vendors_cli
 from ml_connector.store.port import DocKind, LedgerStatus, ReviewStatus
 
 

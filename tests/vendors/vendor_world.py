@@ -26,8 +26,8 @@ from ml_connector.store.sql import SqlStateStore
 from ml_connector.sync.engine import SyncEngine
 from ml_connector.sync.settings import SyncSettings
 from ml_connector.sync.summary import CycleSummary
-from ml_connector.sync.vendor_run import run_vendor_sync
-from ml_connector.sync.vendor_summary import VendorSyncSummary
+from ml_connector.sync.vendors.run import run_vendor_sync
+from ml_connector.sync.vendors.summary import VendorSyncSummary
 
 PAIR = PairId("main")
 # after every seeded record: the Sage sandbox stamps its seed with the time it was made

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import SecretStr
 
-from ml_connector.app.webservices_check import check_webservices
+from ml_connector.app.check.webservices import check_webservices
 from ml_connector.sage100.webservices import WebServicesSettings
 from ml_connector.sandbox.webservices import RunningWebServices
 

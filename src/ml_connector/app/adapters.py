@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from ml_connector.app.config_pair import PairSettings, Sage100Settings, ServiceTitanSettings
+from ml_connector.app.config.pair import PairSettings, Sage100Settings, ServiceTitanSettings
 from ml_connector.clock import Clock
 from ml_connector.sage100.boi import BoiSage100
 from ml_connector.sage100.boi_session import ScriptFactory

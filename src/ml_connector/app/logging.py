@@ -33,7 +33,7 @@ from typing import Any, TextIO
 import structlog
 from pydantic import SecretBytes, SecretStr
 
-from ml_connector.app.config_models import LoggingSettings
+from ml_connector.app.config.models import LoggingSettings
 from ml_connector.errors import ConfigError
 
 MASK = "***"

@@ -15,13 +15,13 @@ from datetime import timedelta
 from pathlib import Path
 
 from ml_connector.app.adapters import build_sage, build_servicetitan
-from ml_connector.app.config import load_config
-from ml_connector.app.config_models import AppConfig
-from ml_connector.app.config_pair import InvoiceRoute as ConfigRoute
-from ml_connector.app.config_pair import PairSettings
-from ml_connector.app.credentials import resolve_pair
+from ml_connector.app.config.credentials import resolve_pair
+from ml_connector.app.config.files import load_config
+from ml_connector.app.config.models import AppConfig
+from ml_connector.app.config.pair import InvoiceRoute as ConfigRoute
+from ml_connector.app.config.pair import PairSettings
+from ml_connector.app.config.secrets import SecretStore
 from ml_connector.app.logging import Redactor, configure_logging
-from ml_connector.app.secrets import SecretStore
 from ml_connector.clock import Clock, SystemClock
 from ml_connector.sage100.boi import BoiSage100
 from ml_connector.servicetitan.client import ServiceTitanClient

@@ -28,7 +28,7 @@ from ml_connector.store.port import (
     StateStore,
     StateTx,
 )
-from ml_connector.sync.documents import SourceDocument
+from ml_connector.sync.documents.source import SourceDocument
 from ml_connector.sync.settings import SyncSettings
 from ml_connector.sync.summary import DocumentOutcome, Outcome
 

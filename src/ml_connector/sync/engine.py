@@ -32,9 +32,9 @@ from ml_connector.store.port import (
     StateStore,
 )
 from ml_connector.sync.context import CycleContext
-from ml_connector.sync.documents import SourceDocument, from_ap_bill, from_invoice
-from ml_connector.sync.outbox import drain_outbox
-from ml_connector.sync.process import DocumentProcessor
+from ml_connector.sync.documents.outbox import drain_outbox
+from ml_connector.sync.documents.process import DocumentProcessor
+from ml_connector.sync.documents.source import SourceDocument, from_ap_bill, from_invoice
 from ml_connector.sync.settings import SyncSettings, route_for
 from ml_connector.sync.streams import (
     INVOICE_STREAM,
@@ -46,7 +46,7 @@ from ml_connector.sync.streams import (
     window_for,
 )
 from ml_connector.sync.summary import CycleSummary, DocumentOutcome, Outcome
-from ml_connector.sync.vendor_run import vendor_step
+from ml_connector.sync.vendors.run import vendor_step
 
 STALE_RUN = timedelta(hours=1)
 

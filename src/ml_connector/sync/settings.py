@@ -15,8 +15,8 @@ from typing import Any, Literal
 
 from ml_connector.errors import ConfigError
 from ml_connector.servicetitan.records import Invoice
-from ml_connector.sync.glrules import GlRules
-from ml_connector.sync.vendor_match import MatchSettings
+from ml_connector.sync.gl.rules import GlRules
+from ml_connector.sync.vendors.match import MatchSettings
 
 BillTypeName = Literal["Procurement", "ApBill"]
 VendorSourceKind = Literal["fixed", "custom_field", "customer_name"]

@@ -1,0 +1,1 @@
+"""The `ml-connector` command line: one module per command group, wired in `main`."""

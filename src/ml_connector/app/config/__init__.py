@@ -1,0 +1,1 @@
+"""The config file, its settings models, secret references and resolved credentials."""

@@ -1,0 +1,1 @@
+"""Running the connector continuously: the scheduler, the runner, and the OS service."""

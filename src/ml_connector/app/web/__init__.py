@@ -1,0 +1,1 @@
+"""The HTTP faces of a running connector: the dashboard, health and metrics."""

@@ -1,0 +1,276 @@
+"""One document through the engine: ledger check, canceled, validity, vendor, GL lines, the
+write; and what happens when that fails (by the error's `action`).
+
+- RETRY: the document stays non-final (INTENT, with what an interrupted write recorded), is
+  fetched again next cycle, and goes to review after `max_attempts`. Five in a row end the
+  cycle (Sage or ServiceTitan is down: no point hammering it).
+- SKIP: review (SAGE_REJECTED for Sage's refusals, INVALID_DOCUMENT otherwise).
+- STOP: `CycleStoppedError`, which ends the cycle for the pair.
+Any other exception is recorded against the document as a retryable failure: one bad
+document never stops the rest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from ml_connector.errors import Action, ConnectorError, Sage100Error
+from ml_connector.money import ZERO
+from ml_connector.sage100.errors import SageVerifyError
+from ml_connector.store.port import DocKind, LedgerEntry, LedgerStatus, ReviewKind
+from ml_connector.sync.context import CycleContext
+from ml_connector.sync.documents.changes import changed_after_export
+from ml_connector.sync.documents.fingerprint import fingerprint
+from ml_connector.sync.documents.lines import LineMapper, Unmapped
+from ml_connector.sync.documents.ours import WRITING
+from ml_connector.sync.documents.resolve import VendorResolver, VendorReview
+from ml_connector.sync.documents.source import SourceDocument, problems
+from ml_connector.sync.documents.writer import InvoiceWriter
+from ml_connector.sync.summary import Outcome
+
+RETRY_BREAKER = 5  # transient failures in a row that end the cycle (Sage or ST is down)
+
+
+class CycleStoppedError(ConnectorError):
+    """A STOP error (or a run of transient ones) ended the cycle for this pair."""
+
+
+class DocumentProcessor:
+    """Handles the documents of one cycle, each at most once."""
+
+    def __init__(self, ctx: CycleContext) -> None:
+        self.ctx = ctx
+        self.resolver = VendorResolver(ctx, ctx.settings.invoice_routes)
+        self.lines = LineMapper(ctx)
+        self.writer = InvoiceWriter(ctx)
+        self.done: dict[tuple[DocKind, int], Outcome] = {}
+        self.retries_in_a_row = 0
+
+    def handle(self, doc: SourceDocument) -> Outcome:
+        """Process one document; every failure is recorded against it (STOP excepted)."""
+        key = (doc.kind, doc.doc_id)
+        if key in self.done:
+            return self.done[key]  # already handled in this cycle
+        outcome = self._handle_once(doc)
+        self.done[key] = outcome
+        if outcome is Outcome.RETRY:
+            self.retries_in_a_row += 1
+            if self.retries_in_a_row >= RETRY_BREAKER:
+                raise CycleStoppedError(
+                    f"{RETRY_BREAKER} documents in a row failed with a transient error "
+                    f"(last: {doc.label}: {self.ctx.outcomes[-1].reason}); the cycle ended "
+                    "early and the rest waits for the next cycle",
+                    hint="check that Sage and ServiceTitan are reachable",
+                )
+        elif outcome is not Outcome.UNCHANGED:
+            self.retries_in_a_row = 0
+        return outcome
+
+    def _handle_once(self, doc: SourceDocument) -> Outcome:
+        ctx = self.ctx
+        with ctx.store.transaction() as tx:
+            prior = tx.get_ledger(ctx.pair, doc.kind, doc.doc_id)
+        fp = fingerprint(doc)
+        try:
+            return self._process(doc, fp, prior)
+        except ConnectorError as exc:
+            if exc.action is Action.STOP:
+                if isinstance(exc, SageVerifyError):
+                    # Written, but read back differently: never let a later cycle take it
+                    # for ours (or for someone else's); a person compares the two.
+                    self._review_unverified(doc, fp, prior, exc)
+                raise CycleStoppedError(
+                    f"{doc.label}: {exc.message}", record=exc.record, hint=exc.hint
+                ) from exc
+            if exc.action is Action.RETRY:
+                return self._retry(doc, fp, prior, exc.describe(), exc)
+            kind = (
+                ReviewKind.SAGE_REJECTED
+                if isinstance(exc, Sage100Error)
+                else ReviewKind.INVALID_DOCUMENT
+            )
+            started = self._started_write(doc)
+            return ctx.send_to_review(
+                doc,
+                started.fingerprint if started else fp,  # the revision sent to Sage
+                kind,
+                f"{doc.label}: {exc.describe()}",
+                "correct the cause (in ServiceTitan or Sage), then resolve this item",
+                prior=started or prior,
+                details={"error": type(exc).__name__},
+                sage_key=started.sage_key if started else None,
+                amount=started.amount if started else None,
+            )
+        except Exception as exc:  # noqa: BLE001 -- the per-document path records any failure
+            return self._retry(doc, fp, prior, f"unexpected {type(exc).__name__}: {exc}", None)
+
+    def _review_unverified(
+        self, doc: SourceDocument, fp: str, prior: LedgerEntry | None, exc: SageVerifyError
+    ) -> None:
+        started = self._started_write(doc)
+        self.ctx.send_to_review(
+            doc,
+            started.fingerprint if started else fp,  # the revision sent to Sage
+            ReviewKind.SAGE_REJECTED,
+            f"{doc.label}: written to Sage, but it read back differently: {exc.describe()}",
+            "compare the invoice in A/P Invoice Data Entry with the ServiceTitan bill, correct "
+            "it in Sage, then ignore this item (it is not written again)",
+            prior=started or prior,
+            details={"error": type(exc).__name__},
+            sage_key=started.sage_key if started else None,
+            amount=started.amount if started else None,
+        )
+
+    def _retry(
+        self,
+        doc: SourceDocument,
+        fp: str,
+        prior: LedgerEntry | None,
+        why: str,
+        exc: ConnectorError | None,
+    ) -> Outcome:
+        """Leave the document non-final (INTENT) for the next cycle, keeping what an
+        interrupted write recorded (its key and the "writing" mark) for recovery."""
+        ctx = self.ctx
+        with ctx.store.transaction() as tx:
+            current = tx.get_ledger(ctx.pair, doc.kind, doc.doc_id)
+        if current is not None and current.status is LedgerStatus.WRITTEN:
+            ctx.errors.append(f"{doc.label}: {why}")
+            return Outcome.UNCHANGED  # it is in Sage and recorded: nothing to retry
+        attempts = (current.attempts if current else 0) + 1
+        if attempts >= ctx.settings.max_attempts:
+            started = current if _write_started(current) else None
+            return ctx.send_to_review(
+                doc,
+                started.fingerprint if started else fp,  # the revision sent to Sage
+                ReviewKind.SAGE_REJECTED,
+                f"{doc.label} failed {attempts} times: {why}",
+                "check Sage and ServiceTitan, then retry this item",
+                prior=current,
+                sage_key=started.sage_key if started else None,
+                amount=started.amount if started else None,
+            )
+        if current is not None and current.status is LedgerStatus.INTENT:
+            entry = replace(
+                current,
+                attempts=attempts,
+                last_error=current.last_error if current.last_error == WRITING else why[:500],
+                updated_at=ctx.clock.now(),
+            )
+        else:
+            entry = ctx.entry(
+                doc, fp, LedgerStatus.INTENT, prior=current, last_error=why[:500], attempts=attempts
+            )
+        if not ctx.dry_run:
+            with ctx.store.transaction() as tx:
+                tx.put_ledger(entry)
+                ctx.audit(
+                    tx,
+                    "retry_scheduled",
+                    f"{doc.label}: {why}; trying again next cycle",
+                    doc=doc,
+                    details={
+                        "attempts": attempts,
+                        "error": type(exc).__name__ if exc else "unexpected",
+                    },
+                )
+        return ctx.outcome(doc, Outcome.RETRY, why)
+
+    def _started_write(self, doc: SourceDocument) -> LedgerEntry | None:
+        """The ledger entry of a write that was started (and may have reached Sage)."""
+        with self.ctx.store.transaction() as tx:
+            current = tx.get_ledger(self.ctx.pair, doc.kind, doc.doc_id)
+        return current if _write_started(current) else None
+
+    def _process(self, doc: SourceDocument, fp: str, prior: LedgerEntry | None) -> Outcome:
+        ctx = self.ctx
+        if prior is not None and prior.status is not LedgerStatus.INTENT:
+            if prior.status is LedgerStatus.WRITTEN:
+                if fp == prior.fingerprint:
+                    ctx.count("unchanged")
+                    return Outcome.UNCHANGED
+                return changed_after_export(ctx, doc, fp, prior)
+            if fp == prior.fingerprint:
+                ctx.count("unchanged")
+                return Outcome.UNCHANGED
+            # a new revision of a document that was not written: look at it again (a review
+            # that keeps the key of a started write may be in Sage: recognise it first)
+            if prior.status is LedgerStatus.REVIEW and prior.sage_key is not None:
+                recovered = self.writer.recover(doc, fp, prior)
+                if recovered is not None:
+                    return recovered
+        elif prior is not None:
+            recovered = self.writer.recover(doc, fp, prior)
+            if recovered is not None:
+                return recovered
+        if doc.canceled:
+            return self._skip(
+                doc,
+                fp,
+                prior,
+                "skipped_canceled",
+                f"{doc.label} is canceled in ServiceTitan: not written",
+            )
+        if doc.total == ZERO and all(line.amount == ZERO for line in doc.lines):
+            return self._skip(
+                doc, fp, prior, "skipped_zero", f"{doc.label} has a zero amount: nothing to write"
+            )
+        problem = problems(doc)
+        if problem is not None:
+            return ctx.send_to_review(
+                doc,
+                fp,
+                ReviewKind.INVALID_DOCUMENT,
+                problem.reason,
+                "correct the bill in ServiceTitan; it is picked up again when it changes",
+                prior=prior,
+                details=problem.details,
+            )
+        vendor = self.resolver.resolve(doc)
+        if isinstance(vendor, VendorReview):
+            return ctx.send_to_review(
+                doc,
+                fp,
+                vendor.kind,
+                vendor.reason,
+                vendor.suggestion,
+                prior=prior,
+                details=vendor.details,
+            )
+        dist = self.lines.distribute(doc)
+        if isinstance(dist, Unmapped):
+            return ctx.send_to_review(
+                doc,
+                fp,
+                ReviewKind.UNMAPPED_GL,
+                dist.reason,
+                "add a GL rule (or a fallback account), then resolve this item",
+                prior=prior,
+                details=dist.details,
+                vendor=vendor.label,
+            )
+        return self.writer.write(doc, fp, prior, vendor, dist)
+
+    def _skip(
+        self, doc: SourceDocument, fp: str, prior: LedgerEntry | None, action: str, reason: str
+    ) -> Outcome:
+        ctx = self.ctx
+        if not ctx.dry_run:
+            with ctx.store.transaction() as tx:
+                tx.put_ledger(
+                    ctx.entry(doc, fp, LedgerStatus.SKIPPED, prior=prior, last_error=reason)
+                )
+                ctx.audit(tx, action, reason, doc=doc)
+        return ctx.outcome(doc, Outcome.SKIPPED, reason)
+
+
+def _write_started(entry: LedgerEntry | None) -> bool:
+    """An INTENT marked "writing": `create_invoice` was called for its Sage key, so the
+    invoice may be in Sage. The key stays with the document when it goes to review, so that
+    a re-queued document is recognised (`InvoiceWriter.recover`), never written twice."""
+    return (
+        entry is not None
+        and entry.status is LedgerStatus.INTENT
+        and entry.last_error == WRITING
+        and entry.sage_key is not None
+    )
