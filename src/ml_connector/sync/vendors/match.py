@@ -25,6 +25,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from ml_connector.sage100.port import VENDOR_NAME_LEN, SageVendor
+from ml_connector.sync.vendors.aliases import apply_alias, check_aliases
+from ml_connector.sync.vendors.codes import CodeFinding, weigh_codes
 from ml_connector.sync.vendors.decision import (
     MatchSettings,
     Outcome,
@@ -33,6 +35,7 @@ from ml_connector.sync.vendors.decision import (
 )
 from ml_connector.sync.vendors.names import (
     FILLER_WORDS,
+    TRADE_WORDS,
     ParsedName,
     parse_vendor_name,
     truncated_like_sage,
@@ -91,6 +94,24 @@ def _same_core(a: ParsedName, b: ParsedName) -> bool:
     return bool(shared) and (first <= shared or second <= shared)
 
 
+def _same_branch_filler_only(a: ParsedName, b: ParsedName, c: NameComparison) -> bool:
+    """'Ferguson #1187' / 'FERGUSON ENTERPRISES #1187': both carry the same branch number,
+    the same distinctive words, and differ only by filler (enterprises, group, company...).
+    A branch number is specific enough that filler alone does not make another company; a
+    trade word does ('FERGUSON FIRE & FABRICATION #1187')."""
+    if a.branch is None or a.branch != b.branch or c.branch_conflict or c.word_conflict:
+        return False
+    if not a.distinctive or set(a.distinctive) != set(b.distinctive):
+        return False
+    return all(t in FILLER_WORDS and t not in TRADE_WORDS for t in c.only_first + c.only_second)
+
+
+def _word_set(parsed: ParsedName) -> str:
+    """The words in a fixed order: 'plumbing supply dallas' and 'dallas plumbing supply'
+    share it."""
+    return " ".join(sorted(parsed.tokens))
+
+
 def _shown(score: float) -> str:
     """A score for a clerk: whole points, rounded down, so 89.6 never reads as the 90 that
     would have linked."""
@@ -121,7 +142,9 @@ class VendorMatcher:
         self._by_owner: dict[str, list[_Entry]] = defaultdict(list)
         self._postings: dict[str, list[int]] = defaultdict(list)
         self._by_initials: dict[str, list[_Entry]] = defaultdict(list)
+        self._by_words: dict[str, list[_Entry]] = defaultdict(list)
         self._numbers: set[tuple[str, str]] = set()
+        self._aliases = check_aliases(self.settings.aliases)
         for vendor in sage_vendors:
             self.add(vendor)
 
@@ -131,11 +154,13 @@ class VendorMatcher:
         wanted = self.settings.divisions
         if wanted is not None and vendor.division_no not in wanted:
             return
-        entry = _Entry(vendor, parse_vendor_name(vendor.name))
+        entry = _Entry(vendor, self._parse(vendor.name))
         index = len(self._entries)
         self._entries.append(entry)
         self._by_code[vendor.vendor_no.upper()].append(entry)
         self._by_name[entry.parsed.compact].append(entry)
+        if len(entry.parsed.tokens) > 1:
+            self._by_words[_word_set(entry.parsed)].append(entry)
         if entry.parsed.owner:
             self._by_owner["".join(entry.parsed.owner)].append(entry)
         for key in _blocking_keys(entry.parsed):
@@ -143,6 +168,9 @@ class VendorMatcher:
         initials = _initials(entry.parsed)
         if initials:
             self._by_initials[initials].append(entry)
+
+    def _parse(self, name: str) -> ParsedName:
+        return apply_alias(self._aliases, parse_vendor_name(name))
 
     def is_taken(self, division_no: str, vendor_no: str) -> bool:
         return (division_no, vendor_no.upper()) in self._numbers
@@ -155,22 +183,27 @@ class VendorMatcher:
         external_number: str | None = None,
         mapped_number: str | None = None,
     ) -> VendorDecision:
-        query = parse_vendor_name(name)
+        query = self._parse(name)
         codes = (
             ("mapping", mapped_number),
             ("external data", external_number),
             ("vendor number", vendor_number),
         )
-        for method, code in codes:
-            if code and code.strip():
-                decision = self._from_code(query, method, code.strip().upper())
-                if decision is not None:
-                    return decision
-        if not query.compact:
+        by_name = self._by_exact_name(query) or self._by_score(query) if query.compact else None
+        findings = [
+            CodeFinding(method, code.strip().upper(), decision)
+            for method, code in codes
+            if code and code.strip()
+            for decision in [self._from_code(query, method, code.strip().upper())]
+            if decision is not None
+        ]
+        if findings:
+            return weigh_codes(query.raw, findings, by_name)
+        if by_name is None:
             return self._review(
                 "none", None, (), f"The vendor name {name!r} has nothing to match on."
             )
-        return self._by_exact_name(query) or self._by_score(query)
+        return by_name
 
     # -- 1. codes ------------------------------------------------------------------------
 
@@ -253,6 +286,9 @@ class VendorMatcher:
         if not group:
             group = self._by_owner.get(query.compact, [])
             method = "exact name (Sage's legal name before dba)"
+        if not group and len(query.tokens) > 1:
+            group = self._by_words.get(_word_set(query), [])
+            method = "exact name (words in another order)"
         if not group:
             return None
         return self._decide_branch(query, group, method)
@@ -407,6 +443,21 @@ class VendorMatcher:
                 candidates,
                 f"Closest Sage vendor is {entry.label} (score {_shown(best.score)}: "
                 f"{best.explain()}); the next scores {_shown(runner_up)}.",
+            )
+        if (
+            best.score >= s.review_score
+            and best.score - runner_up >= s.margin
+            and entry.active
+            and _same_branch_filler_only(query, entry.parsed, best)
+        ):
+            return self._link(
+                entry,
+                "name score (same branch number)",
+                best.score,
+                candidates,
+                f"Closest Sage vendor is {entry.label}: the same branch number and the same "
+                f"distinctive words; only {' '.join(best.only_first + best.only_second)} "
+                f"differs. The next scores {_shown(runner_up)}.",
             )
         if best.score >= s.auto_link_score:
             other = scored[1][1]
