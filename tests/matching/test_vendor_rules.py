@@ -164,3 +164,17 @@ def test_alias_file_errors_name_the_file_and_line(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read"):
         load_vendor_aliases(tmp_path / "missing.csv")
     assert _aliases(tmp_path, "# nothing yet\n") == ()
+
+
+def test_the_config_file_names_the_alias_table_and_the_engine_reads_it() -> None:
+    from ml_connector.app.config.files import load_config
+    from ml_connector.app.runtime import engine_settings
+    from ml_connector.sync.settings import match_settings
+
+    example = Path(__file__).parents[2] / "docs" / "examples" / "config.toml"
+    pair = load_config(example).pair("main")
+    assert pair.sync.vendor_aliases == example.parent / "vendor-aliases.csv"
+    settings = match_settings(engine_settings(pair))
+    assert ("CED", "Consolidated Electrical Distributors") in settings.aliases
+    matcher = VendorMatcher(SAGE, settings)
+    assert matcher.decide(name="CED").vendor_no == "CONSELE"
