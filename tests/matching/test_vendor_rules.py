@@ -178,3 +178,15 @@ def test_the_config_file_names_the_alias_table_and_the_engine_reads_it() -> None
     assert ("CED", "Consolidated Electrical Distributors") in settings.aliases
     matcher = VendorMatcher(SAGE, settings)
     assert matcher.decide(name="CED").vendor_no == "CONSELE"
+
+
+def test_another_order_does_not_link_when_a_shorter_sage_name_is_inside_it() -> None:
+    # "Plumbing Supply of Dallas" may be the Dallas branch of PLUMBING SUPPLY CO
+    matcher = VendorMatcher(
+        [_v("DALPLUM", "DALLAS PLUMBING SUPPLY"), _v("PLUMSUP", "PLUMBING SUPPLY CO")]
+    )
+    assert matcher.decide(name="Plumbing Supply of Dallas").outcome == "review"
+    smith = VendorMatcher(
+        [_v("SMITHPL", "SMITH PLUMBING & HEATING"), _v("SMITHEL", "SMITH ELECTRIC")]
+    )
+    assert smith.decide(name="Smith Heating and Plumbing").vendor_no == "SMITHPL"

@@ -20,6 +20,7 @@ blocking on distinctive words, so each decision scores a handful of vendors, not
 from __future__ import annotations
 
 import heapq
+import itertools
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -118,12 +119,14 @@ def _shown(score: float) -> str:
     return str(int(score))
 
 
-def _initials(parsed: ParsedName) -> str | None:
-    """'consolidated electric distri' -> 'ced', for names keyed as acronyms ("CED", "PG&E")."""
-    words = [t for t in parsed.tokens if t not in FILLER_WORDS] or list(parsed.tokens)
-    if len(words) < 2:
-        return None
-    return "".join(w[0] for w in words)
+def _initials(parsed: ParsedName) -> set[str]:
+    """'consolidated electric distri' -> 'ced', for names keyed as acronyms ("CED", "PG&E");
+    with and without filler words ('smith brothers mechanical' -> 'sbm' and 'sm')."""
+    found = set()
+    for words in ([t for t in parsed.tokens if t not in FILLER_WORDS], list(parsed.tokens)):
+        if len(words) >= 2:
+            found.add("".join(w[0] for w in words))
+    return found
 
 
 RARE_WORD_VENDORS = 3  # a distinctive word in at most this many Sage names is "rare"
@@ -165,8 +168,7 @@ class VendorMatcher:
             self._by_owner["".join(entry.parsed.owner)].append(entry)
         for key in _blocking_keys(entry.parsed):
             self._postings[key].append(index)
-        initials = _initials(entry.parsed)
-        if initials:
+        for initials in _initials(entry.parsed):
             self._by_initials[initials].append(entry)
 
     def _parse(self, name: str) -> ParsedName:
@@ -286,12 +288,23 @@ class VendorMatcher:
         if not group:
             group = self._by_owner.get(query.compact, [])
             method = "exact name (Sage's legal name before dba)"
-        if not group and len(query.tokens) > 1:
+        if not group and len(query.tokens) > 1 and not self._contains_another(query):
             group = self._by_words.get(_word_set(query), [])
             method = "exact name (words in another order)"
         if not group:
             return None
         return self._decide_branch(query, group, method)
+
+    def _contains_another(self, query: ParsedName) -> bool:
+        """Some Sage vendor's whole name is part of this one ("PLUMBING SUPPLY CO" in
+        "Plumbing Supply of Dallas"): the words may be a place or branch of that vendor,
+        not another order of the same name."""
+        words = sorted(set(query.tokens))
+        for size in range(1, len(words)):
+            for subset in itertools.combinations(words, size):
+                if self._by_words.get(" ".join(subset)) or self._by_name.get("".join(subset)):
+                    return True
+        return False
 
     def _decide_branch(
         self, query: ParsedName, group: list[_Entry], method: str
