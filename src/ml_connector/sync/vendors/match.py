@@ -218,6 +218,12 @@ class VendorMatcher:
             found += [e for e in self._by_code.get(number, ()) if e.vendor.division_no == division]
         return list({id(e): e for e in found}.values())
 
+    def code_targets(self, code: str) -> list[tuple[str, str]]:
+        """The Sage vendors (division, number) a code names; empty when it is no Sage
+        number."""
+        found = self._lookup_code(code.strip().upper())
+        return [(e.vendor.division_no, e.vendor.vendor_no) for e in found]
+
     def _from_code(self, query: ParsedName, method: str, code: str) -> VendorDecision | None:
         entries = self._lookup_code(code)
         where = {
