@@ -34,9 +34,14 @@ from ml_connector.sync.vendors.decision import (
     VendorCandidate,
     VendorDecision,
 )
+from ml_connector.sync.vendors.name_rules import (
+    blocking_keys,
+    initials,
+    same_branch_filler_only,
+    same_core,
+    word_set,
+)
 from ml_connector.sync.vendors.names import (
-    FILLER_WORDS,
-    TRADE_WORDS,
     ParsedName,
     parse_vendor_name,
     truncated_like_sage,
@@ -75,58 +80,10 @@ class _Entry:
         return VendorCandidate(v.division_no, v.vendor_no, v.name, score, reason)
 
 
-def _blocking_keys(parsed: ParsedName) -> set[str]:
-    distinctive = parsed.distinctive
-    if not distinctive:
-        return {"g:" + t for t in parsed.tokens}
-    keys = set()
-    for token in distinctive:
-        keys.add("t:" + token)
-        if len(token) >= 4:
-            keys.add("p:" + token[:4])  # abbreviations, truncation, typos late in the word
-    return keys
-
-
-def _same_core(a: ParsedName, b: ParsedName) -> bool:
-    """All distinctive words of one name appear, exactly, in the other ("Lowes" /
-    "Lowes Home Improvement"): too weak to link, too strong to create a second vendor."""
-    first, second = set(a.distinctive), set(b.distinctive)
-    shared = first & second
-    return bool(shared) and (first <= shared or second <= shared)
-
-
-def _same_branch_filler_only(a: ParsedName, b: ParsedName, c: NameComparison) -> bool:
-    """'Ferguson #1187' / 'FERGUSON ENTERPRISES #1187': both carry the same branch number,
-    the same distinctive words, and differ only by filler (enterprises, group, company...).
-    A branch number is specific enough that filler alone does not make another company; a
-    trade word does ('FERGUSON FIRE & FABRICATION #1187')."""
-    if a.branch is None or a.branch != b.branch or c.branch_conflict or c.word_conflict:
-        return False
-    if not a.distinctive or set(a.distinctive) != set(b.distinctive):
-        return False
-    return all(t in FILLER_WORDS and t not in TRADE_WORDS for t in c.only_first + c.only_second)
-
-
-def _word_set(parsed: ParsedName) -> str:
-    """The words in a fixed order: 'plumbing supply dallas' and 'dallas plumbing supply'
-    share it."""
-    return " ".join(sorted(parsed.tokens))
-
-
 def _shown(score: float) -> str:
     """A score for a clerk: whole points, rounded down, so 89.6 never reads as the 90 that
     would have linked."""
     return str(int(score))
-
-
-def _initials(parsed: ParsedName) -> set[str]:
-    """'consolidated electric distri' -> 'ced', for names keyed as acronyms ("CED", "PG&E");
-    with and without filler words ('smith brothers mechanical' -> 'sbm' and 'sm')."""
-    found = set()
-    for words in ([t for t in parsed.tokens if t not in FILLER_WORDS], list(parsed.tokens)):
-        if len(words) >= 2:
-            found.add("".join(w[0] for w in words))
-    return found
 
 
 RARE_WORD_VENDORS = 3  # a distinctive word in at most this many Sage names is "rare"
@@ -163,13 +120,13 @@ class VendorMatcher:
         self._by_code[vendor.vendor_no.upper()].append(entry)
         self._by_name[entry.parsed.compact].append(entry)
         if len(entry.parsed.tokens) > 1:
-            self._by_words[_word_set(entry.parsed)].append(entry)
+            self._by_words[word_set(entry.parsed)].append(entry)
         if entry.parsed.owner:
             self._by_owner["".join(entry.parsed.owner)].append(entry)
-        for key in _blocking_keys(entry.parsed):
+        for key in blocking_keys(entry.parsed):
             self._postings[key].append(index)
-        for initials in _initials(entry.parsed):
-            self._by_initials[initials].append(entry)
+        for letters in initials(entry.parsed):
+            self._by_initials[letters].append(entry)
 
     def _parse(self, name: str) -> ParsedName:
         return apply_alias(self._aliases, parse_vendor_name(name))
@@ -295,7 +252,7 @@ class VendorMatcher:
             group = self._by_owner.get(query.compact, [])
             method = "exact name (Sage's legal name before dba)"
         if not group and len(query.tokens) > 1 and not self._contains_another(query):
-            group = self._by_words.get(_word_set(query), [])
+            group = self._by_words.get(word_set(query), [])
             method = "exact name (words in another order)"
         if not group:
             return None
@@ -384,7 +341,7 @@ class VendorMatcher:
         """The closest Sage vendors, best first. Vendors sharing blocking keys are ranked
         by how rare the shared keys are; only the first `SHORTLIST` are scored in full."""
         overlap: dict[int, float] = defaultdict(float)
-        for key in sorted(_blocking_keys(query)):
+        for key in sorted(blocking_keys(query)):
             posting = self._postings.get(key, ())
             if posting:
                 weight = 1.0 / len(posting)
@@ -400,7 +357,7 @@ class VendorMatcher:
     def _kin(self, query: ParsedName, other: ParsedName) -> bool:
         """Too weak to link, too strong to create a second vendor: one name's distinctive
         words all appear in the other, or they share a rare distinctive word ("Grainger")."""
-        if _same_core(query, other):
+        if same_core(query, other):
             return True
         shared = set(query.distinctive) & set(other.distinctive)
         return any(
@@ -467,7 +424,7 @@ class VendorMatcher:
             best.score >= s.review_score
             and best.score - runner_up >= s.margin
             and entry.active
-            and _same_branch_filler_only(query, entry.parsed, best)
+            and same_branch_filler_only(query, entry.parsed, best)
         ):
             return self._link(
                 entry,
