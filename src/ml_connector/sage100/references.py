@@ -39,13 +39,15 @@ from typing import Final
 INVOICE_NO_CUT: Final = 10  # Sage's InvoiceNo length: where a hand-keyed reference stops
 
 # prefix words (each with its own punctuation) right before the number
-_PREFIX = re.compile(
-    r"^(?:(?:INVOICE|INVC|INV|NUMBER|NUM|NBR|NO|NR|REF|PO|BILL)[^0-9A-Z]*|[^0-9A-Z]+)+(?=[0-9])"
+_PREFIX = re.compile(  # one character or one word per step: no nested repetition
+    r"^(?:INVOICE|INVC|INV|NUMBER|NUM|NBR|NO|NR|REF|PO|BILL|[^0-9A-Z])+(?=[0-9])"
 )
 _SEPARATORS = re.compile(r"[^0-9A-Z]+")
-_RUNS = re.compile(r"[0-9]+|[A-Z]+")
+_LEADING_ZEROS = re.compile(r"(?<![0-9])0+(?=[0-9])")  # "000123" -> "123", "000" -> "0"
 _REVISION = re.compile(r"(?:[^0-9A-Z]+(?:[0-9]|[A-Z])|[^0-9A-Z]*(?:REV|R)[^0-9A-Z]*[0-9]{1,2})$")
 MIN_LOOSE_LEN: Final = 4
+# Longer input is cut first: no vendor keys more, and a huge string costs no more time.
+MAX_REFERENCE_LEN: Final = 120
 _YEAR = re.compile(r"(?:19|20)[0-9]{2}")  # "2024-1", "2024-2": months, not revisions
 _EDGE_LETTERS = re.compile(r"^[A-Z]+|[A-Z]+$")
 
@@ -72,8 +74,10 @@ class ReferenceKeys:
 
 
 def _fold(reference: str) -> str:
-    text = unicodedata.normalize("NFKC", reference).upper()
-    return "".join(ch for ch in text if not ch.isspace() or ch == " ").strip()
+    """Upper case, compatibility forms folded (full-width digits), white space as single
+    spaces."""
+    text = reference if reference.isascii() else unicodedata.normalize("NFKC", reference)
+    return " ".join(text.upper().split())
 
 
 def _strip_prefixes(text: str) -> str:
@@ -82,22 +86,18 @@ def _strip_prefixes(text: str) -> str:
     return _PREFIX.sub("", text, count=1)
 
 
-def _zeros_out(runs: list[str]) -> str:
-    return "".join(r.lstrip("0") or "0" if r.isdigit() else r for r in runs)
-
-
 def _strong_forms(text: str) -> set[str]:
     """Segmented (zeros stripped per run as keyed) and compact (separators dropped first)."""
-    if not _SEPARATORS.sub("", text):
+    compact = _SEPARATORS.sub("", text)
+    if not compact:
         return set()
-    segmented = _zeros_out(_RUNS.findall(text))
-    compact = _zeros_out(_RUNS.findall(_SEPARATORS.sub("", text)))
-    return {segmented, compact}
+    segmented = _SEPARATORS.sub("", _LEADING_ZEROS.sub("", text))
+    return {segmented, _LEADING_ZEROS.sub("", compact)}
 
 
 def reference_keys(reference: str) -> ReferenceKeys:
     """The strong and loose keys of a vendor invoice reference (see the module docstring)."""
-    folded = _fold(reference)
+    folded = _fold(reference[:MAX_REFERENCE_LEN])
     text = _strip_prefixes(folded)
     strong = _strong_forms(text)
     if not strong:
