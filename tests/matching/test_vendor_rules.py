@@ -142,10 +142,15 @@ def test_aliases_make_acronyms_link_both_ways(tmp_path: Path) -> None:
     plain = VendorMatcher(SAGE)
     assert plain.decide(name="CED").outcome == "review"
     matcher = VendorMatcher(SAGE, MatchSettings(aliases=aliases))
-    assert matcher.decide(name="C.E.D.").vendor_no == "CONSELE"
+    ced = matcher.decide(name="C.E.D.")
+    assert ced.vendor_no == "CONSELE"  # by score: Sage cut the name at 30 characters
+    assert ced.method.endswith("(alias table)")
+    assert "alias table" in ced.reason
     assert matcher.decide(name="CED #12").outcome != "create"
     assert matcher.decide(name="PG&E").vendor_no == "PGE"
-    assert matcher.decide(name="Border States Electric").vendor_no == "BSE"  # Sage side
+    bse = matcher.decide(name="Border States Electric")  # the alias is on the Sage side
+    assert (bse.vendor_no, bse.method) == ("BSE", "exact name (alias table)")
+    assert matcher.decide(name="Carrier Enterprise").method == "exact name"  # no alias used
     # an alias is a whole name, never a word: "CED Lighting" is not CED
     assert matcher.decide(name="CED Lighting").vendor_no != "CONSELE"
     # and it does not silence a code that names another vendor

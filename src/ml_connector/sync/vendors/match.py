@@ -23,7 +23,7 @@ import heapq
 import itertools
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ml_connector.sage100.port import VENDOR_NAME_LEN, SageVendor
 from ml_connector.sync.vendors.aliases import apply_alias, check_aliases
@@ -105,6 +105,7 @@ class VendorMatcher:
         self._by_words: dict[str, list[_Entry]] = defaultdict(list)
         self._numbers: set[tuple[str, str]] = set()
         self._aliases = check_aliases(self.settings.aliases)
+        self._aliased: set[tuple[str, str]] = set()  # Sage vendors whose name is an alias
         for vendor in sage_vendors:
             self.add(vendor)
 
@@ -115,6 +116,8 @@ class VendorMatcher:
         if wanted is not None and vendor.division_no not in wanted:
             return
         entry = _Entry(vendor, self._parse(vendor.name))
+        if entry.parsed.tokens != parse_vendor_name(vendor.name).tokens:
+            self._aliased.add((vendor.division_no, vendor.vendor_no))
         index = len(self._entries)
         self._entries.append(entry)
         self._by_code[vendor.vendor_no.upper()].append(entry)
@@ -161,6 +164,15 @@ class VendorMatcher:
         if by_name is None:
             return self._review(
                 "none", None, (), f"The vendor name {name!r} has nothing to match on."
+            )
+        aliased = query.tokens != parse_vendor_name(name).tokens
+        if by_name.outcome == "link" and (
+            aliased or (by_name.division_no or "", by_name.vendor_no or "") in self._aliased
+        ):  # the audit log says why two different names were taken as one
+            return replace(
+                by_name,
+                method=f"{by_name.method} (alias table)",
+                reason=f"{by_name.reason} The alias table gives these names as one.",
             )
         return by_name
 
