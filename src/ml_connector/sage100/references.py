@@ -91,19 +91,29 @@ def _strong_forms(text: str) -> set[str]:
     compact = _SEPARATORS.sub("", text)
     if not compact:
         return set()
+    if compact == text:  # nothing to drop: both forms are one
+        return {_LEADING_ZEROS.sub("", compact)}
     segmented = _SEPARATORS.sub("", _LEADING_ZEROS.sub("", text))
     return {segmented, _LEADING_ZEROS.sub("", compact)}
 
 
+_NO_KEYS = ReferenceKeys(frozenset(), frozenset())
+
+
+def _may_have_revision(text: str) -> bool:
+    """A cheap test before the revision pattern: a separator before the last character,
+    or an R (R1, REV 2)."""
+    return len(text) > 2 and (not text[-2].isalnum() or "R" in text)
+
+
 def reference_keys(reference: str) -> ReferenceKeys:
     """The strong and loose keys of a vendor invoice reference (see the module docstring)."""
-    folded = _fold(reference[:MAX_REFERENCE_LEN])
-    text = _strip_prefixes(folded)
+    text = _strip_prefixes(_fold(reference[:MAX_REFERENCE_LEN]))
     strong = _strong_forms(text)
     if not strong:
-        return ReferenceKeys(frozenset(), frozenset())
+        return _NO_KEYS
     loose: set[str] = set()
-    revision = _REVISION.search(text)
+    revision = _REVISION.search(text) if _may_have_revision(text) else None
     if revision is not None:
         base = _strong_forms(text[: revision.start()])
         loose |= {
@@ -112,13 +122,19 @@ def reference_keys(reference: str) -> ReferenceKeys:
             if sum(ch.isdigit() for ch in b) >= MIN_LOOSE_LEN and not _YEAR.fullmatch(b)
         }
     for form in strong:
-        inner = _EDGE_LETTERS.sub("", form)  # "S100234567" -> "100234567"
-        if inner != form and len(inner) >= MIN_LOOSE_LEN:
-            loose.add(inner.lstrip("0") or "0")
-    keyed = _SEPARATORS.sub("", text)
-    if len(keyed) > INVOICE_NO_CUT:
-        # typed into Sage's 10 characters without its punctuation: the first 10
-        loose |= {f for f in _strong_forms(keyed[:INVOICE_NO_CUT]) if len(f) >= MIN_LOOSE_LEN}
+        if form[0].isalpha() or form[-1].isalpha():
+            inner = _EDGE_LETTERS.sub("", form)  # "S100234567" -> "100234567"
+            if len(inner) >= MIN_LOOSE_LEN:
+                loose.add(inner.lstrip("0") or "0")
+    longest = max(strong, key=len)
+    if len(longest) > INVOICE_NO_CUT or len(text) > INVOICE_NO_CUT:
+        keyed = _SEPARATORS.sub("", text)
+        if len(keyed) > INVOICE_NO_CUT:
+            # typed into Sage's 10 characters without its punctuation: the first 10
+            cut = _strong_forms(keyed[:INVOICE_NO_CUT])
+            loose |= {f for f in cut if len(f) >= MIN_LOOSE_LEN}
+    if not loose:
+        return ReferenceKeys(frozenset(strong), frozenset())
     return ReferenceKeys(frozenset(strong), frozenset(loose - strong))
 
 
