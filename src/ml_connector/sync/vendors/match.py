@@ -2,15 +2,19 @@
 
 Owns `VendorMatcher` and its decisions. The caller checks existing links first; then:
 
-1. Codes, most trusted first: a user's mapping, the Sage number kept in the ServiceTitan
-   vendor's externalData, the bill's `vendorNumber` read as a Sage vendor number. A code
-   that points at a vendor whose name is clearly different is a conflict: review.
-   (A user's mapping is taken as given; a bill's vendorNumber that is no Sage number is
-   ignored, since vendors put their own account numbers there.)
+1. Codes: a user's mapping, the Sage number kept in the ServiceTitan vendor's
+   externalData, the bill's `vendorNumber` read as a Sage vendor number. Every code is
+   weighed (`vendors.codes`): a code whose vendor's name is clearly different, a code
+   naming one vendor while the name names another, or two codes naming different vendors
+   go to review. (A bill's vendorNumber that is no Sage number is ignored, since vendors
+   put their own account numbers there.)
 2. The normalised name, exactly (also: the first 30 characters, as Sage cuts VendorName;
-   the legal name before "dba"). Branch numbers must agree where Sage keeps branches apart.
+   the legal name before "dba"; the controller's alias table, `vendors.aliases`; the same
+   words in another order). Branch numbers must agree where Sage keeps branches apart.
 3. A fuzzy score (see `vendors.score`): link only at `auto_link_score` or above and at least
-   `margin` ahead of the runner-up; between `review_score` and that, review.
+   `margin` ahead of the runner-up (or, below that, the same branch number with only filler
+   words apart, `name_rules.same_branch_filler_only`); between `review_score` and that,
+   review.
 4. Nothing close: create (with a proposed number) when allowed, else review.
 
 A link is only ever made to an active Sage vendor. Sage vendors are indexed once, with
@@ -151,7 +155,7 @@ class VendorMatcher:
             ("external data", external_number),
             ("vendor number", vendor_number),
         )
-        by_name = self._by_exact_name(query) or self._by_score(query) if query.compact else None
+        by_name = (self._by_exact_name(query) or self._by_score(query)) if query.compact else None
         findings = [
             CodeFinding(method, code.strip().upper(), decision)
             for method, code in codes
