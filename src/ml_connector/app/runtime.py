@@ -72,6 +72,7 @@ def engine_settings(pair: PairSettings) -> SyncSettings:
         non_taxing_tax_schedules=tuple(sync.non_taxing_tax_schedules),
         fallback_gl_account=sync.fallback_account,
         gl_rules_path=sync.gl_rules,
+        vendor_aliases_path=sync.vendor_aliases,
         mark_exported=sync.mark_exported,
         invoice_routes=routes,
         look_back=timedelta(minutes=sync.look_back_minutes),

@@ -248,7 +248,9 @@ class BoiSage100:
 
         return self._run("find_invoice", job)
 
-    def find_invoices_by_reference(self, reference: str, amount: Decimal) -> list[ExistingInvoice]:
+    def find_invoices_by_reference(
+        self, reference: str, amount: Decimal | None
+    ) -> list[ExistingInvoice]:
         return self._run(
             "find_invoices_by_reference",
             lambda s: invoice_index.current(s).lookup(reference, amount),

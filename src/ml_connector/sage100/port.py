@@ -10,7 +10,6 @@ COM object on a Sage server, or the sandbox's `ProvideXScript`).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -306,17 +305,6 @@ class HealthReport:
     checks: tuple[tuple[str, str], ...] = field(default=())  # (what was checked, what it found)
 
 
-_REF_JUNK = re.compile(r"[^0-9A-Z]")
-
-
-def normalise_reference(reference: str) -> str:
-    """The form used to compare invoice references across systems and vendors.
-
-    Upper case, only letters and digits, leading zeros kept ("INV-0042 " -> "INV0042").
-    """
-    return _REF_JUNK.sub("", reference.upper())
-
-
 class Sage100(Protocol):
     """One Sage 100 company, as the engine sees it."""
 
@@ -359,9 +347,12 @@ class Sage100(Protocol):
         """The invoice with this exact key in entry, open invoices and history."""
         ...
 
-    def find_invoices_by_reference(self, reference: str, amount: Decimal) -> list[ExistingInvoice]:
-        """Invoices under any vendor whose normalised invoice number equals
-        `normalise_reference(reference)` and whose amount equals `amount`."""
+    def find_invoices_by_reference(
+        self, reference: str, amount: Decimal | None
+    ) -> list[ExistingInvoice]:
+        """Invoices under any vendor whose invoice number shares a key with `reference`
+        (`references.reference_keys`, strong or loose) and, unless `amount` is None, whose
+        amount equals `amount`. The engine's duplicate policy decides which of them count."""
         ...
 
     def open_batch(self, description: str) -> str:

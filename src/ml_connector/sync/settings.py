@@ -17,6 +17,7 @@ from ml_connector.errors import ConfigError
 from ml_connector.sage100.port import sage_vendor_no
 from ml_connector.servicetitan.records import Invoice
 from ml_connector.sync.gl.rules import GlRules
+from ml_connector.sync.vendors.aliases import load_vendor_aliases
 from ml_connector.sync.vendors.match import MatchSettings
 
 BillTypeName = Literal["Procurement", "ApBill"]
@@ -124,6 +125,8 @@ class SyncSettings:
     fallback_gl_account: str | None = None  # None: unmapped lines go to review
     gl_rules_path: Path | None = None  # None: the default rule (same account number)
     gl_rules: GlRules | None = None  # rules already loaded; wins over gl_rules_path
+    # the controller's vendor alias table (CSV alias,name), read when a cycle starts matching
+    vendor_aliases_path: Path | None = None
     mark_exported: bool = False
     invoice_routes: tuple[InvoiceRoute, ...] = ()
     look_back: timedelta = timedelta(minutes=10)
@@ -184,4 +187,6 @@ def match_settings(settings: SyncSettings) -> MatchSettings:
         kwargs["auto_link_score"] = settings.auto_link_score
     if settings.match_margin is not None:
         kwargs["margin"] = settings.match_margin
+    if settings.vendor_aliases_path is not None:
+        kwargs["aliases"] = load_vendor_aliases(settings.vendor_aliases_path)
     return MatchSettings(**kwargs)

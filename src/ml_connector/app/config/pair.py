@@ -182,13 +182,14 @@ class SyncSettings(StrictModel):
     non_taxing_tax_schedules: list[str] = Field(default_factory=list)
     fallback_account: Account | None = None
     gl_rules: FilePath | None = None
+    vendor_aliases: FilePath | None = None  # the controller's alias table (CSV alias,name)
     mark_exported: bool = False
     invoice_routes: list[InvoiceRoute] = Field(default_factory=list)
     look_back_minutes: int = Field(default=10, ge=0, le=1440)
     sage_vendor_look_back_hours: int = Field(default=24, ge=0, le=24 * 14)
     application_guid: str | None = None
 
-    @field_validator("gl_rules")
+    @field_validator("gl_rules", "vendor_aliases")
     @classmethod
     def _rules(cls, value: Path | None, info: ValidationInfo) -> Path | None:
         return None if value is None else resolve_path(value, info)

@@ -23,7 +23,6 @@ from ml_connector.sage100.port import (
     SageInvoiceNo,
     SageVendorNo,
     WrittenInvoice,
-    normalise_reference,
 )
 from ml_connector.store.port import (
     LedgerEntry,
@@ -34,6 +33,7 @@ from ml_connector.store.port import (
 )
 from ml_connector.sync import state
 from ml_connector.sync.context import CycleContext
+from ml_connector.sync.documents.duplicates import SuspectedDuplicate, suspected_duplicates
 from ml_connector.sync.documents.invoice_no import assign_invoice_no, canonical_reference
 from ml_connector.sync.documents.lines import Distribution
 from ml_connector.sync.documents.ours import header_comment, key_ref
@@ -167,12 +167,10 @@ def duplicate_waived(ctx: CycleContext, doc: SourceDocument, fp: str) -> bool:
 
 def check_duplicates(
     ctx: CycleContext, doc: SourceDocument, fp: str, key: ApInvoiceKey, amount: Decimal
-) -> list[ExistingInvoice]:
-    """Invoices under another key with the same normalised reference and amount, unless a
-    person resolved that review for this revision (then none)."""
-    if not normalise_reference(doc.reference):
-        return []
-    dups = [d for d in ctx.sage.find_invoices_by_reference(doc.reference, amount) if d.key != key]
+) -> list[SuspectedDuplicate]:
+    """The duplicate policy (`duplicates`): the same invoice keyed by hand in another form
+    under another key, unless a person resolved that review for this revision (then none)."""
+    dups = suspected_duplicates(ctx.sage, doc.reference, amount, key)
     if dups and duplicate_waived(ctx, doc, fp):
         return []
     return dups

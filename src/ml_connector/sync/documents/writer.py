@@ -10,8 +10,9 @@ steps of `write_steps` in order:
    marker (or an empty comment after a write was started) is ours -> WRITTEN;
 3. record the intent (document, fingerprint, target key, amount) and commit;
 4. look up Sage under the key (entry, open, history): found -> ALREADY_IN_SAGE;
-5. check duplicates: same normalised reference and amount under any vendor ->
-   SUSPECTED_DUPLICATE (review, not written), unless a person resolved that review;
+5. check duplicates (`duplicates`): the same reference in another form under the same
+   vendor, or the same amount with the reference in another or a re-keyed form under any
+   vendor -> SUSPECTED_DUPLICATE (review, not written), unless a person resolved that review;
 6. write: mark the intent "writing" and commit, then `create_invoice` (which refuses
    anything but a new key: never an adjustment);
 7. record the outcome: WRITTEN with the Sage key, the audit event and the mark-as-exported
@@ -31,6 +32,7 @@ from ml_connector.store.port import LedgerEntry, ReviewKind
 from ml_connector.sync.context import CycleContext
 from ml_connector.sync.documents import write_steps as step
 from ml_connector.sync.documents.changes import changed_after_export
+from ml_connector.sync.documents.duplicates import SuspectedDuplicate
 from ml_connector.sync.documents.lines import Distribution
 from ml_connector.sync.documents.ours import is_ours, key_ref, to_key
 from ml_connector.sync.documents.resolve import ResolvedVendor
@@ -186,24 +188,22 @@ class InvoiceWriter:
         prior: LedgerEntry | None,
         vendor: ResolvedVendor,
         choice: step.KeyChoice,
-        dups: list[ExistingInvoice],
+        dups: list[SuspectedDuplicate],
     ) -> Outcome:
         d, amount = dups[0], doc.total
         return self._ctx.send_to_review(
             doc,
             fp,
             ReviewKind.SUSPECTED_DUPLICATE,
-            f"{doc.label} ({amount}) looks like {d.key} ({d.where}, amount {d.amount}) "
-            "already in Sage: same reference and amount",
+            f"{doc.label} ({amount}, reference {doc.reference!r}) looks like {d.invoice.key} "
+            f"({d.invoice.where}, amount {d.invoice.amount}) already in Sage: {d.why}",
             "if it is a different invoice, resolve this item to write it; otherwise ignore it",
             prior=prior,
             sage_key=key_ref(choice.key),
             details={
                 "invoice_no": choice.invoice_no,
                 "amount": str(amount),
-                "matches": [
-                    {"key": str(x.key), "where": x.where, "amount": str(x.amount)} for x in dups[:5]
-                ],
+                "matches": [x.describe() for x in dups[:5]],
             },
             outcome=Outcome.SUSPECTED_DUPLICATE,
             vendor=vendor.label,
