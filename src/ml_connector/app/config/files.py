@@ -292,7 +292,7 @@ def sandbox_config(
     if freight_account:
         sync["freight_account"] = freight_account
     if gl_rules is not None:
-        sync["gl_rules"] = str(gl_rules)
+        sync["gl_rules"] = str(gl_rules.resolve())  # likewise relative to the config when inside
     data: dict[str, Any] = {
         "pairs": {
             pair: {
