@@ -1,25 +1,45 @@
-"""A whole sync cycle on both sandboxes with SQLite state: the first cycle over N seeded
-bills (a backfill: reads, vendor matching and creation, GL mapping, duplicate checks,
-writes), then a second cycle with nothing new (the cost of re-reading and the ledger check).
+"""A whole sync cycle on both sandboxes with SQLite state, measured where the time goes.
 
-Prints bills per second, ServiceTitan requests per 1,000 bills and tokens used (from the
-sandbox's own counts), BOI calls per bill (counted on the way into the Sage sandbox), peak
-memory (max RSS), and the requests and seconds of the cycle with nothing new.
-Usage: python benchmarks/bench_sync_cycle.py [N]   (the README quotes N = 20000)
+For each size N: the first cycle over N seeded bills (a backfill: reads, vendor matching
+and creation, GL mapping, duplicate checks, writes), then a second cycle with nothing new
+(the cost of re-reading and the ledger check). Reported per size:
+
+- bills/s (wall), and connector CPU ms per bill: the engine thread plus the BOI thread,
+  less the CPU spent inside the Sage sandbox's own calls (the ServiceTitan sandbox runs on
+  its own thread and is not counted);
+- BOI calls per bill and per written bill, with the most frequent methods;
+- state store commits per bill and per written bill, and the commits that wrote pages
+  (each of those is one fsync of the WAL with synchronous=FULL; read-only commits write
+  nothing);
+- ServiceTitan requests per 1,000 bills and tokens issued (the sandbox's own counts);
+- peak memory (max RSS of the process, sandboxes included);
+- a projection for a real Sage server where every BOI call costs 5 ms or 20 ms:
+  connector time + calls x latency per written bill.
+
+Usage: python benchmarks/bench_sync_cycle.py [--sizes 20000,100000]
+(run each size in its own process when comparing peak memory: max RSS never goes down;
+ `--sizes` with several values re-runs this script once per size).
 """
 
 from __future__ import annotations
 
+import argparse
 import logging
+import os
 import resource
+import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import structlog
 from pydantic import SecretStr
+from sqlalchemy import event
 
 from ml_connector.clock import SystemClock
 from ml_connector.sage100.boi import BoiSage100
@@ -32,38 +52,142 @@ from ml_connector.store.port import PairId
 from ml_connector.store.sql import SqlStateStore
 from ml_connector.sync.engine import SyncEngine
 from ml_connector.sync.settings import SyncSettings
+from ml_connector.sync.summary import CycleSummary
+
+PAGE_SIZE = int(os.environ.get("BENCH_PAGE_SIZE", "1000"))  # the client's default
+
+
+@dataclass
+class BoiCounts:
+    """BOI calls by method, the CPU spent inside them, and the thread they ran on."""
+
+    calls: Counter[str] = field(default_factory=Counter)
+    inside_cpu: float = 0.0
+    thread_id: int | None = None
+
+    @property
+    def total(self) -> int:
+        return sum(self.calls.values())
+
+    def reset(self) -> None:
+        self.calls.clear()
+        self.inside_cpu = 0.0
 
 
 class CountingCom:
     """Wraps a ProvideX.Script-like object and everything it hands out, counting calls."""
 
-    calls = 0
-
-    def __init__(self, inner: Any) -> None:
+    def __init__(self, inner: Any, counts: BoiCounts) -> None:
         self._inner = inner
+        self._counts = counts
 
     def __getattr__(self, name: str) -> Any:
         value = getattr(self._inner, name)
+        counts = self._counts
         if not callable(value):
-            return CountingCom(value) if name.startswith("o") else value
+            return CountingCom(value, counts) if name.startswith("o") else value
 
         def call(*args: Any) -> Any:
-            CountingCom.calls += 1
+            counts.calls[name] += 1
+            counts.thread_id = threading.get_native_id()
             unwrapped = [a._inner if isinstance(a, CountingCom) else a for a in args]
-            result = value(*unwrapped)
-            return CountingCom(result) if hasattr(result, "sLastErrorMsg") else result
+            started = time.thread_time()
+            try:
+                result = value(*unwrapped)
+            finally:
+                counts.inside_cpu += time.thread_time() - started
+            return CountingCom(result, counts) if hasattr(result, "sLastErrorMsg") else result
 
         return call
 
 
-def main(size: int) -> None:
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+@dataclass
+class StoreCounts:
+    """Commits of the state store, and those that changed something (one fsync each)."""
+
+    commits: int = 0
+    writing_commits: int = 0
+    _changes: dict[int, int] = field(default_factory=dict)
+
+    def reset(self) -> None:
+        self.commits = 0
+        self.writing_commits = 0
+
+    def attach(self, store: SqlStateStore) -> None:
+        @event.listens_for(store.engine, "commit")
+        def _on_commit(conn: Any) -> None:
+            raw = conn.connection.dbapi_connection
+            before = self._changes.get(id(raw), raw.total_changes)
+            self.commits += 1
+            # total_changes is read before the COMMIT runs: rows changed in this
+            # transaction are already counted
+            if raw.total_changes != before:
+                self.writing_commits += 1
+            self._changes[id(raw)] = raw.total_changes
+
+        @event.listens_for(store.engine, "begin")
+        def _on_begin(conn: Any) -> None:
+            raw = conn.connection.dbapi_connection
+            self._changes[id(raw)] = raw.total_changes
+
+
+def _rss_mb() -> float:
+    """The process's resident memory now (Linux: /proc), 0 when unknown."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def _thread_cpu(native_id: int | None) -> float:
+    """CPU seconds of a thread of this process (Linux: /proc), 0 when unknown."""
+    if native_id is None:
+        return 0.0
+    try:
+        fields = Path(f"/proc/self/task/{native_id}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+
+
+@dataclass
+class CycleFigures:
+    summary: CycleSummary
+    wall: float
+    connector_cpu: float
+    boi: Counter[str]
+    commits: int
+    writing_commits: int
+    st_requests: int
+    tokens: int
+    st_paths: dict[str, int]
+
+
+@dataclass
+class Measured:
+    size: int
+    first: CycleFigures
+    second: CycleFigures
+    peak_mb: float
+    rss_before_mb: float  # both sandboxes seeded, before the first cycle
+
+
+def run_size(size: int, *, quiet: bool = True) -> Measured:
+    if quiet:
+        structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     clock = SystemClock()
+    counts = BoiCounts()
+    store_counts = StoreCounts()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "sage"
         root.mkdir()
         init_root(root, seed="demo")
         store = SqlStateStore.open(f"sqlite:///{Path(tmp) / 'state.sqlite'}", clock=clock)
+        store_counts.attach(store)
         with running_sandbox(Path(tmp) / "st", seed="demo", size=size) as sb:
             source = ServiceTitanClient(
                 StEnvironment.custom(sb.base_url, sb.base_url + "/connect/token"),
@@ -74,12 +198,13 @@ def main(size: int) -> None:
                     app_key=SecretStr(sb.app_key),
                 ),
                 clock=clock,
+                page_size=PAGE_SIZE,
             )
             sage = BoiSage100(
                 BoiSettings(
                     home=str(root), company="ABC", user="sandbox", password=SecretStr("sandbox")
                 ),
-                lambda: CountingCom(ProvideXScript(root, apartment="free")),
+                lambda: CountingCom(ProvideXScript(root, apartment="free"), counts),
                 clock=clock,
             )
             settings = SyncSettings(
@@ -88,39 +213,118 @@ def main(size: int) -> None:
                 freight_account="5400-00-100",
             )
             engine = SyncEngine(PairId("bench"), source, sage, store, settings, clock)
-            sb.reset_stats()
-            t = time.perf_counter()
-            first = engine.run_cycle()
-            t_first = time.perf_counter() - t
-            boi_first = CountingCom.calls
-            st_first = sb.stats()
-            sb.reset_stats()
-            t = time.perf_counter()
-            second = engine.run_cycle()
-            t_second = time.perf_counter() - t
-            st_second = sb.stats()
+
+            def cycle() -> CycleFigures:
+                sb.reset_stats()
+                counts.reset()
+                store_counts.reset()
+                boi_cpu0 = _thread_cpu(counts.thread_id)
+                main0 = time.thread_time()
+                t = time.perf_counter()
+                summary = engine.run_cycle()
+                wall = time.perf_counter() - t
+                main_cpu = time.thread_time() - main0
+                boi_cpu = _thread_cpu(counts.thread_id) - boi_cpu0
+                st = sb.stats()
+                return CycleFigures(
+                    summary=summary,
+                    wall=wall,
+                    connector_cpu=main_cpu + max(0.0, boi_cpu - counts.inside_cpu),
+                    boi=Counter(counts.calls),
+                    commits=store_counts.commits,
+                    writing_commits=store_counts.writing_commits,
+                    st_requests=int(st["requests"]),
+                    tokens=int(st["tokens_issued"]),
+                    st_paths=dict(st.get("requests_per_path", {})),
+                )
+
+            rss_before = _rss_mb()
+            first = cycle()
+            second = cycle()
             sage.close()
             source.close()
         store.close()
-    handled = len(first.outcomes)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return Measured(size, first, second, peak_mb, rss_before)
+
+
+def handled_count(s: CycleSummary) -> int:
+    return s.written + s.already_in_sage + s.sent_to_review + s.failed + s.skipped + s.unchanged
+
+
+def per(n: float, d: int) -> float:
+    return n / d if d else 0.0
+
+
+def report(m: Measured) -> None:
+    f, s = m.first, m.second
+    handled = handled_count(f.summary)
+    written = f.summary.written
+    boi = sum(f.boi.values())
+    print(f"== {m.size:,} bills (first cycle: a backfill)")
     print(
-        f"first cycle:  {handled} bills in {t_first:.1f} s ({handled / t_first:,.0f} bills/s); "
-        f"written {first.written}, review {first.sent_to_review}, vendors created "
-        f"{first.vendors_created}"
+        f"  {handled:,} bills in {f.wall:.1f} s: {per(handled, 1) / f.wall:,.0f} bills/s; "
+        f"written {written:,}, review {f.summary.sent_to_review:,}, already in Sage "
+        f"{f.summary.already_in_sage:,}, vendors created {f.summary.vendors_created}"
     )
     print(
-        f"  ServiceTitan: {st_first['requests']} requests "
-        f"({1000 * st_first['requests'] / max(handled, 1):.1f} per 1,000 bills), "
-        f"{st_first['tokens_issued']} token(s); BOI calls: {boi_first} "
-        f"({boi_first / max(handled, 1):.1f} per bill); peak memory (max RSS) {peak_mb:.0f} MB"
+        f"  connector CPU {1000 * per(f.connector_cpu, 1) / max(handled, 1):.2f} ms per bill "
+        f"({f.connector_cpu:.1f} s; the Sage sandbox's own work excluded)"
     )
     print(
-        f"second cycle (nothing new since the cursor): {t_second:.2f} s, "
-        f"{st_second['requests']} ServiceTitan requests, written {second.written}, "
-        f"re-read {second.unchanged}"
+        f"  BOI calls: {boi:,} = {per(boi, handled):.1f} per bill, "
+        f"{per(boi, written):.1f} per written bill; most: "
+        + ", ".join(f"{k} {v / max(written, 1):.1f}" for k, v in f.boi.most_common(8))
+    )
+    print(
+        f"  store: {f.commits:,} commits = {per(f.commits, handled):.2f} per bill, "
+        f"{per(f.commits, written):.2f} per written bill; commits that wrote (fsyncs): "
+        f"{f.writing_commits:,} = {per(f.writing_commits, written):.2f} per written bill"
+    )
+    print(
+        f"  ServiceTitan: {f.st_requests} requests ({1000 * per(f.st_requests, handled):.1f} "
+        f"per 1,000 bills), {f.tokens} token(s); peak memory (max RSS) {m.peak_mb:.0f} MB "
+        f"({m.rss_before_mb:.0f} MB before the first cycle, both sandboxes seeded)"
+    )
+    own = per(f.wall, written)
+    for latency_ms in (5, 20):
+        per_bill = own + per(boi, written) * latency_ms / 1000
+        print(
+            f"  projection at {latency_ms} ms per BOI call: {1000 * per_bill:.0f} ms per "
+            f"written bill, {1 / per_bill if per_bill else 0:,.0f} bills/s, "
+            f"{per_bill * written / 60:.0f} min for these {written:,} writes"
+        )
+    print(
+        f"  second cycle (nothing new): {s.wall:.2f} s, {s.st_requests} ServiceTitan "
+        f"requests, {sum(s.boi.values())} BOI calls, {s.commits} commits "
+        f"({s.writing_commits} wrote), written {s.summary.written}; requests: "
+        + ", ".join(f"{p.rsplit('/', 1)[-1]} {n}" for p, n in sorted(s.st_paths.items()))
+    )
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("sizes", nargs="?", default="", help="(old form) one size")
+    parser.add_argument("--sizes", dest="size_list", default="", help="e.g. 20000,100000")
+    args = parser.parse_args(argv)
+    text = args.size_list or args.sizes or "1000"
+    sizes = [int(x) for x in text.split(",") if x.strip()]
+    print(f"machine: {_machine()}")
+    if len(sizes) == 1:
+        report(run_size(sizes[0]))
+        return
+    for size in sizes:  # one process each: max RSS is per process
+        subprocess.run([sys.executable, __file__, "--sizes", str(size)], check=True)  # noqa: S603  # this script, our arguments
+
+
+def _machine() -> str:
+    import platform
+
+    return (
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
+        f"load {os.getloadavg()[0]:.1f}, Python {platform.python_version()}"
     )
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 1000)
+    main(sys.argv[1:])

@@ -24,10 +24,10 @@ from ml_connector.app.config.files import config_from_mapping, write_config
 from ml_connector.sandbox.sage100 import init_root
 
 CENT = Decimal("0.01")
-# Demo vendors whose names match one Sage vendor each (the others go to review, in every run)
+# Demo vendors whose names match one Sage vendor each (the others go to review, in every run;
+# so does Hajoca, 604: its Sage tax schedule would compute tax on top of the bill's)
 VENDORS = [
     (603, "Winsupply of Columbus"),
-    (604, "Hajoca Corporation"),
     (605, "Consolidated Electrical Distributors"),
     (606, "Graybar Electric Company, Inc."),
     (609, "Fastenal Company"),
@@ -197,14 +197,16 @@ class SageBooks:
 
     by_bill: dict[int, SageInvoice] = field(default_factory=dict)
     doubled: list[int] = field(default_factory=list)
-    unbalanced: list[int] = field(default_factory=list)  # header amount != sum of lines
+    # header amount != sum of lines + header sales tax and freight
+    unbalanced: list[int] = field(default_factory=list)
 
 
 def read_books(root: Path) -> SageBooks:
     conn = sqlite3.connect(root / "ABC.sqlite")
     try:
         headers = conn.execute(
-            "SELECT APDivisionNo, VendorNo, InvoiceNo, InvoiceAmt, Comment FROM AP_InvoiceHeader"
+            "SELECT APDivisionNo, VendorNo, InvoiceNo, InvoiceAmt, Comment,"
+            " SalesTaxAmt + FreightAmt FROM AP_InvoiceHeader"
         ).fetchall()
         details = conn.execute(
             "SELECT APDivisionNo, VendorNo, InvoiceNo, AccountKey, DistributionAmt"
@@ -218,7 +220,7 @@ def read_books(root: Path) -> SageBooks:
         lines.setdefault(key, []).append((str(account), Decimal(str(amount)).quantize(CENT)))
     books = SageBooks()
     seen: Counter[int] = Counter()
-    for div, vendor, number, amount, comment in headers:
+    for div, vendor, number, amount, comment, tax_and_freight in headers:
         text = str(comment or "")
         if not text.startswith("ST bill "):
             continue  # keyed by hand (the demo company's own invoices)
@@ -229,7 +231,8 @@ def read_books(root: Path) -> SageBooks:
             key[1], key[2], Decimal(str(amount)).quantize(CENT), tuple(sorted(lines.get(key, [])))
         )
         books.by_bill[bill_id] = invoice
-        if sum((a for _, a in invoice.lines), Decimal(0)) != invoice.amount:
+        header_extras = Decimal(str(tax_and_freight or 0)).quantize(CENT)  # tax, freight
+        if sum((a for _, a in invoice.lines), header_extras) != invoice.amount:
             books.unbalanced.append(bill_id)
     books.doubled = sorted(b for b, n in seen.items() if n > 1)
     return books

@@ -13,7 +13,8 @@ from ml_connector.clock import ManualClock
 from ml_connector.errors import Action, ConnectorError
 from ml_connector.money import MoneyError, money_sum, to_money
 from ml_connector.sage100.errors import InvoiceExistsError, RecordLockedError
-from ml_connector.sage100.port import AccountFormat, AccountSegment, normalise_reference
+from ml_connector.sage100.port import AccountFormat, AccountSegment
+from ml_connector.sage100.references import normalise_reference
 
 
 def test_money_from_strings_rounds_half_up_to_cents() -> None:
@@ -71,4 +72,4 @@ def test_account_format_formats_and_splits() -> None:
 
 
 def test_reference_normalisation() -> None:
-    assert normalise_reference(" inv-0042/a ") == "INV0042A"
+    assert normalise_reference(" inv-0042/a ") == "42A"

@@ -63,6 +63,8 @@ def test_everything_passes_on_the_sandboxes(cli: Invoke, make_config: ConfigMake
     )
     assert "tn.acc.apbills:r" in rows[("servicetitan", "accounting: AP bills")]["detail"]
     assert "9999-99-999" in rows[("sage100", "GL account format")]["detail"]
+    company = rows[("sage100", "company")]["detail"]
+    assert company.endswith("sales tax in A/P on; Job Cost on"), company  # the demo company
     log = (make_config.folder / "logs" / "check.log").read_text(encoding="utf-8")
     assert "servicetitan.token.issued" in log  # the adapters' own logs go to the file
     for secret in SECRETS:

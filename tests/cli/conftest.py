@@ -31,7 +31,7 @@ def secret_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def world(tmp_path: Path, secret_env: None) -> Iterator[World]:
-    cli._register()
+    cli.register_all()
     sage_root = tmp_path / "sage100"
     init_root(sage_root, password=SAGE_PASSWORD)
     with running_sandbox(tmp_path / "st", size=BILLS, settings=SANDBOX_SETTINGS) as sb:

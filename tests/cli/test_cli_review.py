@@ -198,3 +198,56 @@ def test_status_shows_runs_and_counts(world: World) -> None:
     assert "(dry run): completed at" in text.stdout
     assert f"{dry['would_write']} would be written" in text.stdout
     assert f"{status['open_review_items']} open review item(s)" in text.stdout
+
+
+def test_a_vendor_item_resolved_without_a_vendor_is_an_error_naming_what_to_pass(
+    world: World,
+) -> None:
+    world.cli_json("sync", "--once")
+    item = next(i for i in _open_vendor_items(world) if i["details"].get("candidates"))
+    proc = world.sub("review", "resolve", str(item["id"]), "--config", str(world.config))
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert f"review item {item['id']}" in proc.stderr
+    assert f"({item['details']['st_vendor_id']})" in proc.stderr
+    assert f"review resolve {item['id']} --vendor 00-" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert item["id"] in {i["id"] for i in world.cli_json("review", "list")}  # still open
+
+
+def test_review_list_gives_each_item_the_command_with_its_own_ids(world: World) -> None:
+    world.cli_json("sync", "--once")
+    items = world.cli_json("review", "list")
+    vendor_items = [i for i in items if i["kind"] in ("ambiguous_vendor", "unknown_vendor")]
+    assert vendor_items
+    tail = f" -c {world.config}"  # the config the list was run with
+    for i in vendor_items:
+        assert i["command"].startswith(f"ml-connector review resolve {i['id']} --vendor ")
+        assert i["command"].endswith(tail)
+        assert "DD-VENDOR" not in i["suggestion"]
+        if i["details"].get("candidates"):
+            best = i["details"]["candidates"][0]
+            vendor = f"{best['division_no']}-{best['vendor_no']}"
+            assert i["command"] == f"ml-connector review resolve {i['id']} --vendor {vendor}{tail}"
+    # The vendor step's own items name the ServiceTitan vendor's id in `vendors link`.
+    own = next(i for i in vendor_items if not i["document"])
+    assert f"--st-vendor {own['details']['st_vendor_id']} " in own["suggestion"]
+
+    # The table shows the same commands, with the config given, ready to copy.
+    table = world.sub("review", "list", "-c", str(world.config))
+    flat = "".join(table.stdout.replace("│", "").split())
+    item = vendor_items[0]
+    assert "".join(item["command"].split()) in flat
+
+    # Copied as it is, the command works: the link is made and the bills re-queued (a
+    # closed vendor's best candidate is inactive: Sage would refuse it, the person picks).
+    chosen = next(
+        i
+        for i in vendor_items
+        if i["document"]
+        and i["details"].get("candidates")
+        and "(closed)" not in i["details"]["st_vendor_name"]
+    )
+    args = chosen["command"].split()[1:]
+    proc = world.sub(*args)
+    assert proc.returncode == 0, proc.stderr
+    assert f"review item {chosen['id']} resolved" in proc.stdout

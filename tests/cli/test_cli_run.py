@@ -115,7 +115,7 @@ def test_two_pairs_short_interval_health_metrics_stop(
         assert _refused(f"{url}/healthz")
 
         # `sync --once` over both pairs afterwards: one object, both runs, nothing to write.
-        cli._register()
+        cli.register_all()
         result = CliRunner().invoke(cli.app, ["sync", "--once", "--config", str(config), "--json"])
         assert result.exit_code == 0, result.stderr
         assert_clean(result.stdout + result.stderr, what="sync of two pairs")

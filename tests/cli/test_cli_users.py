@@ -16,7 +16,7 @@ PASSWORD = "Long-enough-pass-9"
 
 
 def test_add_list_password_disable(tmp_path: Path, secret_env: None) -> None:
-    cli._register()
+    cli.register_all()
     config = write_test_config(
         tmp_path / "config.toml", [PairSpec("main", "http://127.0.0.1:9", tmp_path / "sage")]
     )

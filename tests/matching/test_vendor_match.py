@@ -97,9 +97,12 @@ def test_code_paths_and_conflicts() -> None:
     # a bill's vendorNumber that is not a Sage number is the vendor's own: ignored
     own = matcher.decide(name="Ferguson Enterprises", vendor_number="CUST-88121")
     assert (own.outcome, own.method) == ("link", "exact name")
-    # a user's mapping wins over the name
-    mapped = matcher.decide(name="Totally Else", mapped_number="ACMEROO", vendor_number="FERGUSO")
+    # a user's mapping is taken over a name that names no Sage vendor...
+    mapped = matcher.decide(name="Totally Else", mapped_number="ACMEROO")
     assert (mapped.outcome, mapped.vendor_no, mapped.method) == ("link", "ACMEROO", "mapping")
+    # ...but every code is weighed: a bill's vendorNumber naming another vendor is a doubt
+    doubt = matcher.decide(name="Totally Else", mapped_number="ACMEROO", vendor_number="FERGUSO")
+    assert (doubt.outcome, doubt.vendor_no) == ("review", None)
     stale = matcher.decide(name="Ferguson Enterprises", external_number="GONE123")
     assert stale.outcome == "review"
     assert "GONE123" in stale.reason

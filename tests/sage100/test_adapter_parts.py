@@ -85,11 +85,21 @@ def test_the_reference_index_matches_normalised_numbers_and_amounts_across_vendo
         ],
     )
     hits = index.lookup("Inv 0042", Decimal("100.00"))
-    assert [(h.key.vendor_no, h.amount) for h in hits] == [("FERGUS", Decimal("150.00"))]
+    # "INV-042" is the same reference as "Inv 0042": prefix and leading zeros do not count
+    assert [(h.key.vendor_no, h.amount) for h in hits] == [
+        ("FERGUS", Decimal("150.00")),
+        ("WINSUP", Decimal("100.00")),
+    ]
     assert hits[0].invoice_date == date(2025, 12, 1)
     hits = index.lookup("INV0042", Decimal("150.00"))
     assert [h.key.vendor_no for h in hits] == ["FERGUS", "WINSUP"]
     assert index.lookup("INV0042", Decimal("1.00")) == []
+    every = index.lookup("42", None)  # any amount: every invoice whose number is 42
+    assert sorted((h.key.vendor_no, h.key.invoice_no, h.amount) for h in every) == [
+        ("FERGUS", "INV-0042", Decimal("150.00")),
+        ("WINSUP", "INV-042", Decimal("100.00")),
+        ("WINSUP", "inv0042", Decimal("150.00")),
+    ]
     assert index.newest_day["history"] == "20260107"
     index.drop(("history", "00", "WINSUP", "inv0042", "000001"))
     assert [h.key.vendor_no for h in index.lookup("INV0042", Decimal("150.00"))] == ["FERGUS"]

@@ -24,8 +24,8 @@ from ml_connector.sage100.port import (
     NewVendor,
     SageInvoiceNo,
     SageVendorNo,
-    normalise_reference,
 )
+from ml_connector.sage100.references import normalise_reference
 
 
 def _invoice(g: Any, amount: str = "100.00", number: SageInvoiceNo | None = None) -> NewApInvoice:
@@ -111,6 +111,9 @@ def test_an_invoice_is_written_exactly_as_given_and_found_again(given: Any) -> N
         invoice.key.invoice_no.lower().replace("-", " "), Decimal("1234.56")
     )
     assert [f.key for f in by_ref] == [invoice.key]
+    any_amount = given.sage.find_invoices_by_reference(invoice.key.invoice_no, None)
+    assert [(f.key, f.amount) for f in any_amount] == [(invoice.key, Decimal("1234.56"))]
+    assert given.sage.find_invoices_by_reference(invoice.key.invoice_no, Decimal("1.00")) == []
     assert normalise_reference(by_ref[0].key.invoice_no) == normalise_reference(
         invoice.key.invoice_no
     )

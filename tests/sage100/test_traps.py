@@ -96,6 +96,20 @@ def test_when_the_lookup_misses_nsetkey_still_stops_the_adjustment(
     assert company.rows("SELECT * FROM SY_SandboxLock") == []
 
 
+def test_the_write_looks_up_again_unless_the_session_just_did(company: Any, boi: Any) -> None:
+    """One lookup per write: the caller's, made moments before, stands for the write's own;
+    an older or consumed one does not (and nSetKey still guards in between)."""
+    assert boi.find_invoice(invoice("1187-0042").key) == []  # the engine's lookup: absent
+    company.posted_invoice("FERGUS", "1187-0042", "80.00", where="history")  # keyed meanwhile
+    before = company.amounts("FERGUS", "1187-0042")
+    with pytest.raises(InvoiceExistsError, match="adjustment of a posted invoice"):
+        boi.create_invoice(invoice("1187-0042", "100.00"))  # no second lookup: nSetKey stops it
+    with pytest.raises(InvoiceExistsError) as info:
+        boi.create_invoice(invoice("1187-0042", "100.00"))  # the mark was used: looked up
+    assert info.value.where == "history"
+    assert company.amounts("FERGUS", "1187-0042") == before
+
+
 def test_the_same_number_under_another_vendor_is_not_a_duplicate(company: Any, boi: Any) -> None:
     company.posted_invoice("WINSUPP", "1187-0042", "100.00", where="history")
     assert boi.create_invoice(invoice("1187-0042")).key.vendor_no == "FERGUS"
@@ -192,11 +206,23 @@ def test_a_com_error_in_the_middle_of_a_write_leaves_nothing_behind(company: Any
     assert sage.session_serial == 2
 
 
-def test_a_read_back_that_differs_is_a_loud_error(company: Any) -> None:
-    def wrong_amount(original: Any, column: str, placeholder: object) -> Any:
-        return (1, 999.0) if column == "InvoiceAmt" else original(column, placeholder)
+def _amount_999(original: Any, *args: Any) -> Any:
+    """The header's result set with its amount (the 5th field) read as 999."""
+    ret, values, keys = original(*args)
+    if not values:
+        return ret, values, keys
+    fields = values.split("\x1f")
+    fields[4] = "999"
+    return ret, "\x1f".join(fields), keys
 
-    company.tamper.rules["AP_Invoice_bus.nGetValue"] = wrong_amount
+
+def _one_line_lost(original: Any, *args: Any) -> Any:
+    ret, values, keys = original(*args)
+    return ret, values.split(chr(138), 1)[1] if values else values, keys
+
+
+def test_a_read_back_that_differs_is_a_loud_error(company: Any) -> None:
+    company.tamper.rules["AP_Invoice_bus.nGetResultSets"] = _amount_999
     sage = company.adapter(factory=company.tampered_script)
     with (
         capture_logs() as logs,
@@ -204,6 +230,36 @@ def test_a_read_back_that_differs_is_a_loud_error(company: Any) -> None:
     ):
         sage.create_invoice(invoice("RB-1"))
     assert any(e["event"] == "sage_invoice_readback_mismatch" for e in logs)
+
+
+def test_a_line_missing_from_the_bulk_read_back_is_a_loud_error(company: Any) -> None:
+    company.tamper.rules["AP_InvoiceDetail_svc.nGetResultSets"] = _one_line_lost
+    sage = company.adapter(factory=company.tampered_script)
+    with pytest.raises(SageVerifyError, match=r"1 lines instead of 2"):
+        sage.create_invoice(invoice("RB-2"))
+
+
+def test_without_the_lines_object_the_read_back_goes_field_by_field(company: Any) -> None:
+    def refuse_detail(original: Any, name: str, *args: Any) -> Any:
+        if name != "AP_InvoiceDetail_svc":
+            return original(name, *args)
+        # a Sage without the object: refused, the reason where ProvideX.Script keeps it
+        # (the sandbox's script object has no sLastErrorMsg of its own)
+        original.__self__.sLastErrorMsg = "Object AP_InvoiceDetail_svc was not found."
+        return 0
+
+    def wrong_amount(original: Any, column: str, placeholder: object) -> Any:
+        return (1, 999.0) if column == "InvoiceAmt" else original(column, placeholder)
+
+    company.tamper.rules["ProvideX.Script.NewObject"] = refuse_detail
+    company.tamper.rules["AP_Invoice_bus.nGetValue"] = wrong_amount
+    sage = company.adapter(factory=company.tampered_script)
+    with (
+        capture_logs() as logs,
+        pytest.raises(SageVerifyError, match=r"amount 999\.00 instead of 100\.00"),
+    ):
+        sage.create_invoice(invoice("RB-3"))
+    assert any(e["event"] == "sage_bulk_readback_unavailable" for e in logs)
 
 
 def _com_error_once() -> Any:

@@ -1,10 +1,14 @@
 """One sync cycle in a process of its own, for the crash test (which SIGKILLs it).
 
-Usage: python engine_crash_child.py <st_base_url> <tenant_id> <sage_root> <state_url>
+Usage: python engine_crash_child.py <st_base_url> <tenant_id> <sage_root> <state_url> [N]
+
+With N, the process ends itself (os._exit, no clean-up: as a kill would) right after the
+N-th decision that writes nothing to Sage, printing "died after <doc id>" first.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from datetime import timedelta
@@ -22,6 +26,7 @@ from ml_connector.store.port import PairId
 from ml_connector.store.sql import SqlStateStore
 from ml_connector.sync.engine import SyncEngine
 from ml_connector.sync.settings import SyncSettings
+from ml_connector.sync.summary import DocumentOutcome, Outcome
 
 
 def crash_settings() -> SyncSettings:
@@ -35,7 +40,8 @@ def crash_settings() -> SyncSettings:
 
 
 def main(argv: list[str]) -> int:
-    base_url, tenant, root, state_url = argv
+    base_url, tenant, root, state_url = argv[:4]
+    die_after = int(argv[4]) if len(argv) > 4 else 0
     clock = SystemClock()
     source = ServiceTitanClient(
         StEnvironment.custom(base_url, base_url + "/connect/token", name="sandbox"),
@@ -57,7 +63,17 @@ def main(argv: list[str]) -> int:
     sys.stdout.write("ready\n")
     sys.stdout.flush()
     started = time.monotonic()
-    summary = engine.run_cycle()
+    decided: list[int] = []
+
+    def on_outcome(outcome: DocumentOutcome) -> None:
+        if die_after and outcome.outcome not in (Outcome.WRITTEN, Outcome.RECOVERED):
+            decided.append(outcome.doc_id)
+            if len(decided) >= die_after:
+                sys.stdout.write(f"died after {outcome.doc_id}\n")
+                sys.stdout.flush()
+                os._exit(9)
+
+    summary = engine.run_cycle(on_outcome=on_outcome)
     sys.stdout.write(f"cycle took {time.monotonic() - started:.2f} s\n")
     sys.stdout.write(f"written={summary.written} failed={summary.failed}\n")
     return 0

@@ -134,3 +134,65 @@ def test_killed_at_random_points_every_bill_lands_exactly_once(tmp_path: Path) -
     assert pending == []
     # nothing good was left behind: every bill is final
     assert {e.doc_id for e in ledger if e.kind is DocKind.AP_BILL} == set(bills)
+
+
+def test_a_death_between_commits_loses_only_decisions_made_again(tmp_path: Path) -> None:
+    """A cycle's bookkeeping rides along to the next commit: a process that dies right
+    after deciding documents that write nothing loses those decisions, and neither the
+    cursor nor anything in Sage moved past them. The next cycle decides them again, once."""
+    clock = SystemClock()
+    root = tmp_path / "sage"
+    root.mkdir()
+    init_root(root, seed="demo")
+    state_url = f"sqlite:///{tmp_path / 'state.sqlite'}"
+    SqlStateStore.open(state_url).close()
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(CHILD.parent), *sys.path])}
+    with running_sandbox(tmp_path / "st", seed="demo", size=80) as sb:
+        child = subprocess.run(  # our child script, our arguments
+            [sys.executable, str(CHILD), sb.base_url, str(sb.tenant_id), str(root), state_url, "5"],
+            env=env,
+            capture_output=True,
+            timeout=120,
+            check=False,
+        )
+        assert child.returncode == 9, child.stderr.decode()[-2000:]
+        died_after = int(child.stdout.decode().split("died after ")[1].split()[0])
+        store = SqlStateStore.open(state_url, clock=clock)
+        with store.transaction() as tx:
+            lost = tx.get_ledger(PAIR, DocKind.AP_BILL, died_after)
+            cursors_after_death = {
+                s: tx.get_cursor(PAIR, s) for s in ("ap_bills:ApBill", "ap_bills:Procurement")
+            }
+        assert lost is None  # decided, not yet committed: gone with the process
+        assert set(cursors_after_death.values()) == {None}  # no cursor moved past it
+
+        source = sandbox_client(sb, clock)
+        sage = boi_sage(root, clock)
+        try:
+            engine = SyncEngine(PAIR, source, sage, store, crash_settings(), clock)
+            engine.run_cycle()
+            assert engine.run_cycle().written == 0
+            with store.transaction() as tx:
+                ledger = {e.doc_id: e for e in tx.iter_ledger(PAIR)}
+                reviews = tx.list_reviews(PAIR)
+            bills = {b.id for t in ("Procurement", "ApBill") for b in source.ap_bills(bill_type=t)}
+        finally:
+            sage.close()
+            source.close()
+            store.close()
+    assert set(ledger) >= bills  # every bill decided, the lost ones included
+    assert ledger[died_after].status is not LedgerStatus.INTENT
+    per_doc = Counter((r.doc_kind, r.doc_id, r.kind) for r in reviews if r.doc_id is not None)
+    assert all(n == 1 for n in per_doc.values()), per_doc.most_common(3)  # never twice
+    import sqlite3
+
+    with sqlite3.connect(root / "ABC.sqlite") as conn:
+        ours = [
+            str(c)
+            for (c,) in conn.execute("SELECT Comment FROM AP_InvoiceHeader")
+            if str(c).startswith("ST bill ")
+        ]
+    assert len(ours) == len({c.split()[2] for c in ours})  # each bill in Sage once
+    assert {int(c.split()[2]) for c in ours} == {
+        i for i, e in ledger.items() if e.status is LedgerStatus.WRITTEN
+    }

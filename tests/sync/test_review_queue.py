@@ -19,6 +19,7 @@ from ml_connector.store.port import (
     ReviewKind,
     ReviewStatus,
     SageKeyRef,
+    VendorLink,
 )
 from ml_connector.store.sql import SqlStateStore
 from ml_connector.sync.review import ReviewError, ReviewQueue
@@ -123,3 +124,35 @@ def test_manual_vendor_link_resolves_every_item_of_that_vendor(store: SqlStateSt
     assert [i.id for i in queue.items()] == [other]
     with pytest.raises(ReviewError):
         queue.resolve(other, by="maria", vendor="FERGUS")  # that Sage vendor is taken
+
+
+def test_a_vendor_item_resolved_without_a_vendor_is_refused_until_linked(
+    store: SqlStateStore,
+) -> None:
+    queue = ReviewQueue(PAIR, store, ManualClock())
+    candidate = {"division_no": "00", "vendor_no": "FERGUS", "score": 100.0}
+    rid = seed(
+        store,
+        7,
+        ReviewKind.AMBIGUOUS_VENDOR,
+        LedgerStatus.REVIEW,
+        st_vendor_id=601,
+        st_vendor_name="Ferguson Enterprises LLC",
+        candidates=[candidate],
+    )
+    with pytest.raises(ReviewError) as refused:
+        queue.resolve(rid, by="maria")
+    text = refused.value.describe()
+    assert f"review item {rid}" in text
+    assert "'Ferguson Enterprises LLC' (601)" in text
+    assert f"review resolve {rid} --vendor 00-FERGUS" in text  # what to pass, ready to copy
+    assert [i.id for i in queue.items()] == [rid]  # still open, nothing changed
+    assert ledger(store, 7).status is LedgerStatus.REVIEW
+    with store.transaction() as tx:
+        assert list(tx.iter_audit(pair=PAIR)) == []
+
+    # Linked meanwhile (`vendors link`): resolving without --vendor re-queues the bill.
+    with store.transaction() as tx:
+        tx.add_link(VendorLink(PAIR, 601, "00", "FERGUS", "manual"))
+    queue.resolve(rid, by="maria")
+    assert ledger(store, 7).status is LedgerStatus.INTENT

@@ -170,7 +170,7 @@ def open_web_world(
 ) -> Iterator[WebWorld]:
     for key, value in SECRET_ENV.items():
         monkeypatch.setenv(key, value)
-    cli._register()
+    cli.register_all()
     sage_root = tmp / "sage100"
     init_root(sage_root, password=SAGE_PASSWORD)
     _hand_keyed_duplicate(sage_root)

@@ -66,6 +66,8 @@ def boi_settings(sage: Sage100Settings, password: SecretStr) -> BoiSettings:
         uses_batches=sage.use_batches,
         names=sage.names or BoiNames(),
         columns=sage.columns or BoiColumns(),
+        sales_tax_in_ap=sage.sales_tax_in_ap,
+        job_cost=sage.job_cost,
     )
 
 

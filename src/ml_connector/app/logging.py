@@ -202,10 +202,13 @@ def configure_logging(
     service: bool = False,
     stream: TextIO | None = None,
     redactor: Redactor | None = None,
+    console_level: str | None = None,
 ) -> LoggingHandle:
     """Install structlog + stdlib handlers for the process (replacing any we installed).
 
     `stream` defaults to stderr (absent under a Windows service: no console handler then).
+    `console_level` raises the console's threshold above the config's level (a person's
+    terminal: "WARNING"); the log file always gets the config's level.
     """
     redactor = redactor or Redactor()
     root = logging.getLogger()
@@ -239,6 +242,8 @@ def configure_logging(
                 ),
             )
         )
+        if console_level is not None:
+            console.setLevel(console_level)
         handlers.append(console)
     if settings.to_file:
         try:  # opened now, so that a bad path stops the start instead of losing every record

@@ -22,6 +22,7 @@ from ml_connector.app.config.models import AppConfig
 from ml_connector.app.config.pair import InvoiceRoute as ConfigRoute
 from ml_connector.app.config.pair import PairSettings
 from ml_connector.app.config.secrets import SecretStore
+from ml_connector.app.console import console_verbose
 from ml_connector.app.logging import Redactor, configure_logging
 from ml_connector.clock import Clock, SystemClock
 from ml_connector.sage100.boi import BoiSage100
@@ -67,8 +68,11 @@ def engine_settings(pair: PairSettings) -> SyncSettings:
         create_missing_vendors=sync.create_missing_vendors,
         tax_account=sync.tax_account,
         freight_account=sync.freight_account,
+        tax_freight=sync.tax_freight,
+        non_taxing_tax_schedules=tuple(sync.non_taxing_tax_schedules),
         fallback_gl_account=sync.fallback_account,
         gl_rules_path=sync.gl_rules,
+        vendor_aliases_path=sync.vendor_aliases,
         mark_exported=sync.mark_exported,
         invoice_routes=routes,
         look_back=timedelta(minutes=sync.look_back_minutes),
@@ -158,6 +162,9 @@ class Runtime:
         self.store.close()
 
 
+# What a person's terminal shows of the log without -v: the log file has the rest.
+CLERK_CONSOLE_LEVEL = "WARNING"
+
 # A connection check gives up after a few seconds: a system that is down is reported at once.
 PROBE_RETRY = RetryPolicy(max_attempts=3, base_delay=0.2, max_delay=1.0, total_cap=5.0)
 
@@ -218,17 +225,14 @@ def open_runtime(
 
 
 @contextmanager
-def open_cli_runtime(
-    config_path: Path | None, *, console_level: str | None = None
-) -> Iterator[Runtime]:
-    """`open_runtime` for a command a person runs: log records go to stderr (stdout is the
-    command's own output, e.g. one JSON object) and to the log file, every secret resolved
-    on the way redacted. `console_level` overrides the config's level (e.g. "WARNING")."""
+def open_cli_runtime(config_path: Path | None) -> Iterator[Runtime]:
+    """`open_runtime` for a command a person runs: log records go to the log file at the
+    config's level and, warnings and errors only, to stderr (stdout is the command's own
+    output: a report, or one JSON object); with `-v` / `--verbose` stderr gets the
+    config's level too. Every secret resolved on the way is redacted."""
     config = load_config(config_path)
-    settings = config.logging
-    if console_level is not None:
-        settings = settings.model_copy(update={"level": console_level})
-    handle = configure_logging(settings, stream=sys.stderr)
+    console_level = None if console_verbose() else CLERK_CONSOLE_LEVEL
+    handle = configure_logging(config.logging, stream=sys.stderr, console_level=console_level)
     try:
         with open_runtime(config_path, redactor=handle.redactor, config=config) as rt:
             yield rt

@@ -23,8 +23,10 @@ from ml_connector.clock import Clock, SystemClock
 from ml_connector.errors import ConfigError
 from ml_connector.sage100 import (
     account_format,
+    boi_jobcost,
     boi_reads,
     boi_vendor_edit,
+    boi_verify,
     boi_writes,
     invoice_index,
 )
@@ -53,6 +55,7 @@ from ml_connector.sage100.port import (
     HealthReport,
     NewApInvoice,
     NewVendor,
+    SageJob,
     SageVendor,
     SageVendorNo,
     VendorChanges,
@@ -159,12 +162,16 @@ class BoiSage100:
         batches, divisions = boi_reads.ap_options(s, need_batch_flag=forced is None)
         if divisions is None:  # no divisions flag: divisions are in use when more than 00
             divisions = any(d.division_no != "00" for d in boi_reads.divisions(s))
+        sales_tax = self.settings.sales_tax_in_ap
+        job_cost = self.settings.job_cost
         info = CompanyInfo(
             code=self.settings.company,
             name=boi_reads.company_name(s),
             ap_module_date=parse_sage_date(s.module_date),
             uses_batches=bool(batches) if forced is None else forced,
             divisions_enabled=divisions,
+            sales_tax_in_ap=boi_jobcost.sales_tax_in_ap(s) if sales_tax is None else sales_tax,
+            job_cost=boi_jobcost.has_job_cost(s) if job_cost is None else job_cost,
         )
         s.cache["company"] = info
         return info
@@ -177,6 +184,9 @@ class BoiSage100:
 
     def divisions(self) -> list[ApDivision]:
         return self._run("divisions", boi_reads.divisions)
+
+    def job(self, job_no: str) -> SageJob | None:
+        return self._run("job", lambda s: boi_jobcost.read_job(s, job_no))
 
     # ---- vendors ----------------------------------------------------------------------
 
@@ -231,9 +241,16 @@ class BoiSage100:
     # ---- invoices ---------------------------------------------------------------------
 
     def find_invoice(self, key: ApInvoiceKey) -> list[ExistingInvoice]:
-        return self._run("find_invoice", lambda s: boi_reads.find_invoice(s, key))
+        def job(s: BoiSession) -> list[ExistingInvoice]:
+            found = boi_reads.find_invoice(s, key)
+            boi_writes.note_lookup(s, key, found=bool(found))
+            return found
 
-    def find_invoices_by_reference(self, reference: str, amount: Decimal) -> list[ExistingInvoice]:
+        return self._run("find_invoice", job)
+
+    def find_invoices_by_reference(
+        self, reference: str, amount: Decimal | None
+    ) -> list[ExistingInvoice]:
         return self._run(
             "find_invoices_by_reference",
             lambda s: invoice_index.current(s).lookup(reference, amount),
@@ -304,7 +321,7 @@ class BoiSage100:
         for _ in range(_VERIFY_TRIES):
             try:
                 self._retrying_locks(
-                    "verify_invoice", record, lambda s: boi_writes.verify_invoice(s, invoice)
+                    "verify_invoice", record, lambda s: boi_verify.verify_invoice(s, invoice)
                 )
                 return
             except (RecordLockedError, SageSessionError) as exc:

@@ -315,6 +315,8 @@ def vendor_columns(s: BoiSession) -> list[str]:
         f"{c.vendor_email}$",
         "TermsCode$",
         f"{c.vendor_status}$",
+        f"{c.tax_schedule}$",
+        f"{c.vendor_receipt_of_invoice}$",
         *AUDIT,
     ]
 
@@ -353,6 +355,8 @@ def read_vendors(
                 status=r[c.vendor_status] or "A",
                 updated=updated,
                 created=created,
+                tax_schedule=r[c.tax_schedule],
+                receipt_of_invoice=r[c.vendor_receipt_of_invoice].upper() == "Y",
             )
         )
     return out

@@ -17,7 +17,8 @@ from typing import Any
 
 import structlog
 
-from ml_connector.money import CENT, money_sum
+from ml_connector.money import CENT
+from ml_connector.sage100 import boi_amounts
 from ml_connector.sage100.boi_calls import (
     ComCallError,
     check,
@@ -42,6 +43,7 @@ from ml_connector.sage100.port import (
     JOB_NO_LEN,
     LINE_COMMENT_LEN,
     VENDOR_NO_LEN,
+    ApInvoiceKey,
     ExistingInvoice,
     NewApInvoice,
     NewVendor,
@@ -99,31 +101,57 @@ def validate_invoice(inv: NewApInvoice) -> None:
             raise _reject(f"line {n}: amount {line.amount} has more than 2 decimals", rec, op)
         if len(line.job_no) > JOB_NO_LEN:
             raise _reject(f"line {n}: job number {line.job_no!r} is too long", rec, op)
-    if inv.amount != inv.amount.quantize(CENT):
-        raise _reject(f"invoice amount {inv.amount} has more than 2 decimals", rec, op)
-    total = money_sum([line.amount for line in inv.lines])
-    if total != inv.amount:
-        raise _reject(
-            f"the lines do not balance: they add up to {total} but the invoice amount is "
-            f"{inv.amount} (difference {inv.amount - total}); Sage would leave it undistributed",
-            rec,
-            op,
-        )
+    problem = boi_amounts.amount_problem(inv)
+    if problem:
+        raise _reject(problem, rec, op)
     if len(inv.job_no) > JOB_NO_LEN:
         raise _reject(f"job number {inv.job_no!r} is too long", rec, op)
 
 
+# A key this session found in none of entry, open and history this recently is not looked
+# up again by the write that follows (the engine looks up right before it writes).
+LOOKUP_FRESH_SECONDS = 5.0
+_ABSENT = "absent_keys"
+_BATCH = "selected_batch"
+
+
+def note_lookup(s: BoiSession, key: ApInvoiceKey, *, found: bool) -> None:
+    """Remember (or forget) that `key` was just looked up and is not in Sage."""
+    absent: dict[ApInvoiceKey, float] = s.cache.setdefault(_ABSENT, {})
+    if found:
+        absent.pop(key, None)
+    else:
+        absent[key] = s.clock.monotonic()
+
+
+def _looked_up_absent(s: BoiSession, key: ApInvoiceKey) -> bool:
+    """True once per lookup: a lock retry of the write looks up again."""
+    absent: dict[ApInvoiceKey, float] = s.cache.setdefault(_ABSENT, {})
+    at = absent.pop(key, None)
+    return at is not None and s.clock.monotonic() - at <= LOOKUP_FRESH_SECONDS
+
+
 def write_invoice(s: BoiSession, inv: NewApInvoice) -> WrittenInvoice:
-    """One attempt, from the duplicate check through `nWrite` (`verify_invoice` follows)."""
+    """One attempt, from the duplicate check through `nWrite` (`verify_invoice` follows).
+
+    The duplicate check is the lookup in entry, open and history; it is skipped only when
+    this session made it for this key moments ago (`note_lookup`). `nSetKey` must then
+    answer 2 and the entry must not be an adjustment, whatever the lookup said."""
     rec = str(inv.key)
-    existing = find_invoice(s, inv.key)
-    if existing:
-        raise _exists(inv, existing[0])
+    if not _looked_up_absent(s, inv.key):
+        existing = find_invoice(s, inv.key)
+        if existing:
+            raise _exists(inv, existing[0])
     bus = s.obj("AP_Invoice_bus")
     c = s.settings.columns
     try:
-        if inv.batch_no:
+        selected = s.cache.pop(_BATCH, None)
+        if inv.batch_no and (
+            selected is None or selected[0] is not bus or selected[1] != inv.batch_no
+        ):
             check(bus.nSelectBatch(inv.batch_no), bus, f"nSelectBatch({inv.batch_no})", record=rec)
+        if inv.batch_no:
+            s.cache[_BATCH] = (bus, inv.batch_no)  # stays selected on this object
         _set_key_parts(bus, inv, rec)
         answer = return_code(bus.nSetKey())
         if answer != 2:
@@ -153,6 +181,10 @@ def write_invoice(s: BoiSession, inv: NewApInvoice) -> WrittenInvoice:
         if inv.job_no:
             _set(bus, "JobNo$", inv.job_no, rec)
         _set(bus, c.invoice_amount, float(inv.amount), rec)
+        if inv.sales_tax:
+            _set(bus, c.sales_tax_amount, float(inv.sales_tax), rec)
+        if inv.freight:
+            _set(bus, c.freight_amount, float(inv.freight), rec)
         lines = bus.oLines
         for n, line in enumerate(inv.lines, start=1):
             where = f"{rec} line {n}"
@@ -164,6 +196,9 @@ def write_invoice(s: BoiSession, inv: NewApInvoice) -> WrittenInvoice:
                 _set(lines, f"{c.line_comment}$", text, where)
             if line.job_no:
                 _set(lines, "JobNo$", line.job_no, where)
+            if line.cost_code:
+                _set(lines, f"{c.line_cost_code}$", line.cost_code, where)
+                _set(lines, f"{c.line_cost_type}$", line.cost_type, where)
             check(lines.nWrite(), lines, "oLines.nWrite", record=where)
         check(bus.nWrite(), bus, "nWrite", record=rec)
     except ComCallError:
@@ -219,6 +254,7 @@ def verify_invoice(s: BoiSession, inv: NewApInvoice) -> None:
                 record=rec,
             )
         amount = sage_money(_get(bus, c.invoice_amount), source=rec)
+        extras = boi_amounts.read_back(bus, c, inv, rec)
         lines = bus.oLines
         got: list[tuple[str, Decimal]] = []
         moved = return_code(lines.nMoveFirst())
@@ -234,6 +270,7 @@ def verify_invoice(s: BoiSession, inv: NewApInvoice) -> None:
     problems = []
     if amount != inv.amount:
         problems.append(f"amount {amount} instead of {inv.amount}")
+    problems.extend(boi_amounts.read_back_problems(inv, extras))
     if len(got) != len(want):
         problems.append(f"{len(got)} lines instead of {len(want)}")
     if Counter(got) != Counter(want):

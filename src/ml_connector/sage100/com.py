@@ -203,3 +203,33 @@ def _pywin32_variant(placeholder: object) -> Any:
     import win32com.client  # Windows only
 
     return win32com.client.VARIANT(pythoncom.VT_BYREF | pythoncom.VT_VARIANT, placeholder)
+
+
+BYREF_KINDS = ("VT_BYREF|VT_VARIANT", "VT_BYREF|VT_BSTR", "VT_BYREF|VT_R8")
+
+
+def try_byref_kinds(obj: Any, column: str) -> dict[str, dict[str, str]] | None:
+    """For the probe: `nGetValue(column, placeholder)` with each by-ref VARIANT type on the
+    pywin32 object under a `ByRefAdapter`, and what came back; None when `obj` is not one."""
+    if not isinstance(obj, ByRefAdapter) or sys.platform != "win32":
+        return None
+    import pythoncom  # Windows only
+    import win32com.client  # Windows only
+
+    kinds = {
+        "VT_BYREF|VT_VARIANT": (pythoncom.VT_VARIANT, 0.0),
+        "VT_BYREF|VT_BSTR": (pythoncom.VT_BSTR, ""),
+        "VT_BYREF|VT_R8": (pythoncom.VT_R8, 0.0),
+    }
+    dispatch = obj.raw
+    out: dict[str, dict[str, str]] = {}
+    for label in BYREF_KINDS:
+        vt, initial = kinds[label]
+        try:
+            dispatch._FlagAsMethod("nGetValue")
+            placeholder = win32com.client.VARIANT(pythoncom.VT_BYREF | vt, initial)
+            ret = dispatch.nGetValue(column, placeholder)
+            out[label] = {"ret": repr(ret), "value": repr(placeholder.value)}
+        except Exception as exc:  # noqa: BLE001 - a refusal is the answer the probe records
+            out[label] = {"error": repr(exc)[:300]}
+    return out

@@ -1,4 +1,4 @@
-"""The per-session index of AP invoice numbers, normalised, for reference + amount lookups.
+"""The per-session index of AP invoice numbers, by reference key, for duplicate lookups.
 
 `find_invoices_by_reference` must find an invoice keyed by hand under any vendor, in
 entry, open invoices or history, and must stay fast against 100,000 history rows. One
@@ -7,7 +7,8 @@ refresh (at most every `reference_index_max_age_seconds`) re-reads data entry wh
 small: unposted invoices) and only the open and history rows stamped on or after the
 newest stamp already seen. The index is rebuilt from scratch every
 `reference_index_rebuild_seconds` and with every new session, which also forgets rows
-deleted in Sage. Invoices the adapter writes are added at once.
+deleted in Sage. Invoices the adapter writes are added at once. Each row is filed under
+every key of its invoice number (`references.reference_keys`: strong and loose).
 """
 
 from __future__ import annotations
@@ -27,8 +28,8 @@ from ml_connector.sage100.port import (
     InvoiceWhere,
     SageInvoiceNo,
     SageVendorNo,
-    normalise_reference,
 )
+from ml_connector.sage100.references import reference_keys
 from ml_connector.sage100.resultsets import any_of, parse_tuples, quote, read_values
 
 log = structlog.get_logger(__name__)
@@ -51,8 +52,8 @@ class InvoiceIndex:
 
     built_at: float
     refreshed_at: float
-    by_ref: dict[str, dict[RowId, IndexRow]] = field(default_factory=dict)
-    ref_of: dict[RowId, str] = field(default_factory=dict)
+    by_ref: dict[str, dict[RowId, IndexRow]] = field(default_factory=dict)  # by every key
+    ref_of: dict[RowId, frozenset[str]] = field(default_factory=dict)
     newest_day: dict[str, str] = field(default_factory=dict)  # YYYYMMDD, per table
     entries: set[RowId] = field(default_factory=set)  # rows of data entry, re-read whole
 
@@ -61,16 +62,17 @@ class InvoiceIndex:
 
     def put(self, row_id: RowId, row: IndexRow) -> None:
         self.drop(row_id)
-        ref = normalise_reference(row[3])
-        self.by_ref.setdefault(ref, {})[row_id] = row
-        self.ref_of[row_id] = ref
+        keys = reference_keys(row[3]).all
+        for ref in keys:
+            self.by_ref.setdefault(ref, {})[row_id] = row
+        self.ref_of[row_id] = keys
         if row_id[0] == "entry":
             self.entries.add(row_id)
 
     def drop(self, row_id: RowId) -> None:
-        ref = self.ref_of.pop(row_id, None)
+        keys = self.ref_of.pop(row_id, frozenset())
         self.entries.discard(row_id)
-        if ref is not None:
+        for ref in keys:
             bucket = self.by_ref[ref]
             bucket.pop(row_id, None)
             if not bucket:
@@ -87,13 +89,16 @@ class InvoiceIndex:
             newest = max(newest, f[5].strip(), f[6].strip())
         self.newest_day[where] = newest
 
-    def lookup(self, reference: str, amount: Decimal) -> list[ExistingInvoice]:
-        """Invoices whose normalised number matches and whose amount equals `amount`.
+    def lookup(self, reference: str, amount: Decimal | None) -> list[ExistingInvoice]:
+        """Invoices whose number shares a key (strong or loose) with `reference` and, unless
+        `amount` is None, whose amount equals `amount`.
 
         History rows of one invoice are added up; an invoice matches when its total or any
         one of its rows equals the amount (an adjustment must not hide the original).
         """
-        bucket = self.by_ref.get(normalise_reference(reference), {})
+        bucket: dict[RowId, IndexRow] = {}
+        for ref in sorted(reference_keys(reference).all):
+            bucket.update(self.by_ref.get(ref, {}))
         totals: dict[tuple[str, str, str, str], Decimal] = {}
         first: dict[tuple[str, str, str, str], IndexRow] = {}
         single: set[tuple[str, str, str, str]] = set()
@@ -112,7 +117,7 @@ class InvoiceIndex:
                 amount=total,
             )
             for k, total in totals.items()
-            if total == amount or k in single
+            if amount is None or total == amount or k in single
         ]
         return sorted(hits, key=lambda i: (_ORDER[i.where], i.key))
 

@@ -10,7 +10,6 @@ COM object on a Sage server, or the sandbox's `ProvideXScript`).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -30,6 +29,9 @@ VENDOR_NAME_LEN = 30
 COMMENT_LEN = 40
 LINE_COMMENT_LEN = 2048
 JOB_NO_LEN = 7
+COST_CODE_LEN = 9  # JC cost code (sandbox choice; see docs/sage-sandbox.md)
+COST_TYPE_LEN = 1  # JC cost type: M, L, S, E, O ... (one character)
+TAX_SCHEDULE_LEN = 9
 
 InvoiceWhere = Literal["entry", "open", "history"]
 
@@ -76,6 +78,10 @@ class CompanyInfo:
     ap_module_date: date | None
     uses_batches: bool  # A/P Options: batch entry for invoices
     divisions_enabled: bool
+    # A/P Options "calculate sales tax in A/P": the header takes SalesTaxAmt / FreightAmt
+    # posted to the division's accounts, and vendor tax schedules compute tax
+    sales_tax_in_ap: bool = False
+    job_cost: bool = False  # Job Cost is integrated: AP lines take JobNo/CostCode/CostType
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +162,32 @@ class SageVendor:
     status: str = "A"  # VendorStatus: A active, I inactive, T temporary
     updated: ChangeStamp | None = None
     created: ChangeStamp | None = None
+    tax_schedule: str = ""  # TaxSchedule: Sage may compute sales tax on invoice lines
+    receipt_of_invoice: bool = False  # "Use P/O Receipt of Invoice Entry" is checked
+
+
+@dataclass(frozen=True, slots=True)
+class JobCostCode:
+    cost_code: str
+    cost_type: str
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SageJob:
+    """A Job Cost job and the cost code + cost type pairs set up on it."""
+
+    job_no: str
+    description: str
+    status: str  # JobStatus: A active, C closed, ... (only "A" takes AP costs here)
+    cost_codes: tuple[JobCostCode, ...] = ()
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == "A"
+
+    def has(self, cost_code: str, cost_type: str) -> bool:
+        return any(c.cost_code == cost_code and c.cost_type == cost_type for c in self.cost_codes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,12 +256,19 @@ class ApInvoiceLine:
     account_key: AccountKey
     amount: Decimal
     comment: str = ""  # CommentText, up to 2048
-    job_no: str = ""
+    job_no: str = ""  # Job Cost: all three or none
+    cost_code: str = ""
+    cost_type: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class NewApInvoice:
-    """An AP invoice for A/P Invoice Data Entry. Lines must sum to `amount`."""
+    """An AP invoice for A/P Invoice Data Entry.
+
+    `amount` is the invoice total. Sales tax and freight either travel as distribution
+    lines (then they are 0 here) or in the header's `SalesTaxAmt` / `FreightAmt`, which Sage
+    posts to the division's accounts; either way the lines plus `sales_tax` plus `freight`
+    must add up to `amount` (a zero undistributed balance)."""
 
     key: ApInvoiceKey
     invoice_date: date
@@ -240,6 +279,13 @@ class NewApInvoice:
     hold_payment: bool = False
     job_no: str = ""
     batch_no: str = ""  # where the company uses batches; "" otherwise
+    sales_tax: Decimal = Decimal("0.00")  # header SalesTaxAmt
+    freight: Decimal = Decimal("0.00")  # header FreightAmt
+
+    @property
+    def distributed(self) -> Decimal:
+        """What the lines must add up to: the total less header tax and freight."""
+        return self.amount - self.sales_tax - self.freight
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,17 +303,6 @@ class HealthReport:
     company: CompanyInfo
     user: str
     checks: tuple[tuple[str, str], ...] = field(default=())  # (what was checked, what it found)
-
-
-_REF_JUNK = re.compile(r"[^0-9A-Z]")
-
-
-def normalise_reference(reference: str) -> str:
-    """The form used to compare invoice references across systems and vendors.
-
-    Upper case, only letters and digits, leading zeros kept ("INV-0042 " -> "INV0042").
-    """
-    return _REF_JUNK.sub("", reference.upper())
 
 
 class Sage100(Protocol):
@@ -304,13 +339,20 @@ class Sage100(Protocol):
         as read back. Raises SageRejectedError when the vendor does not exist."""
         ...
 
+    def job(self, job_no: str) -> SageJob | None:
+        """A Job Cost job with its cost codes; None when it is not on file."""
+        ...
+
     def find_invoice(self, key: ApInvoiceKey) -> list[ExistingInvoice]:
         """The invoice with this exact key in entry, open invoices and history."""
         ...
 
-    def find_invoices_by_reference(self, reference: str, amount: Decimal) -> list[ExistingInvoice]:
-        """Invoices under any vendor whose normalised invoice number equals
-        `normalise_reference(reference)` and whose amount equals `amount`."""
+    def find_invoices_by_reference(
+        self, reference: str, amount: Decimal | None
+    ) -> list[ExistingInvoice]:
+        """Invoices under any vendor whose invoice number shares a key with `reference`
+        (`references.reference_keys`, strong or loose) and, unless `amount` is None, whose
+        amount equals `amount`. The engine's duplicate policy decides which of them count."""
         ...
 
     def open_batch(self, description: str) -> str:

@@ -31,6 +31,16 @@ class BoiColumns(BaseModel):
     invoice_due_date: str = "InvoiceDueDate"
     vendor_status: str = "VendorStatus"
     vendor_email: str = "EmailAddress"
+    # Tax, freight, Job Cost and P/O (docs/sage-adapter.md "Tax, freight and Job Cost")
+    sales_tax_amount: str = "SalesTaxAmt"  # AP_InvoiceHeader
+    freight_amount: str = "FreightAmt"  # AP_InvoiceHeader
+    taxable_amount: str = "TaxableAmt"  # AP_InvoiceHeader, computed by Sage from the lines
+    non_taxable_amount: str = "NonTaxableAmt"  # AP_InvoiceHeader, computed likewise
+    tax_schedule: str = "TaxSchedule"  # AP_Vendor (and AP_InvoiceHeader)
+    options_sales_tax: str = "CalcSalesTaxInAP"  # AP_Options, after FL44's ValGroup name
+    vendor_receipt_of_invoice: str = "UsePOReceiptOfInvoice"  # AP_Vendor: unverified name
+    line_cost_code: str = "CostCode"  # AP_InvoiceDetail (FL44 AP_InvoiceDetailPosting)
+    line_cost_type: str = "CostType"  # AP_InvoiceDetail
 
 
 class BoiNames(BaseModel):
@@ -105,6 +115,8 @@ class BoiSettings(BaseModel):
     # service it may log on as whichever Sage user the Windows account maps to.
     try_unified_login: bool = False
     uses_batches: bool | None = None  # None: read A/P Options (BoiNames.batch_flag)
+    sales_tax_in_ap: bool | None = None  # None: ask Sage (A/P Options, options_sales_tax)
+    job_cost: bool | None = None  # None: Job Cost when JC_Job_svc opens and holds a job
     discover_columns: bool = True  # check BoiColumns against sGetColumns once per process
     columns: BoiColumns = BoiColumns()
     names: BoiNames = BoiNames()

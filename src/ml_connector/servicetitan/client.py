@@ -82,6 +82,11 @@ EXPORT_IDS_PER_REQUEST = 50
 MAX_INVALID_KEPT = 1000
 DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=60.0, write=30.0, pool=10.0)
 
+# Records per list request. The API allows 5,000; 1,000 keeps a cycle's memory flat (a
+# page is parsed whole: 5,000 bills cost about 50 MB more at the peak) for one more request
+# per 1,000 records.
+DEFAULT_PAGE_SIZE = 1000
+
 
 class ServiceTitanClient:
     """One ServiceTitan tenant over HTTP. Thread-safe; close it (or use `with`)."""
@@ -97,7 +102,7 @@ class ServiceTitanClient:
         timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
         transport: httpx.BaseTransport | None = None,
         retry: RetryPolicy | None = None,
-        page_size: int = MAX_PAGE_SIZE,
+        page_size: int = DEFAULT_PAGE_SIZE,
         limiters: LimiterRegistry | None = None,
         tokens: TokenCache | None = None,
         on_invalid: Callable[[InvalidRecordError], None] | None = None,

@@ -91,6 +91,8 @@ class ReviewKind(enum.StrEnum):
     AMBIGUOUS_VENDOR = "ambiguous_vendor"
     UNKNOWN_VENDOR = "unknown_vendor"
     UNMAPPED_GL = "unmapped_gl"
+    UNMAPPED_JOB_COST = "unmapped_job_cost"  # a line's Sage job / cost code is not valid
+    SAGE_VENDOR_SETUP = "sage_vendor_setup"  # the Sage vendor's setup forbids the write
     SUSPECTED_DUPLICATE = "suspected_duplicate"
     CHANGED_AFTER_EXPORT = "changed_after_export"
     SAGE_REJECTED = "sage_rejected"
@@ -243,6 +245,14 @@ class StateTx(Protocol):
     def fail_outbox(self, item_id: int, error: str, at: datetime) -> None: ...
 
 
+class StateBatch(Protocol):
+    """Transactions that become durable together, at `commit()` (see `store.batch`)."""
+
+    def transaction(self) -> AbstractContextManager[StateTx]: ...
+
+    def commit(self) -> None: ...
+
+
 class StateStore(Protocol):
     """The state database."""
 
@@ -268,5 +278,9 @@ class StateStore(Protocol):
         ...
 
     def get_lease(self, pair: PairId) -> PairLease | None: ...
+
+    def batch(self) -> AbstractContextManager[StateBatch]:
+        """Transactions that commit together when the caller says (and when it ends)."""
+        ...
 
     def close(self) -> None: ...

@@ -34,11 +34,12 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
 from ml_connector.clock import Clock, SystemClock
-from ml_connector.errors import ConfigError
+from ml_connector.errors import ConfigError, StoreError
 from ml_connector.store import lease_sql
+from ml_connector.store.batch import DEFAULT_MAX_SECONDS, SqlStateBatch
 from ml_connector.store.browse_sql import SqlBrowseTx
 from ml_connector.store.migrate import upgrade_to_head
-from ml_connector.store.port import PairId, PairLease, StateStore, StateTx
+from ml_connector.store.port import PairId, PairLease, StateBatch, StateStore, StateTx
 from ml_connector.store.translate import redact_url, translate, translated
 from ml_connector.store.tx import SqlStateTx
 
@@ -225,11 +226,31 @@ class SqlStateStore:
         with self.transaction() as tx:
             yield SqlBrowseTx(tx.connection)
 
+    @contextmanager
+    def batch(self, *, max_seconds: float = DEFAULT_MAX_SECONDS) -> Iterator[SqlStateBatch]:
+        """Transactions that commit together at the caller's `commit()` (`store.batch`).
+
+        When the block ends, what the batch holds is committed, also when the block raises:
+        every finished transaction of the batch is a whole decision. A failure of that last
+        commit then leaves the block's own error in charge."""
+        batch = SqlStateBatch(self._engine, self._clock, self.url, max_seconds=max_seconds)
+        try:
+            yield batch
+        except BaseException:
+            try:
+                batch.close()
+            except StoreError:
+                batch.rollback()
+            raise
+        batch.close()
+
     def close(self) -> None:
         """Close every pooled connection (a later `transaction()` would open new ones)."""
         self._engine.dispose()
 
 
-def _implements_the_port(store: SqlStateStore, tx: SqlStateTx) -> tuple[StateStore, StateTx]:
-    """Never called: mypy checks here that both classes satisfy the port's Protocols."""
-    return store, tx
+def _implements_the_port(
+    store: SqlStateStore, tx: SqlStateTx, batch: SqlStateBatch
+) -> tuple[StateStore, StateTx, StateBatch]:
+    """Never called: mypy checks here that the classes satisfy the port's Protocols."""
+    return store, tx, batch

@@ -16,7 +16,7 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Insert, Row, delete, select, update
+from sqlalchemy import Connection, Insert, Row, bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -47,6 +47,21 @@ from ml_connector.store.schema import (
 )
 from ml_connector.store.translate import translated, violated
 
+_UPSERTS: dict[tuple[str, str, tuple[str, ...]], Insert] = {}
+_AUDIT_INSERT = audit_events.insert().returning(audit_events.c.id)
+# the two lookups of every document, built once (run with parameters)
+_GET_LEDGER = select(ledger).where(
+    ledger.c.pair == bindparam("pair"),
+    ledger.c.kind == bindparam("kind"),
+    ledger.c.doc_id == bindparam("doc_id"),
+)
+_LEDGER_BY_KEY = select(ledger).where(
+    ledger.c.pair == bindparam("pair"),
+    ledger.c.sage_division_no == bindparam("division"),
+    ledger.c.sage_vendor_no == bindparam("vendor"),
+    ledger.c.sage_invoice_no == bindparam("invoice"),
+)
+
 
 class SqlStateTx:
     """The operations of one transaction (see `ml_connector.store.port.StateTx`)."""
@@ -61,11 +76,21 @@ class SqlStateTx:
         return self._conn
 
     def _upsert(self, table_values: Mapping[str, Any], *, table: Any, keys: list[str]) -> Insert:
-        """INSERT ... ON CONFLICT (keys) DO UPDATE, in the dialect's own spelling."""
-        insert = postgresql.insert if self._conn.dialect.name == "postgresql" else sqlite.insert
-        stmt = insert(table).values(**table_values)
-        changed = {k: v for k, v in table_values.items() if k not in keys}
-        return stmt.on_conflict_do_update(index_elements=keys, set_=changed)
+        """INSERT ... ON CONFLICT (keys) DO UPDATE, in the dialect's own spelling; built once
+        per dialect, table and set of columns, and executed with `table_values` as its
+        parameters (building a statement per row cost more than running it)."""
+        dialect = self._conn.dialect.name
+        cache_key = (dialect, table.name, tuple(table_values))
+        stmt = _UPSERTS.get(cache_key)
+        if stmt is None:
+            insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+            base = insert(table)
+            stmt = base.on_conflict_do_update(
+                index_elements=keys,
+                set_={k: base.excluded[k] for k in table_values if k not in keys},
+            )
+            _UPSERTS[cache_key] = stmt
+        return stmt
 
     def _one_row(self, stmt: Any) -> Row[Any] | None:
         return self._conn.execute(stmt).first()
@@ -111,27 +136,25 @@ class SqlStateTx:
     def set_cursor(self, pair: PairId, stream: str, value: str, updated_at: datetime) -> None:
         values = {"pair": pair, "stream": stream, "value": value, "updated_at": updated_at}
         with translated("set_cursor", f"pair {pair} stream {stream}"):
-            self._conn.execute(self._upsert(values, table=cursors, keys=["pair", "stream"]))
+            self._conn.execute(self._upsert(values, table=cursors, keys=["pair", "stream"]), values)
 
     # ledger ---------------------------------------------------------------------------
 
     def get_ledger(self, pair: PairId, kind: DocKind, doc_id: int) -> LedgerEntry | None:
-        stmt = select(ledger).where(
-            ledger.c.pair == pair, ledger.c.kind == kind.value, ledger.c.doc_id == doc_id
-        )
+        params = {"pair": pair, "kind": kind.value, "doc_id": doc_id}
         with translated("get_ledger", f"{kind.value} {doc_id}"):
-            row = self._one_row(stmt)
+            row = self._conn.execute(_GET_LEDGER, params).first()
         return None if row is None else rows.ledger_entry(row)
 
     def find_ledger_by_sage_key(self, pair: PairId, key: SageKeyRef) -> LedgerEntry | None:
-        stmt = select(ledger).where(
-            ledger.c.pair == pair,
-            ledger.c.sage_division_no == key.division_no,
-            ledger.c.sage_vendor_no == key.vendor_no,
-            ledger.c.sage_invoice_no == key.invoice_no,
-        )
+        params = {
+            "pair": pair,
+            "division": key.division_no,
+            "vendor": key.vendor_no,
+            "invoice": key.invoice_no,
+        }
         with translated("find_ledger_by_sage_key", rows.describe_key(key)):
-            row = self._one_row(stmt)
+            row = self._conn.execute(_LEDGER_BY_KEY, params).first()
         return None if row is None else rows.ledger_entry(row)
 
     def put_ledger(self, entry: LedgerEntry) -> None:
@@ -148,7 +171,7 @@ class SqlStateTx:
         with translated("put_ledger", claimant):
             try:
                 with self._conn.begin_nested():
-                    self._conn.execute(stmt)
+                    self._conn.execute(stmt, values)
             except IntegrityError as exc:  # a concurrent writer took the key meanwhile
                 if key is not None and violated(exc, "uq_ledger_sage_key", "sage_invoice_no"):
                     raise SageKeyTakenError(key, claimant=claimant) from exc
@@ -304,8 +327,7 @@ class SqlStateTx:
             f" {event.doc_kind.value} {event.doc_id}" if event.doc_kind else ""
         )
         with translated("append_audit", record):
-            stmt = audit_events.insert().values(**rows.audit_values(event))
-            return int(self._conn.execute(stmt.returning(audit_events.c.id)).scalar_one())
+            return int(self._conn.execute(_AUDIT_INSERT, rows.audit_values(event)).scalar_one())
 
     def iter_audit(
         self, *, since: datetime | None = None, pair: PairId | None = None

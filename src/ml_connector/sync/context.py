@@ -1,6 +1,11 @@
 """The state of one cycle, shared by its steps: the ports, the run, the counters, and the
 few ways a step records a decision (audit event, review item, ledger entry).
 
+The store is a batch (`StateStore.batch`): its transactions become durable together at
+`commit()`, which the write path calls where DESIGN §5 needs durability (the intent before
+the Sage write, the outcome after it) and the vendor steps call after an external write.
+Everything else (reads, decisions that write nothing, cursor moves) rides along.
+
 In a dry run nothing is stored: `audit`, `review` and `put_ledger` become no-ops and only
 the outcomes are collected, so that the caller can report what would happen.
 """
@@ -25,12 +30,13 @@ from ml_connector.store.port import (
     ReviewItem,
     ReviewKind,
     SageKeyRef,
-    StateStore,
+    StateBatch,
     StateTx,
 )
+from ml_connector.sync import state
 from ml_connector.sync.documents.source import SourceDocument
 from ml_connector.sync.settings import SyncSettings
-from ml_connector.sync.summary import DocumentOutcome, Outcome
+from ml_connector.sync.summary import MAX_HELD_OUTCOMES, DocumentOutcome, Outcome
 
 OUTCOME_COUNTER = {
     Outcome.WRITTEN: "written",
@@ -94,13 +100,15 @@ class CycleContext:
     pair: PairId
     source: ServiceTitanSource
     sage: Sage100
-    store: StateStore
+    store: StateBatch
     settings: SyncSettings
     clock: Clock
     run_id: int
     dry_run: bool
     counters: dict[str, int] = field(default_factory=dict)
-    outcomes: list[DocumentOutcome] = field(default_factory=list)
+    outcomes: list[DocumentOutcome] = field(default_factory=list)  # the first few thousand
+    outcomes_left_out: int = 0
+    last_outcome: DocumentOutcome | None = None
     errors: list[str] = field(default_factory=list)
     interruptions: list[str] = field(default_factory=list)  # requested stops (also in errors)
     on_outcome: Callable[[DocumentOutcome], None] | None = None  # progress display
@@ -134,6 +142,10 @@ class CycleContext:
             self._batch_no = self.sage.open_batch(self.settings.batch_description)
         return self._batch_no
 
+    def commit(self) -> None:
+        """A durable point: everything recorded so far survives a crash from here."""
+        self.store.commit()
+
     # counting -------------------------------------------------------------------------
     def count(self, name: str, n: int = 1) -> None:
         self.counters[name] = self.counters.get(name, 0) + n
@@ -159,7 +171,11 @@ class CycleContext:
             amount=doc.total,
             stream=doc.stream,
         )
-        self.outcomes.append(record)
+        self.last_outcome = record
+        if len(self.outcomes) < MAX_HELD_OUTCOMES:
+            self.outcomes.append(record)
+        else:
+            self.outcomes_left_out += 1
         if self.on_outcome is not None:
             self.on_outcome(record)
         return outcome
@@ -192,7 +208,7 @@ class CycleContext:
 
     def put_ledger(self, tx: StateTx, entry: LedgerEntry) -> None:
         if not self.dry_run:
-            tx.put_ledger(entry)
+            state.put(tx, entry)
 
     def entry(
         self,
@@ -249,7 +265,8 @@ class CycleContext:
         full = {"fingerprint": fingerprint, "reference": doc.reference, **(details or {})}
         if not self.dry_run:
             with self.store.transaction() as tx:
-                tx.put_ledger(
+                state.put(
+                    tx,
                     self.entry(
                         doc,
                         fingerprint,
@@ -258,7 +275,7 @@ class CycleContext:
                         sage_key=sage_key,
                         last_error=reason[:500],
                         amount=amount,
-                    )
+                    ),
                 )
                 review_id = tx.add_review(
                     ReviewItem(

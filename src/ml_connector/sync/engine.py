@@ -33,6 +33,7 @@ from ml_connector.store.port import (
 )
 from ml_connector.sync.context import CycleContext
 from ml_connector.sync.documents.invalid import record_invalid
+from ml_connector.sync.documents.lines import LineMapper
 from ml_connector.sync.documents.outbox import drain_outbox
 from ml_connector.sync.documents.process import DocumentProcessor
 from ml_connector.sync.documents.source import SourceDocument, from_ap_bill, from_invoice
@@ -71,6 +72,24 @@ class SyncEngine:
         self.settings = settings
         self.clock = clock
 
+    def preflight(self) -> None:
+        """What a cycle needs from Sage and the settings (the GL rules and the accounts
+        they name, the tax, freight and fallback accounts), checked without starting a
+        run: `ConfigError` before anything is read from ServiceTitan or written anywhere.
+        `run_cycle` checks the same first thing."""
+        with self.store.batch() as batch:  # records nothing: the batch stays empty
+            ctx = CycleContext(
+                pair=self.pair,
+                source=self.source,
+                sage=self.sage,
+                store=batch,
+                settings=self.settings,
+                clock=self.clock,
+                run_id=0,  # no run: nothing is recorded
+                dry_run=True,
+            )
+            LineMapper(ctx).preflight()
+
     def run_cycle(
         self,
         *,
@@ -88,34 +107,37 @@ class SyncEngine:
                     # its process died mid-cycle: say so
                     tx.finish_run(run.id, started, "interrupted", dict(run.summary))
             run_id = tx.start_run(self.pair, started, dry_run=dry_run)
-        ctx = CycleContext(
-            pair=self.pair,
-            source=self.source,
-            sage=self.sage,
-            store=self.store,
-            settings=self.settings,
-            clock=self.clock,
-            run_id=run_id,
-            dry_run=dry_run,
-            on_outcome=on_outcome,
-        )
-        cycle = _Cycle(ctx, should_stop or (lambda: False))
-        stopped = False
-        status = "completed"
-        try:
-            cycle.run(started)
-        except ConnectorError as exc:
-            if exc.action is not Action.STOP:
+        # one batch for the cycle: the write path and the vendor steps commit where
+        # durability matters; the rest rides along (committed when the block ends)
+        with self.store.batch() as batch:
+            ctx = CycleContext(
+                pair=self.pair,
+                source=self.source,
+                sage=self.sage,
+                store=batch,
+                settings=self.settings,
+                clock=self.clock,
+                run_id=run_id,
+                dry_run=dry_run,
+                on_outcome=on_outcome,
+            )
+            cycle = _Cycle(ctx, should_stop or (lambda: False))
+            stopped = False
+            status = "completed"
+            try:
+                cycle.run(started)
+            except ConnectorError as exc:
+                if exc.action is not Action.STOP:
+                    raise
+                stopped = True
+                status = "failed"
+                ctx.errors.append(exc.describe())
+            except BaseException:
+                self._finish(ctx, started, "failed", cycle, stopped=True)
                 raise
-            stopped = True
-            status = "failed"
-            ctx.errors.append(exc.describe())
-        except BaseException:
-            self._finish(ctx, started, "failed", cycle, stopped=True)
-            raise
-        if ctx.errors and status == "completed":
-            status = "completed_with_errors"
-        return self._finish(ctx, started, status, cycle, stopped=stopped)
+            if ctx.errors and status == "completed":
+                status = "completed_with_errors"
+            return self._finish(ctx, started, status, cycle, stopped=stopped)
 
     def _finish(
         self, ctx: CycleContext, started: datetime, status: str, cycle: _Cycle, *, stopped: bool
@@ -138,12 +160,13 @@ class SyncEngine:
             vendors_created=c.get("vendors_created", 0),
             exports_marked=c.get("exports_marked", 0),
             outcomes=tuple(ctx.outcomes),
+            outcomes_left_out=ctx.outcomes_left_out,
             errors=tuple(ctx.errors),
             stopped=stopped,
             interruptions=tuple(ctx.interruptions),
             cursors=tuple(cycle.new_cursors),
         )
-        with self.store.transaction() as tx:
+        with ctx.store.transaction() as tx:
             tx.finish_run(ctx.run_id, summary.finished_at, status, summary.as_dict())
         return summary
 
@@ -159,6 +182,7 @@ class _Cycle:
     def run(self, now: datetime) -> None:
         ctx = self.ctx
         end = signpost(now, ctx.settings.signpost_safety)
+        self.processor.lines.preflight()  # a broken GL setup stops the pair before any write
         vendor_step(ctx)  # vendors both ways before documents (DESIGN §4 step 2)
         self._pending()
         trackers: list[CursorTracker] = []

@@ -2,6 +2,7 @@
 
 SyncError
 ├── UnmappedLineError          SKIP   a line has no valid Sage GL account: review
+├── UnmappedJobCostError       SKIP   a line's Sage job / cost code / cost type is not valid
 └── VendorNumberExhaustedError SKIP   no free Sage vendor number could be derived: review
 
 The engine adds its own here; keep each one small, with its context in attributes.
@@ -37,5 +38,12 @@ class UnmappedLineError(SyncError):
 
 class VendorNumberExhaustedError(SyncError):
     """Every vendor number derived from a name is taken (practically never happens)."""
+
+    action = Action.SKIP
+
+
+class UnmappedJobCostError(SyncError):
+    """A line's Sage job, cost code or cost type is not one Sage would take (no such job,
+    not active, or the cost code + cost type is not set up on the job): review."""
 
     action = Action.SKIP

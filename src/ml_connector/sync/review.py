@@ -31,11 +31,27 @@ from ml_connector.store.port import (
     StateTx,
     VendorLink,
 )
+from ml_connector.sync import state
 from ml_connector.sync.settings import split_vendor
+
+VENDOR_KINDS = frozenset({ReviewKind.AMBIGUOUS_VENDOR, ReviewKind.UNKNOWN_VENDOR})
 
 
 class ReviewError(ConfigError):
     """The review operation cannot be done (unknown item, already closed, bad vendor)."""
+
+
+def suggested_vendor(item: ReviewItem) -> str | None:
+    """The best-scoring Sage candidate of a vendor item, as division-vendor ("00-FERGUS")."""
+    candidates = item.details.get("candidates") or []
+    for cand in candidates:
+        if not isinstance(cand, dict):
+            continue
+        if cand.get("sage_vendor"):
+            return str(cand["sage_vendor"])
+        if cand.get("division_no") and cand.get("vendor_no"):
+            return f"{cand['division_no']}-{cand['vendor_no']}"
+    return None
 
 
 class ReviewQueue:
@@ -71,7 +87,9 @@ class ReviewQueue:
                 "review_kind": str(item.kind),
                 "note": note,
             }
-            if vendor:
+            if not vendor:
+                self._refuse_unlinked_vendor(tx, item)
+            else:
                 self._manual_link(tx, item, vendor, by)
                 details["vendor"] = vendor
                 details["also_resolved"] = self._resolve_same_vendor(tx, item, by)
@@ -140,13 +158,14 @@ class ReviewQueue:
                     LedgerStatus.WRITTEN,
                     LedgerStatus.ALREADY_IN_SAGE,
                 ):
-                    tx.put_ledger(
+                    state.put(
+                        tx,
                         replace(
                             entry,
                             status=LedgerStatus.SKIPPED,
                             last_error=f"ignored by {by}: {note}"[:500],
                             updated_at=now,
-                        )
+                        ),
                     )
             tx.set_review_status(review_id, ReviewStatus.IGNORED, by=by, at=now, note=note)
             self._audit(
@@ -174,14 +193,15 @@ class ReviewQueue:
         entry = tx.get_ledger(self.pair, item.doc_kind, item.doc_id)
         if entry is None or entry.status in (LedgerStatus.WRITTEN, LedgerStatus.ALREADY_IN_SAGE):
             return  # in Sage already: nothing is ever written twice
-        tx.put_ledger(
+        state.put(
+            tx,
             replace(
                 entry,
                 status=LedgerStatus.INTENT,
                 attempts=0,
                 last_error=f"requeued ({why}) by {by}",
                 updated_at=self.clock.now(),
-            )
+            ),
         )
 
     def _resolve_same_vendor(self, tx: StateTx, item: ReviewItem, by: str) -> list[int]:
@@ -192,7 +212,7 @@ class ReviewQueue:
             if (
                 other.id is None
                 or other.id == item.id
-                or other.kind not in (ReviewKind.AMBIGUOUS_VENDOR, ReviewKind.UNKNOWN_VENDOR)
+                or other.kind not in VENDOR_KINDS
                 or other.details.get("st_vendor_id") != st_vendor_id
             ):
                 continue
@@ -214,17 +234,44 @@ class ReviewQueue:
         new_fp = str(item.details.get("fingerprint", ""))
         if entry is None or not new_fp:
             return
-        tx.put_ledger(
+        state.put(
+            tx,
             replace(
                 entry,
                 fingerprint=new_fp,
                 last_error=f"revision accepted by {by}",
                 updated_at=self.clock.now(),
-            )
+            ),
+        )
+
+    def _refuse_unlinked_vendor(self, tx: StateTx, item: ReviewItem) -> None:
+        """A vendor item resolved without a vendor changes nothing unless the ServiceTitan
+        vendor was linked meanwhile (`vendors link`): otherwise the bill would only come
+        back to review, and a vendor-only item would close with the vendor still unknown.
+        (A bill naming no ServiceTitan vendor has nothing to link: it is re-queued, as it
+        may have been given one since.)"""
+        if item.kind not in VENDOR_KINDS:
+            return
+        st_vendor_id = item.details.get("st_vendor_id")
+        if st_vendor_id is None or tx.get_link_by_st(self.pair, int(st_vendor_id)):
+            return
+        name = item.details.get("st_vendor_name")
+        who = (
+            f"ServiceTitan vendor {name!r} ({st_vendor_id})"
+            if name
+            else f"ServiceTitan vendor {st_vendor_id}"
+        )
+        example = suggested_vendor(item) or "00-VENDORNO"
+        raise ReviewError(
+            f"review item {item.id} is about {who}, which is linked to no Sage vendor: "
+            "resolving it without --vendor would change nothing",
+            hint=f"say which Sage vendor it is: review resolve {item.id} --vendor {example} "
+            "(division-vendor number, from Vendor Maintenance or `review show`), or ignore "
+            "the item",
         )
 
     def _manual_link(self, tx: StateTx, item: ReviewItem, vendor: str, by: str) -> None:
-        if item.kind not in (ReviewKind.AMBIGUOUS_VENDOR, ReviewKind.UNKNOWN_VENDOR):
+        if item.kind not in VENDOR_KINDS:
             raise ReviewError(f"review item {item.id} is about {item.kind}, not a vendor")
         st_vendor_id = item.details.get("st_vendor_id")
         if st_vendor_id is None:

@@ -17,11 +17,16 @@ from ml_connector.errors import ConfigError
 from ml_connector.sage100.port import sage_vendor_no
 from ml_connector.servicetitan.records import Invoice
 from ml_connector.sync.gl.rules import GlRules
+from ml_connector.sync.vendors.aliases import load_vendor_aliases
 from ml_connector.sync.vendors.match import MatchSettings
 
 BillTypeName = Literal["Procurement", "ApBill"]
 VendorSourceKind = Literal["fixed", "custom_field", "customer_name"]
 VendorSide = Literal["servicetitan", "sage"]
+# Where ServiceTitan tax and freight go (docs/engine.md "Tax and freight"): "auto" = the
+# header's SalesTaxAmt / FreightAmt when the company calculates sales tax in A/P and the AP
+# division has the account (and no other account is configured), else distribution lines
+TaxFreightPosting = Literal["auto", "header", "lines"]
 VENDOR_FIELDS = ("name", "address", "phone", "email", "active")  # see docs/vendors.md
 
 
@@ -113,9 +118,15 @@ class SyncSettings:
     match_margin: float | None = None  # None: the matcher's default
     tax_account: str | None = None  # None: the AP division's sales tax account
     freight_account: str | None = None  # None: the AP division's freight account
+    tax_freight: TaxFreightPosting = "auto"
+    # vendor tax schedules that compute no tax; a vendor with any other schedule goes to
+    # review (Sage would compute tax on top of ServiceTitan's)
+    non_taxing_tax_schedules: tuple[str, ...] = ()
     fallback_gl_account: str | None = None  # None: unmapped lines go to review
     gl_rules_path: Path | None = None  # None: the default rule (same account number)
     gl_rules: GlRules | None = None  # rules already loaded; wins over gl_rules_path
+    # the controller's vendor alias table (CSV alias,name), read when a cycle starts matching
+    vendor_aliases_path: Path | None = None
     mark_exported: bool = False
     invoice_routes: tuple[InvoiceRoute, ...] = ()
     look_back: timedelta = timedelta(minutes=10)
@@ -157,6 +168,10 @@ class SyncSettings:
                     f"vendor_field_owner: {name!r} = {side!r} is not valid",
                     hint=f"fields: {', '.join(VENDOR_FIELDS)}; owners: servicetitan, sage",
                 )
+        if self.tax_freight not in ("auto", "header", "lines"):
+            raise ConfigError(
+                f"tax_freight {self.tax_freight!r} is not valid", hint="auto, header or lines"
+            )
         if self.max_attempts < 1 or self.export_max_attempts < 1:
             raise ConfigError("max_attempts and export_max_attempts must be at least 1")
 
@@ -172,4 +187,6 @@ def match_settings(settings: SyncSettings) -> MatchSettings:
         kwargs["auto_link_score"] = settings.auto_link_score
     if settings.match_margin is not None:
         kwargs["margin"] = settings.match_margin
+    if settings.vendor_aliases_path is not None:
+        kwargs["aliases"] = load_vendor_aliases(settings.vendor_aliases_path)
     return MatchSettings(**kwargs)

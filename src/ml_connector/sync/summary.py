@@ -16,6 +16,9 @@ from typing import Any
 from ml_connector.store.port import DocKind, PairId
 
 MAX_KEPT_OUTCOMES = 1000  # per run record; the audit log holds every decision
+# per cycle in memory: a backfill of 100,000 bills must not hold 100,000 outcomes (the
+# review queue, the ledger and the audit log hold every one; the counters count them all)
+MAX_HELD_OUTCOMES = 5000
 
 
 class Outcome(enum.StrEnum):
@@ -80,7 +83,8 @@ class CycleSummary:
     vendors_linked: int = 0
     vendors_created: int = 0
     exports_marked: int = 0
-    outcomes: tuple[DocumentOutcome, ...] = ()
+    outcomes: tuple[DocumentOutcome, ...] = ()  # the first MAX_HELD_OUTCOMES
+    outcomes_left_out: int = 0  # handled after those (counted, not listed)
     errors: tuple[str, ...] = ()  # stream or cycle errors, in words
     stopped: bool = False  # a STOP error ended the cycle early
     interruptions: tuple[str, ...] = ()  # requested stops; their notes are in `errors` too
@@ -108,5 +112,6 @@ class CycleSummary:
             "interrupted": bool(self.interruptions),
             "cursors": dict(self.cursors),
             "outcomes": [o.as_dict() for o in self.outcomes[:MAX_KEPT_OUTCOMES]],
-            "outcomes_left_out": max(0, len(self.outcomes) - MAX_KEPT_OUTCOMES),
+            "outcomes_left_out": self.outcomes_left_out
+            + max(0, len(self.outcomes) - MAX_KEPT_OUTCOMES),
         }

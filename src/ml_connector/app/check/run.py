@@ -23,6 +23,7 @@ from pydantic import SecretStr
 
 from ml_connector.app.check import sage as check_sage
 from ml_connector.app.check import servicetitan as check_st
+from ml_connector.app.check.probe import adapter_names, load_probe, probe_path_for, probe_rows
 from ml_connector.app.check.sage import SageCheckOptions, sage_checks, webservices_row
 from ml_connector.app.check.servicetitan import CHECK_RETRY, servicetitan_checks
 from ml_connector.app.check.types import CheckReport, CheckResult, Rows
@@ -44,6 +45,7 @@ class CheckOptions:
     st_retry: RetryPolicy = CHECK_RETRY
     st_transport: httpx.BaseTransport | None = None  # an httpx transport, for edge tests
     sage: SageCheckOptions = field(default_factory=SageCheckOptions)
+    probe: Path | None = None  # a `sage probe` file; None: sage-probe-<pair>.json if present
 
 
 def run_checks(
@@ -103,7 +105,30 @@ def run_checks_on(
     results += secrets.rows
     for name in names:
         results += _pair_rows(config, name, store, secrets.values, clock, options)
+        results += _probe_rows(config, name, Path(source), clock, options)
     return CheckReport(source, tuple(r.scrubbed(secrets.to_mask) for r in results))
+
+
+def _probe_rows(
+    config: AppConfig, name: str, config_path: Path, clock: Clock, options: CheckOptions
+) -> list[CheckResult]:
+    """The probe file's conclusions against the adapter's names (when there is a file)."""
+    path = options.probe or probe_path_for(config_path, name)
+    rows = Rows(name, "sage100")
+    if options.probe is None and not path.is_file():
+        return []
+    pair = config.pair(name)
+
+    def compare() -> list[CheckResult]:
+        probe = load_probe(path)
+        return probe_rows(rows, probe, adapter_names(pair), pair, path, clock.now())
+
+    try:
+        return compare()
+    except ConfigError as exc:
+        return [rows.error("probe file", exc)]
+    except Exception as exc:  # noqa: BLE001 - a row, never a traceback
+        return [rows.unexpected("probe file", exc)]
 
 
 @dataclass

@@ -21,6 +21,7 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from ml_connector.app.adapters import build_sage
+from ml_connector.app.check.gl import GL_RULES, gl_rules_row
 from ml_connector.app.check.types import CheckResult, Rows
 from ml_connector.app.check.webservices import check_webservices
 from ml_connector.app.config.pair import PairSettings
@@ -149,7 +150,7 @@ def sage_checks(
     """Every Sage 100 BOI row of one pair (Web Services apart)."""
     rows = Rows(pair_name, "sage100")
     sage = pair.sage100
-    later = [*PING_STEPS, ACCOUNT_FORMAT]
+    later = [*PING_STEPS, ACCOUNT_FORMAT, GL_RULES]
     results: list[CheckResult] = []
     if sage.mode == "boi":
         if options.platform != "win32":
@@ -176,7 +177,7 @@ def sage_checks(
         results.append(root)
         if root.verdict == "FAILED":
             return results + [rows.skipped(n, "no sandbox root") for n in later]
-    return results + rows_from_ping(rows, lambda: build_sage(pair, password, clock))
+    return results + rows_from_ping(rows, lambda: build_sage(pair, password, clock), pair)
 
 
 def row_names(pair: PairSettings, platform: str = sys.platform) -> list[str]:
@@ -187,7 +188,7 @@ def row_names(pair: PairSettings, platform: str = sys.platform) -> list[str]:
         first = [PLATFORM, HOME]
     else:
         first = [COM, PYWIN32, HOME]
-    return [*first, *PING_STEPS, ACCOUNT_FORMAT]
+    return [*first, *PING_STEPS, ACCOUNT_FORMAT, GL_RULES]
 
 
 def _home(rows: Rows, home: str) -> CheckResult:
@@ -246,7 +247,9 @@ def _passed_details(report: HealthReport, division: str) -> dict[str, str]:
         COMPANY: f"company {info.code}{f' ({info.name})' if info.name else ''} opened; "
         "batch entry "
         f"{'on' if info.uses_batches else 'off'}; divisions "
-        f"{'on' if info.divisions_enabled else 'off'}",
+        f"{'on' if info.divisions_enabled else 'off'}; sales tax in A/P "
+        f"{'on' if info.sales_tax_in_ap else 'off'}; Job Cost "
+        f"{'on' if info.job_cost else 'off'}",
         MODULE_DATE: found.get("module date", "set"),
         AP_INVOICE: "AP_Invoice_bus " + found.get("object AP_Invoice_bus", "created"),
         AP_VENDOR: "AP_Vendor_bus " + found.get("object AP_Vendor_bus", "created"),
@@ -264,9 +267,11 @@ def _reached(user: str, company: str) -> dict[str, str]:
     }
 
 
-def rows_from_ping(rows: Rows, build: Callable[[], BoiSage100]) -> list[CheckResult]:
-    """The ping's rows (every step) and the GL account format row."""
-    skipped_all = (*PING_STEPS[1:], ACCOUNT_FORMAT)
+def rows_from_ping(
+    rows: Rows, build: Callable[[], BoiSage100], pair: PairSettings
+) -> list[CheckResult]:
+    """The ping's rows (every step), the GL account format row and the GL rules row."""
+    skipped_all = (*PING_STEPS[1:], ACCOUNT_FORMAT, GL_RULES)
     try:
         sage = build()
     except Sage100Error as exc:
@@ -286,14 +291,22 @@ def rows_from_ping(rows: Rows, build: Callable[[], BoiSage100]) -> list[CheckRes
             out.append(rows.error(step, exc))
             out += [rows.skipped(n, f"Sage {step} failed") for n in PING_STEPS[at + 1 :]]
             if step != DIVISION:
-                return [*out, rows.skipped(ACCOUNT_FORMAT, f"Sage {step} failed")]
-            return [*out, rows.guard(ACCOUNT_FORMAT, lambda: _account_format(rows, sage))]
+                why = f"Sage {step} failed"
+                return [*out, rows.skipped(ACCOUNT_FORMAT, why), rows.skipped(GL_RULES, why)]
+            return [*out, *_gl_rows(rows, sage, pair)]
         except Exception as exc:  # noqa: BLE001 - a row, never a traceback
             out = [rows.unexpected(SESSION, exc)]
             return out + [rows.skipped(n, "the Sage ping failed") for n in skipped_all]
         details = _passed_details(report, sage.settings.division)
         out = [rows.ok(n, details[n]) for n in PING_STEPS]
-        return [*out, rows.guard(ACCOUNT_FORMAT, lambda: _account_format(rows, sage))]
+        return [*out, *_gl_rows(rows, sage, pair)]
+
+
+def _gl_rows(rows: Rows, sage: BoiSage100, pair: PairSettings) -> list[CheckResult]:
+    fmt = rows.guard(ACCOUNT_FORMAT, lambda: _account_format(rows, sage))
+    if fmt.verdict == "FAILED":
+        return [fmt, rows.skipped(GL_RULES, "no GL account format")]
+    return [fmt, rows.guard(GL_RULES, lambda: gl_rules_row(rows, pair, sage))]
 
 
 def _account_format(rows: Rows, sage: BoiSage100) -> CheckResult:

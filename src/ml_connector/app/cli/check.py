@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ml_connector.app.check.run import CheckReport, run_checks, run_checks_on
+from ml_connector.app.check.run import CheckOptions, CheckReport, run_checks, run_checks_on
 from ml_connector.app.check.types import CheckResult, Rows
 from ml_connector.app.config.files import default_config_path, load_config
 from ml_connector.app.config.secrets import SecretStore, current_identity
@@ -36,14 +36,20 @@ StoreFactory = Callable[[], SecretStore]
 _STYLE = {"ok": "green", "warning": "yellow", "FAILED": "bold red", "skipped": "dim"}
 
 
-def check_config(config_path: Path, store: SecretStore, *, pair: str | None = None) -> CheckReport:
+def check_config(
+    config_path: Path,
+    store: SecretStore,
+    *,
+    pair: str | None = None,
+    options: CheckOptions | None = None,
+) -> CheckReport:
     """Run the check with logging sent to the config's log file only."""
     handle: LoggingHandle | None = None
     warn: CheckResult | None = None
     try:
         config = load_config(config_path)
     except ConnectorError:
-        return run_checks(config_path, store=store, pair=pair)  # reports the config row
+        return run_checks(config_path, store=store, pair=pair, options=options)  # the config row
     try:
         # The console gets nothing: a person reads the table, a script the JSON.
         handle = configure_logging(config.logging, stream=io.StringIO())
@@ -62,6 +68,7 @@ def check_config(config_path: Path, store: SecretStore, *, pair: str | None = No
             source=str(config_path),
             store=store,
             pair=pair,
+            options=options,
             on_secret=handle.redactor.add_secret if handle is not None else None,
         )
     finally:
@@ -105,11 +112,17 @@ def _fix_line(row: CheckResult) -> Text:
 
 
 def run_and_print(
-    config_path: Path, store: SecretStore, *, pair: str | None = None, as_json: bool = False
+    config_path: Path,
+    store: SecretStore,
+    *,
+    pair: str | None = None,
+    as_json: bool = False,
+    probe: Path | None = None,
 ) -> int:
     """Run the check, print it, and return the exit code (0 passed, 1 failed)."""
     try:
-        report = check_config(config_path, store, pair=pair)
+        options = CheckOptions(probe=probe) if probe is not None else None
+        report = check_config(config_path, store, pair=pair, options=options)
         if as_json:
             typer.echo(json.dumps(report.to_json(), indent=2))
         else:
@@ -131,16 +144,28 @@ def register(app: typer.Typer, *, store_factory: StoreFactory = SecretStore) -> 
     def check(
         config: Annotated[
             Path | None,
-            typer.Option("--config", help="The config file (default: the standard place)."),
+            typer.Option("--config", "-c", help="The config file (default: the standard place)."),
         ] = None,
         pair: Annotated[str | None, typer.Option("--pair", help="Check only this pair.")] = None,
         as_json: Annotated[
             bool, typer.Option("--json", help="Print one JSON object instead of a table.")
         ] = False,
+        probe: Annotated[
+            Path | None,
+            typer.Option(
+                "--probe",
+                help="A `sage probe` file to compare with (default: sage-probe-<pair>.json "
+                "beside the config, when there is one).",
+            ),
+        ] = None,
     ) -> None:
         """Try both systems of each pair and say what is wrong and how to fix it."""
         code = run_and_print(
-            config or default_config_path(), store_factory(), pair=pair, as_json=as_json
+            config or default_config_path(),
+            store_factory(),
+            pair=pair,
+            as_json=as_json,
+            probe=probe,
         )
         if code:
             raise typer.Exit(code)

@@ -22,7 +22,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from ml_connector.app.cli.report import print_cycle_report
+from ml_connector.app.cli.report import SHORT_ROWS, print_cycle_report
 from ml_connector.app.config.files import sandbox_config, write_config
 from ml_connector.app.runtime import open_cli_runtime
 from ml_connector.clock import Clock
@@ -36,10 +36,42 @@ from ml_connector.sync.review import ReviewQueue
 
 COMPANY = "ABC"
 PAIR = "demo"
+DEMO_WIDTH = 100  # columns of the demo's report
 DEMO_SIZE = 200  # the Sage demo company's hand-keyed invoices copy bills of this ServiceTitan seed
-# The Sage demo company's AP division names no tax or freight account: the config does.
+# The demo division's sales tax and freight accounts, also named in the config.
 DEMO_TAX_ACCOUNT = "5250-00-100"  # Purchase Tax
 DEMO_FREIGHT_ACCOUNT = "5200-00-100"  # Freight In
+# The demo's GL rules: the default rule, and Job Cost for the demo company's jobs (bills on
+# jobs 40007, closed in Sage, and 40011, without Service cost codes, go to review).
+DEMO_GL_RULES = """\
+# ml-connector demo: GL accounts by the default rule (the ServiceTitan GL account number is
+# the Sage account), and Job Cost from ServiceTitan's job and budget code (docs/matching.md).
+[job_cost]
+
+[[job_cost.cost_code]]
+name = "Materials"
+when = { budget_code = "*-100" }
+cost_code_from = "budget_code"
+cost_type = "M"
+
+[[job_cost.cost_code]]
+name = "Equipment"
+when = { budget_code = ["*-110", "*-500"] }
+cost_code_from = "budget_code"
+cost_type = "E"
+
+[[job_cost.cost_code]]
+name = "Subcontract"
+when = { budget_code = "*-300" }
+cost_code_from = "budget_code"
+cost_type = "S"
+
+[[job_cost.cost_code]]
+name = "Permits and fees"
+when = { budget_code = "*-400" }
+cost_code_from = "budget_code"
+cost_type = "O"
+"""
 
 
 def _prepare_sage(workdir: Path, sage_data: Path | None) -> Path:
@@ -71,6 +103,10 @@ def _clear_workdir(workdir: Path) -> None:
 
 def _write_config(workdir: Path, base_url: str, sage_root: Path, *, demo_seed: bool) -> Path:
     path = workdir / "config.toml"
+    rules: Path | None = None
+    if demo_seed:
+        rules = workdir / "gl-rules.toml"
+        rules.write_text(DEMO_GL_RULES, encoding="utf-8")
     config = sandbox_config(
         base_dir=workdir,
         st_base_url=base_url,
@@ -78,6 +114,7 @@ def _write_config(workdir: Path, base_url: str, sage_root: Path, *, demo_seed: b
         pair=PAIR,
         tax_account=DEMO_TAX_ACCOUNT if demo_seed else None,
         freight_account=DEMO_FREIGHT_ACCOUNT if demo_seed else None,
+        gl_rules=rules,
     )
     write_config(config, path, overwrite=True)
     return path
@@ -131,9 +168,14 @@ def demo(
         Path | None, typer.Option(help="Keep the demo's files here (default: a temp folder).")
     ] = None,
     size: Annotated[int, typer.Option(help="How many AP bills the demo seeds.")] = DEMO_SIZE,
+    show_all: Annotated[
+        bool, typer.Option("--all", help="List every document in the report (default: a few).")
+    ] = False,
 ) -> None:
     """Run the whole flow once on local sandboxes of both systems and explain the result."""
-    console = Console()
+    # At most 100 columns, whatever the terminal: a summary to read, not a wall of tables.
+    console = Console(width=min(Console().width, DEMO_WIDTH))
+    max_rows = None if show_all else SHORT_ROWS
     temp = None
     if workdir is None:
         temp = tempfile.TemporaryDirectory(prefix="ml-connector-demo-")
@@ -150,10 +192,10 @@ def demo(
                 f"({size} AP bills), Sage 100 sandbox company {COMPANY} in {sage_root}"
             )
             # Log records (warnings and up) go to stderr: stdout is the report.
-            with open_cli_runtime(config_path, console_level="WARNING") as rt:
+            with open_cli_runtime(config_path) as rt:
                 engine = rt.pair(PAIR).engine
                 console.print("\n[bold]Cycle 1[/bold]: the first sync")
-                print_cycle_report(console, engine.run_cycle())
+                print_cycle_report(console, engine.run_cycle(), max_rows=max_rows)
                 console.print("\n[bold]Cycle 2[/bold]: nothing new, so nothing is written twice")
                 second = engine.run_cycle()
                 console.print(

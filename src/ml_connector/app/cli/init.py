@@ -149,7 +149,9 @@ def register(
 
     @app.command("init")
     def init(  # one option per setting: the flags are the scripted install's interface
-        config: Annotated[Path | None, Opt("--config", help="Where to write the config.")] = None,
+        config: Annotated[
+            Path | None, Opt("--config", "-c", help="Where to write the config.")
+        ] = None,
         pair: Annotated[str, Opt("--pair", help="Name of the pair.")] = "main",
         force: Annotated[bool, Opt("--force", help="Replace an existing config.")] = False,
         non_interactive: Annotated[

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections import defaultdict
 from typing import Any
 
@@ -23,22 +24,34 @@ _SECTIONS: tuple[tuple[str, frozenset[Outcome]], ...] = (
 )
 
 
-def _row(o: DocumentOutcome) -> list[str]:
+# The engine's why of a plain write repeats the vendor, invoice and amount columns.
+_SELF_EXPLAINED = frozenset({Outcome.WRITTEN, Outcome.WOULD_WRITE})
+SHORT_WHY = 110  # characters of a why in a short report (the audit log keeps it whole)
+
+
+def _row(o: DocumentOutcome, *, short: bool) -> list[str]:
+    why = "" if o.outcome in _SELF_EXPLAINED else o.reason
+    if short:
+        why = textwrap.shorten(why, SHORT_WHY, placeholder=" ...")
     return [
         o.label,
         o.vendor,
         o.invoice_no,
         "" if o.amount is None else f"{o.amount:,.2f}",
-        o.reason,
+        why,
     ]
 
 
-# Sections a person must act on are always listed in full; the others are cut to this
-# many rows on screen (the audit log and `--json` keep every one).
+# Where the rows a short report leaves out are listed in full.
 _ACTION_SECTIONS = frozenset({"Sent to review", "Will be retried next cycle"})
+SHORT_ROWS = 8  # rows per section in a short report (`--all`: every row)
 
 
-def print_cycle_report(console: Console, summary: CycleSummary, *, max_rows: int = 25) -> None:
+def print_cycle_report(
+    console: Console, summary: CycleSummary, *, max_rows: int | None = SHORT_ROWS
+) -> None:
+    """The cycle in words and one table per kind of outcome; each table cut to `max_rows`
+    (None: every row), saying how many more and where they are listed."""
     # In a dry run the engine counts what it *would* write or create.
     would = "would be " if summary.dry_run else ""
     kind = " (dry run: nothing was written)" if summary.dry_run else ""
@@ -59,17 +72,29 @@ def print_cycle_report(console: Console, summary: CycleSummary, *, max_rows: int
         rows = grouped.get(title)
         if not rows:
             continue
+        shown = rows if max_rows is None else rows[:max_rows]
+        cells = [_row(o, short=max_rows is not None) for o in shown]
+        columns = ["document", "Sage vendor", "Sage invoice", "amount", "why"]
+        if not any(row[-1] for row in cells):
+            columns, cells = columns[:-1], [row[:-1] for row in cells]
         table = Table(title=f"{title} ({len(rows)})", title_justify="left", expand=False)
-        for col in ("document", "Sage vendor", "Sage invoice", "amount", "why"):
+        for col in columns:
             table.add_column(col, overflow="fold", justify="right" if col == "amount" else "left")
-        shown = rows if title in _ACTION_SECTIONS else rows[:max_rows]
-        for o in shown:
-            table.add_row(*_row(o))
+        for row in cells:
+            table.add_row(*row)
         console.print(table)
         if len(shown) < len(rows):
-            console.print(
-                f"... and {len(rows) - len(shown)} more (`ml-connector audit` lists every one)"
+            where = (
+                "`ml-connector review list` lists every item, with what to do"
+                if title in _ACTION_SECTIONS
+                else "`ml-connector audit` lists every one"
             )
+            console.print(f"... and {len(rows) - len(shown)} more ({where}; --all shows them here)")
+    if summary.outcomes_left_out:
+        console.print(
+            f"... and {summary.outcomes_left_out} more documents handled after these (counted "
+            "above; `ml-connector review list` and `ml-connector audit` list every one)"
+        )
     for error in summary.errors:
         console.print(f"[red]problem:[/red] {error}")
 

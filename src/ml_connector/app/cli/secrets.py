@@ -79,7 +79,7 @@ def register(app: typer.Typer, *, store_factory: Callable[[], SecretStore] = Sec
 
     @secrets_app.command("check")
     def check(
-        config: Annotated[Path, typer.Option("--config", help="The config file.")],
+        config: Annotated[Path, typer.Option("--config", "-c", help="The config file.")],
     ) -> None:
         """Resolve every secret the config refers to; exit 2 if any is missing."""
         loaded = load_config(config)

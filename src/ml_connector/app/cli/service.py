@@ -41,7 +41,9 @@ def _control() -> ServiceControl:
     return _override[-1] if _override else PywinServiceControl()
 
 
-ConfigOpt = Annotated[Path, typer.Option("--config", help="The config file the service runs.")]
+ConfigOpt = Annotated[
+    Path, typer.Option("--config", "-c", help="The config file the service runs.")
+]
 NameOpt = Annotated[str, typer.Option("--name", help="Service name.")]
 
 

@@ -1,4 +1,4 @@
-"""`ml-connector sync --once`, `review ...`, `audit` and `status`: the clerk's commands.
+"""`ml-connector sync --once`, `audit` and `status`: the clerk's commands (`review ...`: review.py).
 
 `sync --once` checks both connections, runs one cycle for every pair (or `--pair`) and
 prints what happened in words a controller reads; with `--json` stdout holds exactly one
@@ -13,7 +13,6 @@ processes never write for one pair at once; a dry run writes nothing and takes n
 
 from __future__ import annotations
 
-import getpass
 import json
 import signal
 import sys
@@ -23,38 +22,21 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from ml_connector.app.cli.report import print_cycle_report, summary_totals
-from ml_connector.app.runtime import Runtime, open_cli_runtime
-from ml_connector.errors import ConfigError, ConnectorError
-from ml_connector.store.audit_export import export_audit_csv, export_audit_json
-from ml_connector.store.errors import PairBusyError
-from ml_connector.store.port import LedgerStatus, PairId, ReviewItem, ReviewStatus
-from ml_connector.sync.review import ReviewQueue
-from ml_connector.sync.review_actions import check_vendor_on_file
-from ml_connector.sync.summary import CycleSummary, DocumentOutcome
+from ml_connector.app.cli.options import ConfigOpt, JsonOpt, PairOpt, pairs_of
+from ml_connector.errors import ConfigError
 
-ConfigOpt = Annotated[
-    Path | None,
-    typer.Option("--config", "-c", help="Config file (default: see `ml-connector init`)."),
+if TYPE_CHECKING:
+    from ml_connector.sync.summary import CycleSummary, DocumentOutcome
+
+# The engine, the adapters, the store and rich are imported by the commands that use them,
+# so that `ml-connector sync --help` answers without loading the product.
+AllOpt = Annotated[
+    bool, typer.Option("--all", help="List every document in the report (default: the first few).")
 ]
-PairOpt = Annotated[str | None, typer.Option("--pair", help="Only this pair.")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
-
-
-def _pairs(rt: Runtime, only: str | None) -> list[str]:
-    names = list(rt.config.pairs)
-    if only is None:
-        return names
-    if only not in names:
-        raise ConfigError(f"no pair named {only!r} in the config (pairs: {', '.join(names)})")
-    return [only]
 
 
 @contextmanager
@@ -88,6 +70,7 @@ def sync(
         bool, typer.Option("--dry-run", help="Report what would happen; write nothing.")
     ] = False,
     as_json: JsonOpt = False,
+    show_all: AllOpt = False,
 ) -> None:
     """Run one sync cycle: ServiceTitan AP bills (and routed invoices) into Sage 100 AP.
 
@@ -96,6 +79,13 @@ def sync(
     2 a setup error; 3 an unexpected error;
     4 another process is syncing a pair (the service, another `sync --once`):
     the message says which (host, pid, since when)."""
+    from rich.console import Console
+
+    from ml_connector.app.cli.report import SHORT_ROWS, print_cycle_report, summary_totals
+    from ml_connector.app.runtime import open_cli_runtime
+    from ml_connector.errors import ConnectorError
+    from ml_connector.store.errors import PairBusyError
+
     if not once:
         typer.echo("use `sync --once` for one cycle, or `ml-connector run` for the schedule")
         raise typer.Exit(2)
@@ -103,7 +93,7 @@ def sync(
     failed: list[str] = []
     busy: list[PairBusyError] = []
     with open_cli_runtime(config) as rt, _stop_on_signal() as stop_requested:
-        for name in _pairs(rt, pair):
+        for name in pairs_of(rt, pair):
             if stop_requested():
                 failed.append(f"{name}: not run (stopped on request)")
                 continue
@@ -111,6 +101,7 @@ def sync(
                 with rt.pair_lease(name, command="sync --once", dry_run=dry_run) as lease_lost:
                     runtime = rt.pair(name)
                     runtime.check_connections()
+                    runtime.engine.preflight()  # a broken GL setup: exit 2 before any write
                     with _progress(name, enabled=not as_json) as on_outcome:
                         summary = runtime.engine.run_cycle(
                             dry_run=dry_run,
@@ -140,7 +131,7 @@ def sync(
     else:
         console = Console()
         for summary in summaries:
-            print_cycle_report(console, summary)
+            print_cycle_report(console, summary, max_rows=None if show_all else SHORT_ROWS)
         for line in failed:
             console.print(f"[red]could not run[/red] {line}")
         for b in busy:
@@ -163,6 +154,9 @@ LEASE_LOST = (
 def _progress(pair: str, *, enabled: bool) -> Iterator[Callable[[DocumentOutcome], None]]:
     """A live count on stderr while a long cycle (a first sync, a backfill) runs; only on a
     terminal, so logs, pipes and `--json` stay clean."""
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
     console = Console(stderr=True)
     progress = Progress(
         SpinnerColumn(),
@@ -184,136 +178,6 @@ def _progress(pair: str, *, enabled: bool) -> Iterator[Callable[[DocumentOutcome
         yield on_outcome
 
 
-review_app = typer.Typer(help="The review queue: what needs a person.", no_args_is_help=True)
-
-
-def _queue(rt: Runtime, pair: str | None) -> ReviewQueue:
-    names = _pairs(rt, pair)
-    if len(names) > 1:
-        raise ConfigError(
-            "the config has several pairs: say which with --pair", hint="e.g. --pair main"
-        )
-    name = names[0]
-    return ReviewQueue(
-        PairId(name), rt.store, rt.clock, division=rt.config.pair(name).sage100.ap_division
-    )
-
-
-def _item_dict(item: ReviewItem) -> dict[str, Any]:
-    return {
-        "id": item.id,
-        "pair": item.pair,
-        "kind": str(item.kind),
-        "document": f"{item.doc_kind} {item.doc_id}" if item.doc_id is not None else None,
-        "status": str(item.status),
-        "reason": item.reason,
-        "suggestion": item.suggestion,
-        "details": dict(item.details),
-        "created_at": item.created_at.isoformat() if item.created_at else None,
-        "resolved_by": item.resolved_by or None,
-        "note": item.note or None,
-    }
-
-
-@review_app.command("list")
-def review_list(
-    config: ConfigOpt = None,
-    pair: PairOpt = None,
-    all_items: Annotated[bool, typer.Option("--all", help="Closed items too.")] = False,
-    as_json: JsonOpt = False,
-) -> None:
-    """List open review items."""
-    with open_cli_runtime(config) as rt:
-        items: list[ReviewItem] = []
-        for name in _pairs(rt, pair):
-            with rt.store.transaction() as tx:
-                items += tx.list_reviews(PairId(name), None if all_items else ReviewStatus.OPEN)
-    if as_json:
-        typer.echo(json.dumps([_item_dict(i) for i in items], default=str))
-        return
-    table = Table(title=f"Review queue: {len(items)} item(s)")
-    for col in ("id", "pair", "kind", "document", "status", "what happened", "what to do"):
-        table.add_column(col, overflow="fold")
-    for i in items:
-        doc = f"{i.doc_kind} {i.doc_id}" if i.doc_id is not None else ""
-        table.add_row(str(i.id), i.pair, str(i.kind), doc, str(i.status), i.reason, i.suggestion)
-    Console().print(table)
-
-
-@review_app.command("show")
-def review_show(review_id: int, config: ConfigOpt = None, pair: PairOpt = None) -> None:
-    """Show one review item with its details (candidates, scores, amounts)."""
-    with open_cli_runtime(config) as rt:
-        item = _queue(rt, pair).get(review_id)
-    typer.echo(json.dumps(_item_dict(item), indent=2, default=str))
-
-
-_BY = Annotated[str, typer.Option("--by", help="Who is acting (for the audit log).")]
-_NOTE = Annotated[str, typer.Option("--note", help="Why (kept in the audit log).")]
-
-
-def _default_by() -> str:
-    try:
-        return getpass.getuser()
-    except OSError:  # no login name (some services)
-        return "unknown"
-
-
-@review_app.command("resolve")
-def review_resolve(
-    review_id: int,
-    config: ConfigOpt = None,
-    pair: PairOpt = None,
-    vendor: Annotated[
-        str | None,
-        typer.Option(help="For vendor items: the Sage vendor to link, e.g. 00-FERGUSO."),
-    ] = None,
-    by: _BY = "",
-    note: _NOTE = "",
-) -> None:
-    """The cause is fixed: re-queue the document (or link the vendor given)."""
-    with open_cli_runtime(config) as rt:
-        queue = _queue(rt, pair)
-        if vendor is not None:
-            queue.get(review_id)  # an unknown item is reported before Sage is asked
-            _check_sage_vendor(rt, str(queue.pair), vendor)
-        open_before = {i.id for i in queue.items() if i.id is not None}
-        item = queue.resolve(review_id, by=by or _default_by(), note=note, vendor=vendor)
-        also = sorted(open_before - {i.id for i in queue.items() if i.id is not None} - {item.id})
-    typer.echo(f"review item {item.id} resolved; the next cycle picks the document up again")
-    if also:
-        typer.echo(f"also resolved, with the same vendor link: {', '.join(str(i) for i in also)}")
-
-
-def _check_sage_vendor(rt: Runtime, pair: str, vendor: str) -> None:
-    """A vendor typed by a person must be on file in Sage and active: otherwise every bill
-    re-queued by the link would only come back rejected."""
-    settings = rt.config.pair(pair).sage100
-    check_vendor_on_file(
-        rt.pair(pair).sage, vendor, division=settings.ap_division, company=settings.company
-    )
-
-
-@review_app.command("retry")
-def review_retry(
-    review_id: int, config: ConfigOpt = None, pair: PairOpt = None, by: _BY = "", note: _NOTE = ""
-) -> None:
-    """Try the document again as it is."""
-    with open_cli_runtime(config) as rt:
-        item = _queue(rt, pair).retry(review_id, by=by or _default_by(), note=note)
-    typer.echo(f"review item {item.id} re-queued")
-
-
-@review_app.command("ignore")
-def review_ignore(
-    review_id: int, config: ConfigOpt = None, pair: PairOpt = None, by: _BY = "", note: _NOTE = ""
-) -> None:
-    """Nothing to do: close the item (a document not written is recorded as skipped)."""
-    with open_cli_runtime(config) as rt:
-        item = _queue(rt, pair).ignore(review_id, by=by or _default_by(), note=note)
-    typer.echo(f"review item {item.id} ignored")
-
-
 def audit(
     config: ConfigOpt = None,
     pair: PairOpt = None,
@@ -325,6 +189,13 @@ def audit(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to a file.")] = None,
 ) -> None:
     """The audit log: every decision, oldest first."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from ml_connector.app.runtime import open_cli_runtime
+    from ml_connector.store.audit_export import export_audit_csv, export_audit_json
+    from ml_connector.store.port import PairId
+
     when = _parse_since(since) if since else None
     with open_cli_runtime(config) as rt, rt.store.transaction() as tx:
         events = list(tx.iter_audit(since=when, pair=PairId(pair) if pair else None))
@@ -369,6 +240,11 @@ def _parse_since(text: str) -> datetime:
 
 def status(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
     """Last runs, open review items and documents by state, per pair."""
+    from rich.console import Console
+
+    from ml_connector.app.runtime import open_cli_runtime
+    from ml_connector.store.port import LedgerStatus, PairId, ReviewStatus
+
     report: dict[str, Any] = {}
     with open_cli_runtime(config) as rt:
         for name in rt.config.pairs:
@@ -416,6 +292,5 @@ def status(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
 
 def register(app: typer.Typer) -> None:
     app.command("sync")(sync)
-    app.add_typer(review_app, name="review")
     app.command("audit")(audit)
     app.command("status")(status)

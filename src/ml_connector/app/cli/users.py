@@ -68,7 +68,7 @@ def add(
     if not name or len(name) > 128 or any(c.isspace() for c in name):
         raise ConfigError(f"{username!r} is not a usable user name (no spaces, 1-128 characters)")
     password_hash = _ask_password(password_stdin)
-    with open_cli_runtime(config, console_level="WARNING") as rt:
+    with open_cli_runtime(config) as rt:
         now = rt.clock.now()
         with rt.store.browse() as browse:
             browse.add_user(
@@ -88,7 +88,7 @@ def add(
 @users_app.command("list")
 def list_users(config: ConfigOpt = None) -> None:
     """The accounts, their roles and last logins."""
-    with open_cli_runtime(config, console_level="WARNING") as rt, rt.store.browse() as browse:
+    with open_cli_runtime(config) as rt, rt.store.browse() as browse:
         found = browse.list_users()
     if not found:
         typer.echo("no users yet: `ml-connector users add NAME`")
@@ -102,7 +102,7 @@ def list_users(config: ConfigOpt = None) -> None:
 def password(username: str, config: ConfigOpt = None, password_stdin: StdinOpt = False) -> None:
     """Set a new password for an account."""
     password_hash = _ask_password(password_stdin)
-    with open_cli_runtime(config, console_level="WARNING") as rt:
+    with open_cli_runtime(config) as rt:
         with rt.store.browse() as browse:
             browse.update_user(username, rt.clock.now(), password_hash=password_hash)
         _record(rt, "user_password_set", f"password of {username!r} set by {_operator()}")
@@ -112,7 +112,7 @@ def password(username: str, config: ConfigOpt = None, password_stdin: StdinOpt =
 @users_app.command("disable")
 def disable(username: str, config: ConfigOpt = None) -> None:
     """Stop an account from logging in (its sessions end at their next request)."""
-    with open_cli_runtime(config, console_level="WARNING") as rt:
+    with open_cli_runtime(config) as rt:
         with rt.store.browse() as browse:
             browse.update_user(username, rt.clock.now(), active=False)
         _record(rt, "user_disabled", f"web app user {username!r} disabled by {_operator()}")

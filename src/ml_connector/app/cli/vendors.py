@@ -118,7 +118,11 @@ def register(app: typer.Typer, *, opener: Opener | None = None) -> None:
         pair: PairOpt = None,
         as_json: JsonOpt = False,
     ) -> None:
-        """Match vendors both ways (link, create, or ask a person)."""
+        """Match vendors both ways (link, create, or ask a person).
+
+        Names the matcher cannot guess safely (acronyms such as CED) go in the alias table:
+        vendor_aliases in the pair's [sync] section, a CSV file alias,name
+        (docs/matching.md)."""
         with open_rt(config) as rt:
             p = _parts(rt, pair)
             summary = run_vendor_sync(

@@ -269,13 +269,17 @@ def sandbox_config(
     interval_minutes: int = 15,
     tax_account: str | None = None,
     freight_account: str | None = None,
+    gl_rules: Path | None = None,
 ) -> AppConfig:
     """The config `ml-connector sandbox up` writes: both sandboxes on loopback, with their
     public default credentials as literal `sandbox:` secrets (refused anywhere else).
-    `tax_account` / `freight_account`: the Sage accounts of tax and freight lines."""
+    `tax_account` / `freight_account`: the Sage accounts of tax and freight lines;
+    `gl_rules`: a GL rules file (the demo's carries Job Cost rules)."""
     sage: dict[str, Any] = {
         "mode": "sandbox",
-        "root": str(sage_root),
+        # The caller's path is relative to its working folder, not to the config's: made
+        # absolute here, it is written back relative to the config's folder when inside it.
+        "root": str(sage_root.resolve()),
         "company": company,
         "user": user,
         "password": f"sandbox:{password}",
@@ -287,6 +291,8 @@ def sandbox_config(
         sync["tax_account"] = tax_account
     if freight_account:
         sync["freight_account"] = freight_account
+    if gl_rules is not None:
+        sync["gl_rules"] = str(gl_rules.resolve())  # likewise relative to the config when inside
     data: dict[str, Any] = {
         "pairs": {
             pair: {

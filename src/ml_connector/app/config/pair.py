@@ -103,6 +103,8 @@ class Sage100Settings(StrictModel):
     password: Secret
     ap_division: str = Field(default="00", pattern=r"^\d{2}$")
     use_batches: bool | None = None  # absent: follow A/P Options (ask Sage)
+    sales_tax_in_ap: bool | None = None  # absent: A/P Options "calculate sales tax" (ask Sage)
+    job_cost: bool | None = None  # absent: Job Cost when Sage has a Job Cost job on file
     module_date: Literal["today", "fixed"] = "today"
     module_date_value: date | None = None  # TOML date (2026-03-31) or "2026-03-31"
     # Sage names no public source confirms, each a list tried in order ([pairs.sage100.names])
@@ -175,15 +177,19 @@ class SyncSettings(StrictModel):
     ] = Field(default_factory=dict)
     tax_account: Account | None = None
     freight_account: Account | None = None
+    # tax and freight: "auto" header where Sage allows it, "header", or "lines" (docs/engine.md)
+    tax_freight: Literal["auto", "header", "lines"] = "auto"
+    non_taxing_tax_schedules: list[str] = Field(default_factory=list)
     fallback_account: Account | None = None
     gl_rules: FilePath | None = None
+    vendor_aliases: FilePath | None = None  # the controller's alias table (CSV alias,name)
     mark_exported: bool = False
     invoice_routes: list[InvoiceRoute] = Field(default_factory=list)
     look_back_minutes: int = Field(default=10, ge=0, le=1440)
     sage_vendor_look_back_hours: int = Field(default=24, ge=0, le=24 * 14)
     application_guid: str | None = None
 
-    @field_validator("gl_rules")
+    @field_validator("gl_rules", "vendor_aliases")
     @classmethod
     def _rules(cls, value: Path | None, info: ValidationInfo) -> Path | None:
         return None if value is None else resolve_path(value, info)

@@ -42,6 +42,9 @@ SERVICES: dict[str, schema.TableSpec] = {
     "AP_INVOICEHISTORYDETAIL_SVC": schema.AP_INVOICE_HISTORY_DETAIL,
     "GL_COMPANYACTIVEBATCH_SVC": schema.GL_COMPANY_ACTIVE_BATCH,
     "SY_COMPANY_SVC": system_schema.SY_COMPANY,
+    "SY_SALESTAXSCHEDULE_SVC": schema.SY_SALES_TAX_SCHEDULE,
+    "JC_JOB_SVC": schema.JC_JOB,
+    "JC_JOBCOSTDETAIL_SVC": schema.JC_JOB_COST_DETAIL,
 }
 
 BUS_TASKS: dict[str, tuple[str, ...]] = {
@@ -104,6 +107,37 @@ def account_problem(session: SySession, account_key: str) -> str | None:
     return None
 
 
+def tax_rate(session: SySession, schedule: str) -> float | None:
+    """The schedule's rate (percent), or None when it is not on file."""
+    assert session.company is not None
+    row = session.company.execute(
+        "SELECT TaxRate FROM SY_SalesTaxSchedule WHERE TaxSchedule = ?", (schedule,)
+    ).fetchone()
+    return None if row is None else float(row[0])
+
+
+def job_cost_problem(session: SySession, job_no: str, cost_code: str, cost_type: str) -> str | None:
+    """Why a line cannot carry this job / cost code / cost type, or None."""
+    assert session.company is not None
+    conn = session.company
+    if conn.execute("SELECT 1 FROM JC_Job LIMIT 1").fetchone() is None:
+        return "Job Cost is not integrated with A/P: JobNo cannot be entered."
+    row = conn.execute("SELECT JobStatus FROM JC_Job WHERE JobNo = ?", (job_no,)).fetchone()
+    if row is None:
+        return f"Job {job_no} is not on file."
+    if row["JobStatus"] != "A":
+        return f"Job {job_no} is not active."
+    if not cost_code or not cost_type:
+        return f"A cost code and a cost type are required for job {job_no}."
+    found = conn.execute(
+        "SELECT 1 FROM JC_JobCostDetail WHERE JobNo = ? AND CostCode = ? AND CostType = ?",
+        (job_no, cost_code, cost_type),
+    ).fetchone()
+    if found is None:
+        return f"Cost code {cost_code} cost type {cost_type} is not on file for job {job_no}."
+    return None
+
+
 def terms_exists(session: SySession, code: str) -> bool:
     assert session.company is not None
     return (
@@ -145,6 +179,8 @@ class ApVendorBus(BusinessObject):
     def check_value(self, col: Col, value: str | float) -> str | None:
         if col.name == "TermsCode" and value and not terms_exists(self.session, str(value)):
             return f"Terms code {value} is not on file."
+        if col.name == "TaxSchedule" and value and tax_rate(self.session, str(value)) is None:
+            return f"Tax schedule {value} is not on file."
         if col.name == "AccountKey" and value:
             return account_problem(self.session, str(value))
         return None

@@ -16,7 +16,8 @@ USER_KEY = "0000000001"
 def write_demo(
     conn: sqlite3.Connection, audit: dict[str, str], *, batches: bool, plan: AccountPlan
 ) -> None:
-    """GL accounts, vendors, a year of history and the hand-keyed invoices."""
+    """GL accounts, vendors, tax schedules, Job Cost jobs, a year of history and the
+    hand-keyed invoices."""
     accounts = seed.gl_accounts(plan)
     for row in accounts:
         insert_row(conn, schema.GL_ACCOUNT, {**row, **audit})
@@ -48,9 +49,12 @@ def write_demo(
                 "TermsCode": v.terms,
                 "VendorStatus": v.status,
                 "AccountKey": seed.account_key(accounts, v.account, plan),
+                "TaxSchedule": seed.VENDOR_TAX_SCHEDULES.get(v.vendor_no, ""),
+                "UsePOReceiptOfInvoice": "Y" if v.vendor_no in seed.RECEIPT_OF_INVOICE else "N",
                 **audit,
             },
         )
+    _tax_and_jobs(conn, audit)
     rng = random.Random(42)  # noqa: S311  # demo data
     by_no = {v.vendor_no: v for v in seed.vendors()}
     seen: set[tuple[str, str]] = set()
@@ -70,6 +74,31 @@ def write_demo(
             schema.GL_COMPANY_ACTIVE_BATCH,
             {**batch, "Comment": "Keyed by hand", "PrivateBatch": "N", **audit},
         )
+
+
+def _tax_and_jobs(conn: sqlite3.Connection, audit: dict[str, str]) -> None:
+    conn.execute("UPDATE AP_Options SET CalcSalesTaxInAP = 'Y' WHERE ModuleCode = 'A/P'")
+    for schedule, desc, rate in seed.TAX_SCHEDULES:
+        row = {"TaxSchedule": schedule, "TaxScheduleDesc": desc, "TaxRate": rate}
+        insert_row(conn, schema.SY_SALES_TAX_SCHEDULE, {**row, **audit})
+    for job_no, desc, status, codes in seed.jc_jobs():
+        insert_row(
+            conn,
+            schema.JC_JOB,
+            {"JobNo": job_no, "JobDesc": desc, "JobStatus": status, **audit},
+        )
+        for cost_code, cost_type, code_desc in codes:
+            insert_row(
+                conn,
+                schema.JC_JOB_COST_DETAIL,
+                {
+                    "JobNo": job_no,
+                    "CostCode": cost_code,
+                    "CostType": cost_type,
+                    "CostCodeDesc": code_desc,
+                    **audit,
+                },
+            )
 
 
 def _invoice(

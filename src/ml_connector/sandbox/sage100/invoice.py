@@ -12,8 +12,17 @@ Key `APDivisionNo$ + VendorNo$ + InvoiceNo$`. What `nSetKey` answers:
 
 `nWrite` refuses (0 + `sLastErrorMsg`) unless: the A/P module date is set; the vendor is on
 file and not inactive; `InvoiceDate$` is set; every line's AccountKey is on file and
-active; and the lines sum to `InvoiceAmt` (undistributed balance zero). A line added with
-`nAddLine` but never written with `oLines.nWrite()` is discarded.
+active; and the lines plus `SalesTaxAmt` plus `FreightAmt` sum to `InvoiceAmt`
+(undistributed balance zero). A line added with `nAddLine` but never written with
+`oLines.nWrite()` is discarded.
+
+Tax and freight (A/P Options `CalcSalesTaxInAP = "Y"` only; otherwise `SalesTaxAmt` and
+`FreightAmt` cannot be set): the header's `TaxSchedule` defaults from the vendor. At
+`nWrite` `TaxableAmt` / `NonTaxableAmt` are computed from the lines' `TaxClass` ("NT" is
+non-taxable), and when the schedule has a rate Sage computes `SalesTaxAmt` itself
+(taxable x rate, replacing what was entered) -- so an invoice whose lines already include
+the tax goes out of balance, as in Sage. Header tax and freight post to the division's
+`SalesTaxAcctKey` / `FreightAcctKey`, which must be set.
 
 Batches (A/P Options `BatchProcessing = "Y"`): select one first with `nSelectBatch(no)` or
 `nSelectNewBatch(placeholder, "N", comment)` -> `(1, "00001")`; a batch is held by the
@@ -33,6 +42,7 @@ from ml_connector.sandbox.sage100.catalog import (
     account_problem,
     ap_option,
     division_exists,
+    tax_rate,
     terms_exists,
 )
 from ml_connector.sandbox.sage100.com import com_call
@@ -134,6 +144,7 @@ class ApInvoiceBus(BusinessObject):
             str(vendor["TermsCode"]) if vendor else ap_option(self.session, "DefaultTermsCode")
         )
         rec["HoldPayment"] = str(vendor["HoldPayment"]) if vendor else "N"
+        rec["TaxSchedule"] = str(vendor["TaxSchedule"]) if vendor else ""
         posted = self.conn.execute(
             "SELECT InvoiceDate, InvoiceDueDate, TermsCode, Comment FROM AP_OpenInvoice "
             "WHERE APDivisionNo = ? AND VendorNo = ? AND InvoiceNo = ? UNION ALL "
@@ -159,6 +170,11 @@ class ApInvoiceBus(BusinessObject):
     def check_value(self, col: Col, value: str | float) -> str | None:
         if col.name == "TermsCode" and value and not terms_exists(self.session, str(value)):
             return f"Terms code {value} is not on file."
+        if col.name == "TaxSchedule" and value and tax_rate(self.session, str(value)) is None:
+            return f"Tax schedule {value} is not on file."
+        taxing = col.name in ("SalesTaxAmt", "FreightAmt", "TaxSchedule")
+        if taxing and value and ap_option(self.session, "CalcSalesTaxInAP") != "Y":
+            return f"{col.boi_name} cannot be entered: A/P does not calculate sales tax."
         return None
 
     def assign(self, col: Col, value: str | float) -> None:
@@ -187,13 +203,56 @@ class ApInvoiceBus(BusinessObject):
             problem = account_problem(self.session, str(line["AccountKey"]))
             if problem:
                 return f"Line {line.get('LineKey') or ''}: {problem}".replace("Line : ", "")
+        problem = self._compute_tax(rec)
+        if problem:
+            return problem
         distributed = sum((money(line["DistributionAmt"]) for line in self.lines), Decimal("0.00"))
-        undistributed = money(rec["InvoiceAmt"]) - distributed
+        undistributed = (
+            money(rec["InvoiceAmt"])
+            - distributed
+            - money(rec["SalesTaxAmt"])
+            - money(rec["FreightAmt"])
+        )
         if undistributed:
+            computed = (
+                f" (sales tax {money(rec['SalesTaxAmt'])} computed by tax schedule "
+                f"{rec['TaxSchedule']})"
+                if self._rate(rec)
+                else ""
+            )
             return (
                 f"The invoice is out of balance. The undistributed balance is {undistributed}; "
-                "it must be 0.00."
+                f"it must be 0.00.{computed}"
             )
+        return None
+
+    def _rate(self, rec: Record) -> float:
+        schedule = str(rec["TaxSchedule"])
+        if not schedule or ap_option(self.session, "CalcSalesTaxInAP") != "Y":
+            return 0.0
+        return tax_rate(self.session, schedule) or 0.0
+
+    def _compute_tax(self, rec: Record) -> str | None:
+        """Taxable / non-taxable from the lines; Sage's own sales tax under a taxing schedule."""
+        zero = Decimal("0.00")
+        taxable = sum(
+            (money(x["DistributionAmt"]) for x in self.lines if x.get("TaxClass") != "NT"), zero
+        )
+        non_taxable = sum(
+            (money(x["DistributionAmt"]) for x in self.lines if x.get("TaxClass") == "NT"), zero
+        )
+        rec["TaxableAmt"], rec["NonTaxableAmt"] = float(taxable), float(non_taxable)
+        rate = self._rate(rec)
+        if rate:
+            rec["SalesTaxAmt"] = float(money(taxable * Decimal(str(rate)) / 100))
+        division = self.conn.execute(
+            "SELECT SalesTaxAcctKey, FreightAcctKey FROM AP_Division WHERE APDivisionNo = ?",
+            (rec["APDivisionNo"],),
+        ).fetchone()
+        for column, account, what in (("SalesTaxAmt", "SalesTaxAcctKey", "sales tax"),
+                                      ("FreightAmt", "FreightAcctKey", "freight")):  # fmt: skip
+            if money(rec[column]) and (division is None or not division[account]):
+                return f"Division {rec['APDivisionNo']} has no {what} account."
         return None
 
     def store(self, rec: Record, *, new: bool) -> None:

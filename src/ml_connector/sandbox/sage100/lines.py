@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ml_connector.sandbox.sage100 import schema
-from ml_connector.sandbox.sage100.catalog import account_problem
+from ml_connector.sandbox.sage100.catalog import account_problem, job_cost_problem
 from ml_connector.sandbox.sage100.com import SEP, ComObject, com_call
 from ml_connector.sandbox.sage100.records import Record
 from ml_connector.sandbox.sage100.values import coerce
@@ -46,6 +46,7 @@ class ApInvoiceLines(ComObject):
         if vendor is not None and vendor["AccountKey"]:
             line["AccountKey"] = vendor["AccountKey"]  # the vendor's default G/L account
         line["LineKey"] = ""
+        line["TaxClass"] = "TX" if self.bus._rec.get("TaxSchedule") else "NT"
         self.current, self.index = line, None
         return self._ok(2)
 
@@ -81,6 +82,18 @@ class ApInvoiceLines(ComObject):
             return self._fail("No line is selected: call nAddLine first.")
         if not self.current.get("AccountKey"):
             return self._fail("AccountKey is required.")
+        job = str(self.current.get("JobNo") or "")
+        if job:
+            problem = job_cost_problem(
+                self.bus.session,
+                job,
+                str(self.current.get("CostCode") or ""),
+                str(self.current.get("CostType") or ""),
+            )
+            if problem:
+                return self._fail(problem)
+        elif self.current.get("CostCode") or self.current.get("CostType"):
+            return self._fail("JobNo is required with a cost code.")
         if self.index is None:
             self.bus.lines.append(self.current)
         else:

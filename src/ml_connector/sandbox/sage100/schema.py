@@ -137,6 +137,10 @@ def _n(name: str, length: int = 13) -> Col:
     return Col(name, "N", length)
 
 
+def _ro(name: str) -> Col:
+    return Col(name, "N", 13, read_only=True)
+
+
 def _yn(name: str) -> Col:
     return Col(name, "S", 1, upper=True, flag=True)
 
@@ -174,6 +178,7 @@ AP_OPTIONS = TableSpec(
         _s("DefaultTermsCode", 2, zero_fill=True),
         _s("NextBatchNo", 5, zero_fill=True),
         _s("NextVendorNo", 7, upper=True),
+        _yn("CalcSalesTaxInAP"),  # FL44's ValGroup name; the column name is the sandbox's
     ),
     ("ModuleCode",),
 )
@@ -214,6 +219,8 @@ AP_VENDOR = TableSpec(
         _s("AccountKey", 9, upper=True),
         _yn("HoldPayment"),
         _yn("SeparateCheck"),
+        _s("TaxSchedule", 9, upper=True),
+        _yn("UsePOReceiptOfInvoice"),  # "Use P/O Receipt of Invoice Entry" (sandbox name)
     ),
     ("APDivisionNo", "VendorNo"),
     (("VendorName",), ("DateUpdated", "TimeUpdated"), ("VendorNo",)),
@@ -265,6 +272,11 @@ AP_INVOICE_HEADER = TableSpec(
         _n("InvoiceAmt"),
         _n("DiscountAmt"),
         _yn("SeparateCheck"),
+        _s("TaxSchedule", 9, upper=True),
+        _ro("TaxableAmt"),  # computed from the lines' tax classes
+        _ro("NonTaxableAmt"),
+        _n("SalesTaxAmt"),  # computed when the tax schedule has a rate
+        _n("FreightAmt"),
     ),
     ("APDivisionNo", "VendorNo", "InvoiceNo"),
     (("BatchNo", "APDivisionNo", "VendorNo", "InvoiceNo"), ("InvoiceNo",)),
@@ -279,6 +291,9 @@ AP_INVOICE_DETAIL = TableSpec(
         _n("DistributionAmt"),
         _s("CommentText", 2048),
         _s("JobNo", 7, upper=True),
+        _s("CostCode", 9, upper=True),
+        _s("CostType", 1, upper=True),
+        _s("TaxClass", 2, upper=True),
     ),
     ("APDivisionNo", "VendorNo", "InvoiceNo", "LineKey"),
 )
@@ -359,6 +374,38 @@ GL_COMPANY_ACTIVE_BATCH = TableSpec(
     ("ModuleCode", "BatchType", "BatchNo"),
 )
 
+# Sales tax schedules. Real Sage splits a schedule into tax codes, each with a rate per tax
+# class (SY_SalesTaxCode_ui manages them); the sandbox keeps one rate per schedule, applied to
+# lines of any class but "NT" (non-taxable). Sandbox simplification, documented.
+SY_SALES_TAX_SCHEDULE = TableSpec(
+    "SY_SalesTaxSchedule",
+    (_s("TaxSchedule", 9, upper=True), _s("TaxScheduleDesc", 30), _n("TaxRate", 7)),
+    ("TaxSchedule",),
+)
+
+# Job Cost: jobs and the cost code + cost type pairs budgeted on each (names: sandbox choice
+# after Sage's JC_ prefix; FL44 was not retrievable for Job Cost).
+JC_JOB = TableSpec(
+    "JC_Job",
+    (
+        _s("JobNo", 7, upper=True),
+        _s("JobDesc", 30),
+        _s("JobStatus", 1, upper=True, choices=("A", "C", "I")),
+    ),
+    ("JobNo",),
+)
+
+JC_JOB_COST_DETAIL = TableSpec(
+    "JC_JobCostDetail",
+    (
+        _s("JobNo", 7, upper=True),
+        _s("CostCode", 9, upper=True),
+        _s("CostType", 1, upper=True),
+        _s("CostCodeDesc", 30),
+    ),
+    ("JobNo", "CostCode", "CostType"),
+)
+
 # Sandbox-only: records held by a user (what ProvideX keeps in its lock tables).
 LOCK_DDL = (
     "CREATE TABLE IF NOT EXISTS SY_SandboxLock (TableName TEXT NOT NULL, KeyValue TEXT NOT NULL, "
@@ -381,6 +428,9 @@ COMPANY_TABLES: dict[str, TableSpec] = {
         AP_INVOICE_HISTORY_HEADER,
         AP_INVOICE_HISTORY_DETAIL,
         GL_COMPANY_ACTIVE_BATCH,
+        SY_SALES_TAX_SCHEDULE,
+        JC_JOB,
+        JC_JOB_COST_DETAIL,
     )
 }
 

@@ -16,7 +16,12 @@ have keyed Sage before the connector:
 - a year of AP history before ServiceTitan's documents start, paid invoices in history and
   the last weeks' still open;
 - invoices keyed by hand that duplicate bills of the ServiceTitan demo (`hand_keyed()`):
-  by vendor + number (paid, open, unposted) and by reference + amount under another vendor.
+  by vendor + number (paid, open, unposted) and by reference + amount under another vendor;
+- A/P calculates sales tax: two tax schedules, one of which computes tax (`TAX_SCHEDULES`),
+  given to Hajoca (`VENDOR_TAX_SCHEDULES`); Crescent Electric uses P/O Receipt of Invoice
+  Entry (`RECEIPT_OF_INVOICE`);
+- Job Cost: a job for each ServiceTitan demo job with its cost codes (`jc_jobs()`), one job
+  closed and one without the Service phase.
 """
 
 from __future__ import annotations
@@ -77,6 +82,24 @@ SAGE_VENDORS: dict[int, tuple[str, str]] = {
 ST_ONLY = (616, 633, 636)  # Herc Rentals, the cleaning service, the Snap-on dealer
 ACTIVE_HERE = (638,)  # inactive in ServiceTitan, never deactivated in Sage
 ELECTRICAL = (605, 606, 607, 613)
+
+# Sales tax (A/P Options CalcSalesTaxInAP = "Y"): (schedule, description, rate %)
+TAX_SCHEDULES = (("NONTAX", "Non-taxable", 0.0), ("OHFRANK", "Franklin County OH", 7.5))
+VENDOR_TAX_SCHEDULES = {"HAJOCA": "OHFRANK"}  # Sage would compute tax on Hajoca's invoices
+RECEIPT_OF_INVOICE = ("CRESCEN",)  # invoices belong in P/O Receipt of Invoice Entry
+
+# Job Cost: cost code = ServiceTitan budget code phase + cost type code ("01-100"), cost type
+# M materials, E equipment, S subcontract, O other; the jobs are ServiceTitan's job numbers.
+JC_COST_CODES = (
+    ("100", "M", "Materials"),
+    ("110", "E", "Equipment"),
+    ("300", "S", "Subcontract"),
+    ("400", "O", "Permits & Fees"),
+    ("500", "E", "Equipment Rental"),
+)
+JC_PHASES = (("01", "Rough-In"), ("02", "Trim / Finish"), ("03", "Service"))
+JC_CLOSED_JOB = "40007"  # closed in Sage: its costs go to review
+JC_NO_SERVICE_JOB = "40011"  # set up without the Service phase (03-*)
 
 # Sage-only vendors: (VendorNo, name, city, state, zip, terms, account, status)
 SAGE_ONLY: tuple[tuple[str, str, str, str, str, str, str, str], ...] = (
@@ -191,6 +214,23 @@ def vendors() -> tuple[DemoVendor, ...]:
             DemoVendor(number, name, "", city, state, zip_code, "", "", terms, account, status, "")
         )
     return tuple(out)
+
+
+def jc_jobs(count: int = 50) -> list[tuple[str, str, str, list[tuple[str, str, str]]]]:
+    """(JobNo, description, status, [(cost code, cost type, description)]) of the demo jobs:
+    ServiceTitan's job numbers 40000.. of its 200-bill demo (no random draws)."""
+    out = []
+    for k in range(count):
+        job_no = str(40_000 + k)
+        codes = [
+            (f"{phase}-{code}", cost_type, f"{phase_name} / {name}"[:30])
+            for phase, phase_name in JC_PHASES
+            for code, cost_type, name in JC_COST_CODES
+            if not (job_no == JC_NO_SERVICE_JOB and phase == "03")
+        ]
+        status = "C" if job_no == JC_CLOSED_JOB else "A"
+        out.append((job_no, f"ServiceTitan job {job_no}", status, codes))
+    return out
 
 
 def gl_accounts(plan: AccountPlan = DEFAULT_PLAN) -> list[Row]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ml_connector.store.port import LedgerEntry, ReviewItem, ReviewKind
+from ml_connector.sync import state
 from ml_connector.sync.context import CycleContext, jsonable
 from ml_connector.sync.documents.source import SourceDocument
 from ml_connector.sync.summary import Outcome
@@ -47,7 +48,7 @@ def changed_after_export(
             "canceled": doc.canceled,
         }
         with ctx.store.transaction() as tx:
-            tx.put_ledger(replace(entry, last_error=NOTE + fp, updated_at=ctx.clock.now()))
+            state.put(tx, replace(entry, last_error=NOTE + fp, updated_at=ctx.clock.now()))
             review_id = tx.add_review(
                 ReviewItem(
                     pair=ctx.pair,

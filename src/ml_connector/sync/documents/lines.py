@@ -4,8 +4,14 @@
   rule: the ServiceTitan GL account number equals an active Sage account number, formatted
   or raw). A line the mapper cannot place goes to the configured fallback account (flagged
   in the audit log) or, without one, sends the document to review.
-- Tax and freight go to the configured accounts, else to the AP division's sales tax and
-  freight accounts.
+- Tax and freight go to the invoice header (`SalesTaxAmt` / `FreightAmt`, which Sage posts
+  to the AP division's accounts) when `SyncSettings.tax_freight` says so ("auto": the company
+  calculates sales tax in A/P, the division has the account and no other account is
+  configured); otherwise they are lines on the configured accounts, else on the AP
+  division's sales tax and freight accounts.
+- With a `[job_cost]` section in the rules and Job Cost in Sage, each line on a ServiceTitan
+  job carries the Sage job, cost code and cost type (`jobcost.JobCostMapper`), checked
+  against the job's cost codes; a line that cannot sends the document to review.
 - Every line comment carries the description, the job number and the ServiceTitan
   reference, so that a person in Sage can always trace the line back.
 Lines of zero amount are left out; the remaining lines add up to the document total
@@ -15,16 +21,21 @@ Lines of zero amount are left out; the remaining lines add up to the document to
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
-from ml_connector.errors import ConfigError
+from ml_connector.errors import Action, ConfigError, ConnectorError
 from ml_connector.money import ZERO
-from ml_connector.sage100.port import LINE_COMMENT_LEN, AccountKey, ApInvoiceLine
+from ml_connector.sage100.port import LINE_COMMENT_LEN, AccountKey, ApInvoiceLine, CompanyInfo
 from ml_connector.servicetitan.records import BudgetCode
+from ml_connector.store.port import ReviewKind
 from ml_connector.sync.context import CycleContext
 from ml_connector.sync.documents.source import SourceDocument, SourceLine
-from ml_connector.sync.errors import UnmappedLineError
+from ml_connector.sync.errors import UnmappedJobCostError, UnmappedLineError
+from ml_connector.sync.gl.jobcost import JobCostMapper
 from ml_connector.sync.gl.mapping import GlMapper, GlRules, LineDimensions
+from ml_connector.sync.gl.setup import checked_gl_setup, load_rules
+from ml_connector.sync.settings import SyncSettings
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,12 +43,15 @@ class Distribution:
     lines: tuple[ApInvoiceLine, ...]
     rules: tuple[dict[str, Any], ...]  # per line: ref, account, rule, fallback
     fallback_used: tuple[str, ...] = ()  # line refs placed on the fallback account
+    sales_tax: Decimal = ZERO  # in the invoice header (not a line)
+    freight: Decimal = ZERO  # in the invoice header (not a line)
 
 
 @dataclass(frozen=True, slots=True)
 class Unmapped:
     reason: str
     details: dict[str, Any] = field(default_factory=dict)
+    kind: ReviewKind = ReviewKind.UNMAPPED_GL
 
 
 def trace_text(doc: SourceDocument) -> str:
@@ -52,6 +66,15 @@ def line_comment(doc: SourceDocument, line: SourceLine) -> str:
     return text[:LINE_COMMENT_LEN]
 
 
+def configured_accounts(settings: SyncSettings) -> dict[str, str | None]:
+    """The accounts the settings name outright, by use (checked with the GL rules)."""
+    return {
+        "tax": settings.tax_account,
+        "freight": settings.freight_account,
+        "fallback": settings.fallback_gl_account,
+    }
+
+
 class LineMapper:
     """Maps lines for one cycle; the GL mapper and special accounts are built once."""
 
@@ -60,20 +83,69 @@ class LineMapper:
         self._mapper: GlMapper | None = None
         self._budget_codes: dict[int, str] | None = None
         self._special: dict[str, AccountKey | None] = {}
+        self._rules: GlRules | None = None
+        self._company: CompanyInfo | None = None
+        self._job_cost: JobCostMapper | None = None
+
+    def _gl_rules(self) -> GlRules:
+        if self._rules is None:
+            s = self._ctx.settings
+            self._rules = load_rules(s.gl_rules, s.gl_rules_path)
+        return self._rules
+
+    def preflight(self) -> None:
+        """The GL setup (rules, account format, the accounts they and the settings name),
+        checked before the cycle writes anything: `ConfigError` naming every problem. A
+        passing Sage failure (a lock, a dropped session) is no verdict: the same check runs
+        again when the first line needs the mapper, and the document retries as usual."""
+        try:
+            self._gl_mapper()
+        except ConnectorError as exc:
+            if exc.action is Action.STOP:
+                raise
 
     def _gl_mapper(self) -> GlMapper:
         if self._mapper is None:
             s = self._ctx.settings
-            if s.gl_rules is not None:
-                rules = s.gl_rules
-            elif s.gl_rules_path is not None:
-                rules = GlRules.load(s.gl_rules_path)
-            else:
-                rules = GlRules.default()
-            self._mapper = GlMapper(
-                rules, self._ctx.sage.account_format(), self._ctx.sage_ref().gl_accounts
+            self._mapper = checked_gl_setup(
+                self._gl_rules(),
+                self._ctx.sage.account_format(),
+                self._ctx.sage_ref().gl_accounts,
+                configured_accounts(s),
             )
         return self._mapper
+
+    def _sage_company(self) -> CompanyInfo:
+        if self._company is None:
+            self._company = self._ctx.sage.company()
+        return self._company
+
+    def _job_cost_mapper(self) -> JobCostMapper | None:
+        """The Job Cost mapper when the rules have a [job_cost] section (Sage must have
+        Job Cost then), else None."""
+        rules = self._gl_rules()
+        if rules.job_cost is None:
+            return None
+        if self._job_cost is None:
+            company = self._sage_company()
+            if not company.job_cost:
+                raise ConfigError(
+                    f"{rules.source} has a [job_cost] section, but Sage company {company.code} "
+                    "has no Job Cost (no job on file)",
+                    operation="load GL rules",
+                    hint="remove [job_cost] from the rules, or set up Job Cost in Sage",
+                )
+            self._job_cost = JobCostMapper(rules.job_cost, self._ctx.sage.job)
+        return self._job_cost
+
+    def _in_header(self, kind: str, wanted: str | None, division_default: str | None) -> bool:
+        """Whether tax or freight goes to the invoice header rather than to a line."""
+        mode = self._ctx.settings.tax_freight
+        if mode != "auto":
+            return mode == "header"
+        if not division_default or not self._sage_company().sales_tax_in_ap:
+            return False
+        return not wanted or self._ctx.sage_ref().account_key(wanted) == division_default
 
     def _budget_code(self, budget_code_id: int | None) -> str | None:
         if budget_code_id is None:
@@ -108,10 +180,13 @@ class LineMapper:
         rules: list[dict[str, Any]] = []
         fallback_used: list[str] = []
         unmapped: list[dict[str, Any]] = []
+        job_cost_issues: list[dict[str, Any]] = []
+        header = {"tax": ZERO, "freight": ZERO}
         for line in doc.lines:
             if line.amount == ZERO:
                 continue
             key: AccountKey | None
+            job = ("", "", "")
             if line.kind in ("tax", "freight"):
                 default = (
                     (
@@ -123,6 +198,10 @@ class LineMapper:
                     else None
                 )
                 wanted = s.tax_account if line.kind == "tax" else s.freight_account
+                if self._in_header(line.kind, wanted, default):
+                    header[line.kind] += line.amount
+                    rules.append({"line": line.ref, "rule": f"{line.kind} in the invoice header"})
+                    continue
                 key = self._configured(line.kind, wanted, default)
                 if key is None:
                     unmapped.append(
@@ -149,6 +228,19 @@ class LineMapper:
                     business_unit=line.business_unit,
                     line_kind=line.kind,
                 )
+                job_mapper = self._job_cost_mapper() if line.job_number else None
+                if job_mapper is not None:
+                    try:
+                        found = job_mapper.map(line.job_number, dims.values())
+                    except UnmappedJobCostError as exc:
+                        job_cost_issues.append(
+                            {"line": line.ref, "amount": str(line.amount), "why": exc.message}
+                        )
+                    else:
+                        job = (found.job_no, found.cost_code, found.cost_type)
+                        rules.append(
+                            {"line": line.ref, "job_cost": "/".join(job), "rule": found.rule}
+                        )
                 try:
                     mapping = self._gl_mapper().map(dims)
                 except UnmappedLineError as exc:
@@ -188,7 +280,14 @@ class LineMapper:
                         }
                     )
             out.append(
-                ApInvoiceLine(account_key=key, amount=line.amount, comment=line_comment(doc, line))
+                ApInvoiceLine(
+                    account_key=key,
+                    amount=line.amount,
+                    comment=line_comment(doc, line),
+                    job_no=job[0],
+                    cost_code=job[1],
+                    cost_type=job[2],
+                )
             )
         if unmapped:
             first = unmapped[0]
@@ -198,4 +297,17 @@ class LineMapper:
                 f"{first['why']}{more}",
                 {"unmapped": unmapped},
             )
-        return Distribution(tuple(out), tuple(rules), tuple(fallback_used))
+        if job_cost_issues:
+            first = job_cost_issues[0]
+            more = (
+                f" and {len(job_cost_issues) - 1} more line(s)" if len(job_cost_issues) > 1 else ""
+            )
+            return Unmapped(
+                f"{doc.label}: {first['line']} ({first['amount']}) has no valid Sage Job Cost: "
+                f"{first['why']}{more}",
+                {"job_cost": job_cost_issues},
+                ReviewKind.UNMAPPED_JOB_COST,
+            )
+        return Distribution(
+            tuple(out), tuple(rules), tuple(fallback_used), header["tax"], header["freight"]
+        )

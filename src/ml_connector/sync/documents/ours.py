@@ -17,13 +17,11 @@ from ml_connector.sage100.port import (
     SageInvoiceNo,
     SageVendorNo,
 )
-from ml_connector.store.port import LedgerEntry, LedgerStatus, SageKeyRef
+from ml_connector.store.port import LedgerEntry, SageKeyRef
 from ml_connector.sync.documents.source import SourceDocument
+from ml_connector.sync.state import RECOVERABLE, WRITING
 
-WRITING = "writing"
-# ledger states that may hold the key of a write whose outcome was not recorded: an INTENT,
-# or a REVIEW the document went to after `create_invoice` was called (the key is kept)
-RECOVERABLE = frozenset({LedgerStatus.INTENT, LedgerStatus.REVIEW})
+__all__ = ["RECOVERABLE", "WRITING", "header_comment", "is_ours", "key_ref", "marker", "to_key"]
 
 
 def marker(doc: SourceDocument) -> str:

@@ -116,3 +116,4 @@ def drain_outbox(ctx: CycleContext) -> None:
                 else:
                     error = (result.error_message if result else None) or "no result for this id"
                     _failed(ctx, item, error)
+            ctx.commit()  # one commit per chunk marked in ServiceTitan

@@ -18,14 +18,16 @@ from ml_connector.errors import Action, ConnectorError, Sage100Error
 from ml_connector.money import ZERO
 from ml_connector.sage100.errors import SageVerifyError
 from ml_connector.store.port import DocKind, LedgerEntry, LedgerStatus, ReviewKind
+from ml_connector.sync import state
 from ml_connector.sync.context import CycleContext
 from ml_connector.sync.documents.changes import changed_after_export
 from ml_connector.sync.documents.fingerprint import fingerprint
 from ml_connector.sync.documents.lines import LineMapper, Unmapped
-from ml_connector.sync.documents.ours import WRITING
 from ml_connector.sync.documents.resolve import VendorResolver, VendorReview
+from ml_connector.sync.documents.sage_setup import setup_review
 from ml_connector.sync.documents.source import SourceDocument, problems
 from ml_connector.sync.documents.writer import InvoiceWriter
+from ml_connector.sync.state import WRITING, write_started
 from ml_connector.sync.summary import Outcome
 
 RETRY_BREAKER = 5  # transient failures in a row that end the cycle (Sage or ST is down)
@@ -56,9 +58,10 @@ class DocumentProcessor:
         if outcome is Outcome.RETRY:
             self.retries_in_a_row += 1
             if self.retries_in_a_row >= RETRY_BREAKER:
+                last = self.ctx.last_outcome
                 raise CycleStoppedError(
                     f"{RETRY_BREAKER} documents in a row failed with a transient error "
-                    f"(last: {doc.label}: {self.ctx.outcomes[-1].reason}); the cycle ended "
+                    f"(last: {doc.label}: {last.reason if last else ''}); the cycle ended "
                     "early and the rest waits for the next cycle",
                     hint="check that Sage and ServiceTitan are reachable",
                 )
@@ -144,7 +147,7 @@ class DocumentProcessor:
             # half their retries; found by scripts/soak_kill.py)
             attempts = current.attempts
         if attempts >= ctx.settings.max_attempts:
-            started = current if _write_started(current) else None
+            started = current if write_started(current) else None
             return ctx.send_to_review(
                 doc,
                 started.fingerprint if started else fp,  # the revision sent to Sage
@@ -168,7 +171,7 @@ class DocumentProcessor:
             )
         if not ctx.dry_run:
             with ctx.store.transaction() as tx:
-                tx.put_ledger(entry)
+                state.put(tx, entry)
                 ctx.audit(
                     tx,
                     "retry_scheduled",
@@ -185,7 +188,7 @@ class DocumentProcessor:
         """The ledger entry of a write that was started (and may have reached Sage)."""
         with self.ctx.store.transaction() as tx:
             current = tx.get_ledger(self.ctx.pair, doc.kind, doc.doc_id)
-        return current if _write_started(current) else None
+        return current if write_started(current) else None
 
     def _process(self, doc: SourceDocument, fp: str, prior: LedgerEntry | None) -> Outcome:
         ctx = self.ctx
@@ -242,14 +245,29 @@ class DocumentProcessor:
                 prior=prior,
                 details=vendor.details,
             )
+        setup = setup_review(ctx, doc, vendor)
+        if setup is not None:
+            return ctx.send_to_review(
+                doc,
+                fp,
+                setup.kind,
+                setup.reason,
+                setup.suggestion,
+                prior=prior,
+                details=setup.details,
+                vendor=vendor.label,
+            )
         dist = self.lines.distribute(doc)
         if isinstance(dist, Unmapped):
             return ctx.send_to_review(
                 doc,
                 fp,
-                ReviewKind.UNMAPPED_GL,
+                dist.kind,
                 dist.reason,
-                "add a GL rule (or a fallback account), then resolve this item",
+                "add a GL rule (or a fallback account), then resolve this item"
+                if dist.kind is ReviewKind.UNMAPPED_GL
+                else "set up the job's cost code in Sage Job Cost, or correct the [job_cost] "
+                "rules or the line's job or budget code in ServiceTitan, then resolve this item",
                 prior=prior,
                 details=dist.details,
                 vendor=vendor.label,
@@ -262,20 +280,8 @@ class DocumentProcessor:
         ctx = self.ctx
         if not ctx.dry_run:
             with ctx.store.transaction() as tx:
-                tx.put_ledger(
-                    ctx.entry(doc, fp, LedgerStatus.SKIPPED, prior=prior, last_error=reason)
+                state.put(
+                    tx, ctx.entry(doc, fp, LedgerStatus.SKIPPED, prior=prior, last_error=reason)
                 )
                 ctx.audit(tx, action, reason, doc=doc)
         return ctx.outcome(doc, Outcome.SKIPPED, reason)
-
-
-def _write_started(entry: LedgerEntry | None) -> bool:
-    """An INTENT marked "writing": `create_invoice` was called for its Sage key, so the
-    invoice may be in Sage. The key stays with the document when it goes to review, so that
-    a re-queued document is recognised (`InvoiceWriter.recover`), never written twice."""
-    return (
-        entry is not None
-        and entry.status is LedgerStatus.INTENT
-        and entry.last_error == WRITING
-        and entry.sage_key is not None
-    )

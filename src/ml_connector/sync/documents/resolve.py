@@ -98,6 +98,8 @@ class VendorResolver:
             if cached is None:
                 cached = self._resolve_st_vendor(doc)
                 self._by_st[doc.st_vendor_id] = cached
+            if isinstance(cached, ResolvedVendor):
+                return self._bill_code_conflict(doc, cached) or cached
             return cached
         route = self._routes.get(doc.route)
         if route is None:
@@ -154,6 +156,37 @@ class VendorResolver:
             f"{decision.reason}",
             "pick the Sage vendor (resolve with a vendor number), then the bill is re-queued",
             base,
+        )
+
+    def _bill_code_conflict(
+        self, doc: SourceDocument, found: ResolvedVendor
+    ) -> VendorReview | None:
+        """The bill's `vendorNumber` is a Sage vendor number other than the vendor's link
+        (made by name or another code): every code is weighed, so a person decides. A link a
+        person made stands (resolving this review makes one)."""
+        if not doc.vendor_number or found.how == "link (manual)":
+            return None
+        targets = self._vendor_matcher().code_targets(doc.vendor_number)
+        if not targets or (found.division_no, found.vendor_no) in targets:
+            return None
+        named = ", ".join(f"{d}-{v}" for d, v in targets)
+        st_id = doc.st_vendor_id
+        return VendorReview(
+            ReviewKind.AMBIGUOUS_VENDOR,
+            f"{doc.label}: the bill's vendor number {doc.vendor_number!r} is Sage vendor "
+            f"{named}, but ServiceTitan vendor {doc.vendor_name!r} ({st_id}) is linked to "
+            f"{found.label} ({found.how})",
+            "pick the Sage vendor (resolve with a vendor number); the link becomes yours and "
+            "the bill is re-queued",
+            {
+                "st_vendor_id": st_id,
+                "st_vendor_name": doc.vendor_name,
+                "vendor_number": doc.vendor_number,
+                "linked": found.label,
+                "method": "code conflict",
+                "candidates": [{"division_no": d, "vendor_no": v} for d, v in targets]
+                + [{"division_no": found.division_no, "vendor_no": found.vendor_no}],
+            },
         )
 
     def _st_vendor(self, st_id: int) -> Vendor | None:

@@ -1,92 +1,49 @@
-"""The exactly-once write path (DESIGN §5) and the duplicate policy.
+"""The exactly-once write path (DESIGN §5) and the duplicate policy, read top to bottom.
 
-Sage 100 has no idempotency keys, so the ledger is ours:
+Sage 100 has no idempotency keys, so the ledger is ours. `InvoiceWriter.write` runs the
+steps of `write_steps` in order:
 
-1. Pick the invoice number (`invoice_no`), refusing a key another document of the vendor
-   holds in the ledger.
-2. Recovery: if an earlier attempt left an INTENT for this document and Sage has that key
-   with the intended amount and our marker (or an empty comment after a write was started),
-   it is ours: the write happened and its ledger commit was lost -> WRITTEN.
-3. Record an INTENT (document, fingerprint, target key, amount) and commit.
-4. Look the key up in Sage (entry, open, history): found and not ours -> ALREADY_IN_SAGE.
-5. Same normalised reference and same amount under any vendor -> SUSPECTED_DUPLICATE
-   (review, not written), unless a person resolved that review for this revision.
-6. Mark the intent "writing" and commit, then `create_invoice` (which refuses anything but
-   a new key: never an adjustment).
-7. WRITTEN with the Sage key, the audit event and the mark-as-exported outbox item in one
-   transaction.
+1. choose the key: the invoice number (`invoice_no`), refusing a key another document of
+   the vendor holds in the ledger;
+2. recover (`InvoiceWriter.recover`, run by the processor before anything else is decided):
+   an earlier attempt's INTENT whose invoice is in Sage with the intended amount and our
+   marker (or an empty comment after a write was started) is ours -> WRITTEN;
+3. record the intent (document, fingerprint, target key, amount) and commit;
+4. look up Sage under the key (entry, open, history): found -> ALREADY_IN_SAGE;
+5. check duplicates (`duplicates`): the same reference in another form under the same
+   vendor, or the same amount with the reference in another or a re-keyed form under any
+   vendor -> SUSPECTED_DUPLICATE (review, not written), unless a person resolved that review;
+6. write: mark the intent "writing" and commit, then `create_invoice` (which refuses
+   anything but a new key: never an adjustment);
+7. record the outcome: WRITTEN with the Sage key, the audit event and the mark-as-exported
+   outbox item in one transaction.
 
+A crash at any line leaves either no INTENT (nothing was sent), an INTENT without the
+"writing" mark (nothing was sent), or a "writing" INTENT whose key recovery looks up first.
 The header comment starts with our marker ("ST bill 123 ...") and the line comments carry
 the full reference and job number.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from decimal import Decimal
-
 from ml_connector.sage100.errors import InvoiceExistsError
-from ml_connector.sage100.port import (
-    ApInvoiceKey,
-    DivisionNo,
-    ExistingInvoice,
-    NewApInvoice,
-    SageInvoiceNo,
-    SageVendorNo,
-    normalise_reference,
-)
-from ml_connector.store.port import (
-    LedgerEntry,
-    LedgerStatus,
-    ReviewKind,
-    ReviewStatus,
-    SageKeyRef,
-)
+from ml_connector.sage100.port import ApInvoiceKey, ExistingInvoice
+from ml_connector.store.port import LedgerEntry, ReviewKind
 from ml_connector.sync.context import CycleContext
+from ml_connector.sync.documents import write_steps as step
 from ml_connector.sync.documents.changes import changed_after_export
-from ml_connector.sync.documents.invoice_no import assign_invoice_no, canonical_reference
+from ml_connector.sync.documents.duplicates import SuspectedDuplicate
 from ml_connector.sync.documents.lines import Distribution
-from ml_connector.sync.documents.ours import (
-    RECOVERABLE,
-    WRITING,
-    header_comment,
-    is_ours,
-    key_ref,
-    to_key,
-)
-from ml_connector.sync.documents.outbox import enqueue_export
+from ml_connector.sync.documents.ours import is_ours, key_ref, to_key
 from ml_connector.sync.documents.resolve import ResolvedVendor
 from ml_connector.sync.documents.source import SourceDocument
+from ml_connector.sync.state import RECOVERABLE
 from ml_connector.sync.summary import Outcome
-
-
-@dataclass(frozen=True, slots=True)
-class _Holder:
-    canonical: str
-    label: str
-    amount: Decimal | None
 
 
 class InvoiceWriter:
     def __init__(self, ctx: CycleContext) -> None:
         self._ctx = ctx
-
-    def _holder(
-        self, doc: SourceDocument, vendor: ResolvedVendor, invoice_no: str
-    ) -> _Holder | None:
-        ctx = self._ctx
-        claim = ctx.dry_claims.get((vendor.division_no, vendor.vendor_no, invoice_no))
-        if claim is not None and (claim[0], claim[1]) != (doc.kind, doc.doc_id):
-            return _Holder(canonical_reference(claim[2]), f"{claim[0]} {claim[1]}", claim[3])
-        with ctx.store.transaction() as tx:
-            other = tx.find_ledger_by_sage_key(
-                ctx.pair, SageKeyRef(vendor.division_no, vendor.vendor_no, invoice_no)
-            )
-        if other is None or (other.kind, other.doc_id) == (doc.kind, doc.doc_id):
-            return None
-        return _Holder(
-            canonical_reference(other.reference), f"{other.kind} {other.doc_id}", other.amount
-        )
 
     def recover(self, doc: SourceDocument, fp: str, prior: LedgerEntry) -> Outcome | None:
         """Step 2: an earlier attempt's INTENT (or the REVIEW it went to, keeping its key)
@@ -110,126 +67,36 @@ class InvoiceWriter:
         dist: Distribution,
     ) -> Outcome:
         ctx = self._ctx
-        sage = ctx.sage
         amount = doc.total
         if amount is None:  # checked by documents.problems before; kept for the type checker
             raise ValueError(f"{doc.label} has no total")
 
-        # 1. the invoice number
-        holders: dict[str, _Holder | None] = {}
+        # 1. choose the key
+        choice = step.choose_key(ctx, doc, vendor)
+        key, label = choice.key, str(choice.key)
+        if choice.same_reference_holder is not None:
+            return self._same_number_elsewhere(doc, fp, prior, vendor, choice)
 
-        def held_by(candidate: str) -> str | None:
-            holders[candidate] = self._holder(doc, vendor, candidate)
-            h = holders[candidate]
-            return None if h is None else h.canonical
+        # 3. record the intent, committed before anything is looked up or written
+        step.record_intent(ctx, doc, fp, prior, key)
 
-        invoice_no = assign_invoice_no(doc.reference, doc.doc_id, held_by)
-        key = ApInvoiceKey(
-            DivisionNo(vendor.division_no),
-            SageVendorNo(vendor.vendor_no),
-            SageInvoiceNo(invoice_no),
-        )
-        label = str(key)
-        same_ref_holder = holders.get(invoice_no)
-
-        if same_ref_holder is not None:
-            # Another ServiceTitan document of this vendor carries the same invoice number:
-            # the same invoice keyed twice when the amounts agree, else a person decides.
-            found_any = sage.find_invoice(key)
-            if found_any and found_any[0].amount == amount:
-                return self._already(
-                    doc,
-                    fp,
-                    prior,
-                    None,
-                    found_any[0],
-                    f"{doc.label}: {label} is already in Sage ({found_any[0].where}, same "
-                    f"amount {amount}), written for ServiceTitan {same_ref_holder.label}",
-                )
-            in_sage = f"; {label} is in Sage for {found_any[0].amount}" if found_any else ""
-            return ctx.send_to_review(
-                doc,
-                fp,
-                ReviewKind.SUSPECTED_DUPLICATE,
-                f"{doc.label} ({amount}) has the same vendor and invoice number as ServiceTitan "
-                f"{same_ref_holder.label} ({same_ref_holder.amount}){in_sage}",
-                "if both are real invoices, correct the reference in ServiceTitan (the bill is "
-                "then picked up again); otherwise ignore this item",
-                prior=prior,
-                details={
-                    "other_document": same_ref_holder.label,
-                    "other_amount": same_ref_holder.amount,
-                    "invoice_no": invoice_no,
-                    "amount": amount,
-                },
-                outcome=Outcome.SUSPECTED_DUPLICATE,
-                vendor=vendor.label,
-                invoice_no=invoice_no,
-            )
-
-        # 3. the intent, committed before anything is looked up or written
-        if ctx.dry_run:
-            ctx.dry_claims[(vendor.division_no, vendor.vendor_no, invoice_no)] = (
-                doc.kind,
-                doc.doc_id,
-                doc.reference,
-                amount,
-            )
-        else:
-            with ctx.store.transaction() as tx:
-                tx.put_ledger(
-                    ctx.entry(
-                        doc,
-                        fp,
-                        LedgerStatus.INTENT,
-                        prior=prior,
-                        sage_key=key_ref(key),
-                        last_error="intent",
-                    )
-                )
-
-        # 4. the exact key in Sage
-        found = sage.find_invoice(key)
-        if found:
+        # 4. look up Sage under the exact key
+        found = step.look_up_sage(ctx, key)
+        if found is not None:
             return self._already(
                 doc,
                 fp,
                 prior,
                 key,
-                found[0],
+                found,
                 f"{doc.label}: {label} is already in Sage "
-                f"({found[0].where}, amount {found[0].amount}; this bill {amount})",
+                f"({found.where}, amount {found.amount}; this bill {amount})",
             )
 
-        # 5. same reference and amount under any vendor
-        if normalise_reference(doc.reference):
-            dups = [
-                d for d in sage.find_invoices_by_reference(doc.reference, amount) if d.key != key
-            ]
-            if dups and not self._duplicate_waived(doc, fp):
-                d = dups[0]
-                return ctx.send_to_review(
-                    doc,
-                    fp,
-                    ReviewKind.SUSPECTED_DUPLICATE,
-                    f"{doc.label} ({amount}) looks like {d.key} ({d.where}, amount {d.amount}) "
-                    "already in Sage: same reference and amount",
-                    "if it is a different invoice, resolve this item to write it; otherwise "
-                    "ignore it",
-                    prior=prior,
-                    sage_key=key_ref(key),
-                    details={
-                        "invoice_no": invoice_no,
-                        "amount": str(amount),
-                        "matches": [
-                            {"key": str(x.key), "where": x.where, "amount": str(x.amount)}
-                            for x in dups[:5]
-                        ],
-                    },
-                    outcome=Outcome.SUSPECTED_DUPLICATE,
-                    vendor=vendor.label,
-                    invoice_no=invoice_no,
-                )
+        # 5. check duplicates: same reference and amount under any vendor
+        dups = step.check_duplicates(ctx, doc, fp, key, amount)
+        if dups:
+            return self._suspected_duplicate(doc, fp, prior, vendor, choice, dups)
 
         if ctx.dry_run:
             return ctx.outcome(
@@ -237,36 +104,15 @@ class InvoiceWriter:
                 Outcome.WOULD_WRITE,
                 f"would write {label} for {amount}",
                 vendor=vendor.label,
-                invoice_no=invoice_no,
+                invoice_no=key.invoice_no,
             )
 
-        # 6. write
-        batch_no = ctx.batch_no()
-        with ctx.store.transaction() as tx:
-            tx.put_ledger(
-                ctx.entry(
-                    doc,
-                    fp,
-                    LedgerStatus.INTENT,
-                    prior=prior,
-                    sage_key=key_ref(key),
-                    last_error=WRITING,
-                    attempts=(prior.attempts if prior else 0) + 1,
-                )
-            )
-        invoice = NewApInvoice(
-            key=key,
-            invoice_date=doc.document_date or ctx.clock.now().date(),
-            amount=amount,
-            lines=dist.lines,
-            due_date=doc.due_date,
-            comment=header_comment(doc),
-            hold_payment=doc.hold_payment,
-            batch_no=batch_no,
-        )
-        try:
-            written = sage.create_invoice(invoice)
-        except InvoiceExistsError as exc:
+        # 6. write: the "writing" mark is committed before create_invoice is called
+        invoice = step.new_invoice(ctx, doc, key, amount, dist)
+        step.record_intent(ctx, doc, fp, prior, key, writing=True)
+        ctx.commit()  # the intent and the mark are durable before Sage is written
+        written = step.write_to_sage(ctx, invoice)
+        if isinstance(written, InvoiceExistsError):
             return self._already(
                 doc,
                 fp,
@@ -274,118 +120,95 @@ class InvoiceWriter:
                 key,
                 None,
                 f"{doc.label}: {label} appeared in Sage just before the write "
-                f"({exc.where or 'entry'})",
+                f"({written.where or 'entry'})",
             )
 
-        # 7. done, in one transaction with the audit event and the outbox item
-        with ctx.store.transaction() as tx:
-            tx.put_ledger(
-                ctx.entry(
-                    doc,
-                    fp,
-                    LedgerStatus.WRITTEN,
-                    prior=prior,
-                    sage_key=key_ref(key),
-                    written_fingerprint=fp,
-                    attempts=(prior.attempts if prior else 0) + 1,
-                )
-            )
-            ctx.audit(
-                tx,
-                "written",
-                f"{doc.label} written to Sage as {label} for {amount}"
-                + (f" in batch {written.batch_no}" if written.batch_no else "")
-                + (" (on hold)" if doc.hold_payment else ""),
-                doc=doc,
-                details={
-                    "sage_key": label,
-                    "invoice_no": invoice_no,
-                    "amount": str(amount),
-                    "lines": written.line_count,
-                    "batch_no": written.batch_no,
-                    "vendor_how": vendor.how,
-                    "gl": list(dist.rules),
-                    "fingerprint": fp,
-                },
-            )
-            if dist.fallback_used:
-                ctx.audit(
-                    tx,
-                    "gl_fallback_used",
-                    f"{doc.label}: line(s) {', '.join(dist.fallback_used)} "
-                    "put on the fallback account",
-                    doc=doc,
-                    details={"lines": list(dist.fallback_used)},
-                )
-            enqueue_export(ctx, tx, doc, label)
+        # 7. record the outcome, with the audit event and the outbox item
+        step.record_written(ctx, doc, fp, prior, vendor, dist, written)
+        ctx.commit()  # the outcome is durable before the next document
         return ctx.outcome(
             doc,
             Outcome.WRITTEN,
             f"written as {label} for {amount}",
             vendor=vendor.label,
-            invoice_no=invoice_no,
+            invoice_no=key.invoice_no,
         )
 
-    # --- helpers -------------------------------------------------------------------------
-    def _duplicate_waived(self, doc: SourceDocument, fp: str) -> bool:
-        """A person resolved a suspected-duplicate review of this revision: write it."""
-        ctx = self._ctx
-        with ctx.store.transaction() as tx:
-            resolved = tx.list_reviews(ctx.pair, ReviewStatus.RESOLVED)
-        return any(
-            r.kind is ReviewKind.SUSPECTED_DUPLICATE
-            and r.doc_kind == doc.kind
-            and r.doc_id == doc.doc_id
-            and r.details.get("fingerprint") == fp
-            for r in resolved
-        )
-
-    def _recovered(
-        self, doc: SourceDocument, fp: str, prior: LedgerEntry, found: ExistingInvoice
+    # --- the ends that write nothing -------------------------------------------------------
+    def _same_number_elsewhere(
+        self,
+        doc: SourceDocument,
+        fp: str,
+        prior: LedgerEntry | None,
+        vendor: ResolvedVendor,
+        choice: step.KeyChoice,
     ) -> Outcome:
+        """Another ServiceTitan document of this vendor carries the same invoice number:
+        the same invoice keyed twice when the amounts agree, else a person decides."""
         ctx = self._ctx
-        label = str(found.key)
-        if ctx.dry_run:
-            return ctx.outcome(
+        holder = choice.same_reference_holder
+        assert holder is not None  # the caller checked
+        key, label, amount = choice.key, str(choice.key), doc.total
+        found = step.look_up_sage(ctx, key)
+        if found is not None and found.amount == amount:
+            return self._already(
                 doc,
-                Outcome.RECOVERED,
-                f"{label} is in Sage from an earlier attempt",
-                vendor=f"{found.key.division_no}-{found.key.vendor_no}",
-                invoice_no=found.key.invoice_no,
+                fp,
+                prior,
+                None,
+                found,
+                f"{doc.label}: {label} is already in Sage ({found.where}, same "
+                f"amount {amount}), written for ServiceTitan {holder.label}",
             )
-        with ctx.store.transaction() as tx:
-            tx.put_ledger(
-                ctx.entry(
-                    doc,
-                    prior.fingerprint,
-                    LedgerStatus.WRITTEN,
-                    prior=prior,
-                    sage_key=key_ref(found.key),
-                    written_fingerprint=prior.fingerprint,
-                )
-            )
-            ctx.audit(
-                tx,
-                "written",
-                f"{doc.label} found in Sage as {label} ({found.where}) from an earlier attempt "
-                "whose ledger commit was lost: recorded as written, not written again",
-                doc=doc,
-                details={"sage_key": label, "recovered": True, "amount": str(found.amount)},
-            )
-            enqueue_export(ctx, tx, doc, label)
-        outcome = ctx.outcome(
+        in_sage = f"; {label} is in Sage for {found.amount}" if found else ""
+        return ctx.send_to_review(
             doc,
-            Outcome.RECOVERED,
-            f"{label} written before a crash; recorded",
-            vendor=f"{found.key.division_no}-{found.key.vendor_no}",
-            invoice_no=found.key.invoice_no,
+            fp,
+            ReviewKind.SUSPECTED_DUPLICATE,
+            f"{doc.label} ({amount}) has the same vendor and invoice number as ServiceTitan "
+            f"{holder.label} ({holder.amount}){in_sage}",
+            "if both are real invoices, correct the reference in ServiceTitan (the bill is "
+            "then picked up again); otherwise ignore this item",
+            prior=prior,
+            details={
+                "other_document": holder.label,
+                "other_amount": holder.amount,
+                "invoice_no": choice.invoice_no,
+                "amount": amount,
+            },
+            outcome=Outcome.SUSPECTED_DUPLICATE,
+            vendor=vendor.label,
+            invoice_no=choice.invoice_no,
         )
-        if prior.fingerprint != fp:
-            with ctx.store.transaction() as tx:
-                entry = tx.get_ledger(ctx.pair, doc.kind, doc.doc_id)
-            if entry is not None:
-                changed_after_export(ctx, doc, fp, entry)
-        return outcome
+
+    def _suspected_duplicate(
+        self,
+        doc: SourceDocument,
+        fp: str,
+        prior: LedgerEntry | None,
+        vendor: ResolvedVendor,
+        choice: step.KeyChoice,
+        dups: list[SuspectedDuplicate],
+    ) -> Outcome:
+        d, amount = dups[0], doc.total
+        return self._ctx.send_to_review(
+            doc,
+            fp,
+            ReviewKind.SUSPECTED_DUPLICATE,
+            f"{doc.label} ({amount}, reference {doc.reference!r}) looks like {d.invoice.key} "
+            f"({d.invoice.where}, amount {d.invoice.amount}) already in Sage: {d.why}",
+            "if it is a different invoice, resolve this item to write it; otherwise ignore it",
+            prior=prior,
+            sage_key=key_ref(choice.key),
+            details={
+                "invoice_no": choice.invoice_no,
+                "amount": str(amount),
+                "matches": [x.describe() for x in dups[:5]],
+            },
+            outcome=Outcome.SUSPECTED_DUPLICATE,
+            vendor=vendor.label,
+            invoice_no=choice.invoice_no,
+        )
 
     def _already(
         self,
@@ -396,36 +219,41 @@ class InvoiceWriter:
         found: ExistingInvoice | None,
         reason: str,
     ) -> Outcome:
-        ctx = self._ctx
-        if not ctx.dry_run:
-            with ctx.store.transaction() as tx:
-                tx.put_ledger(
-                    ctx.entry(
-                        doc,
-                        fp,
-                        LedgerStatus.ALREADY_IN_SAGE,
-                        prior=prior,
-                        sage_key=key_ref(key) if key else None,
-                        last_error=reason[:500],
-                    )
-                )
-                ctx.audit(
-                    tx,
-                    "already_in_sage",
-                    reason,
-                    doc=doc,
-                    details={
-                        "sage_key": str(key) if key else "",
-                        "where": found.where if found else "",
-                        "sage_amount": str(found.amount) if found else "",
-                        "amount": str(doc.total),
-                    },
-                )
-        vendor = f"{key.division_no}-{key.vendor_no}" if key else ""
-        return ctx.outcome(
+        step.record_already(self._ctx, doc, fp, prior, key, found, reason)
+        return self._ctx.outcome(
             doc,
             Outcome.ALREADY_IN_SAGE,
             reason,
-            vendor=vendor,
+            vendor=f"{key.division_no}-{key.vendor_no}" if key else "",
             invoice_no=key.invoice_no if key else "",
         )
+
+    def _recovered(
+        self, doc: SourceDocument, fp: str, prior: LedgerEntry, found: ExistingInvoice
+    ) -> Outcome:
+        ctx = self._ctx
+        label = str(found.key)
+        vendor = f"{found.key.division_no}-{found.key.vendor_no}"
+        if ctx.dry_run:
+            return ctx.outcome(
+                doc,
+                Outcome.RECOVERED,
+                f"{label} is in Sage from an earlier attempt",
+                vendor=vendor,
+                invoice_no=found.key.invoice_no,
+            )
+        step.record_recovered(ctx, doc, prior, found)
+        ctx.commit()
+        outcome = ctx.outcome(
+            doc,
+            Outcome.RECOVERED,
+            f"{label} written before a crash; recorded",
+            vendor=vendor,
+            invoice_no=found.key.invoice_no,
+        )
+        if prior.fingerprint != fp:
+            with ctx.store.transaction() as tx:
+                entry = tx.get_ledger(ctx.pair, doc.kind, doc.doc_id)
+            if entry is not None:
+                changed_after_export(ctx, doc, fp, entry)
+        return outcome

@@ -20,6 +20,8 @@ docs/examples/gl-rules.toml. In short:
     segments.1 = { from = "budget_code", map = { "MAT" = "5000", "EQP" = "5100" } }
     segments.2 = { from = "business_unit", map = { "HVAC Service" = "01" }, default = "00" }
     segments.3 = "100"                      # ...or segment by segment
+
+    [job_cost]                   # optional: Job Cost on AP lines (see sync/gl/jobcost.py)
 """
 
 from __future__ import annotations
@@ -32,9 +34,12 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from ml_connector.errors import ConfigError
+
+if TYPE_CHECKING:
+    from ml_connector.sync.gl.jobcost import JobCostRules
 
 DIMENSIONS: Final = (
     "st_gl_account",
@@ -107,6 +112,7 @@ class GlRules:
     rules: tuple[GlRule, ...] = (ST_ACCOUNT_RULE,)
     fallback: str | None = None
     source: str = "built-in default rules"
+    job_cost: JobCostRules | None = None  # the [job_cost] section (TOML only)
 
     @classmethod
     def default(cls) -> GlRules:
@@ -135,7 +141,7 @@ class GlRules:
             doc = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise _bad(source, None, f"not valid TOML: {exc}") from exc
-        known = {"version", "fallback", "st_account_rule", "rule"}
+        known = {"version", "fallback", "st_account_rule", "rule", "job_cost"}
         for key in doc:
             if key not in known:
                 raise _bad(source, None, f"unknown top-level key {key!r} (known: {sorted(known)})")
@@ -156,7 +162,13 @@ class GlRules:
         include_st = doc.get("st_account_rule", True)
         if not isinstance(include_st, bool):
             raise _bad(source, None, "'st_account_rule' must be true or false")
-        return cls._build(rules, fallback, include_st, source)
+        built = cls._build(rules, fallback, include_st, source)
+        if "job_cost" not in doc:
+            return built
+        # imported here: jobcost builds on this module's conditions
+        from ml_connector.sync.gl.jobcost import parse_job_cost
+
+        return replace(built, job_cost=parse_job_cost(doc["job_cost"], source))
 
     @classmethod
     def parse_csv(cls, text: str, *, source: str = "<gl rules>") -> GlRules:

@@ -177,6 +177,7 @@ class VendorActions:
                     f"created Sage vendor {label(created)} {created.name!r} for ServiceTitan "
                     f"vendor {name!r} ({st.id}) and linked them",
                 )
+            ctx.commit()  # the link of a vendor created in Sage is durable at once
             ctx.count("vendors_created")
             self.save_number_in_st(st, created)
             return created
@@ -241,6 +242,7 @@ class VendorActions:
                     f"ServiceTitan vendor {st_id} did not keep the Sage number in externalData",
                     details={"st_vendor_id": st_id, "sage_vendor": label(sage)},
                 )
+        ctx.commit()  # the link of a vendor created in ServiceTitan is durable at once
         ctx.count("vendors_created")
 
     # --- review ---------------------------------------------------------------------------
@@ -370,3 +372,4 @@ class VendorActions:
                     "(re-read after PATCH)",
                     details={"st_vendor_id": st.id, "sage_vendor": label(sage)},
                 )
+        ctx.commit()  # recorded right after the ServiceTitan write

@@ -42,6 +42,8 @@ class MatchSettings:
     conflict_score: float = 50.0  # a code whose vendor's name scores below this: conflict
     default_division: str = "00"  # where new vendors are proposed
     divisions: tuple[str, ...] | None = None  # match only in these divisions (None: all)
+    # the controller's alias table, (alias, name) pairs (`aliases.load_vendor_aliases`)
+    aliases: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         scores = (self.conflict_score, self.review_score, self.auto_link_score)

@@ -159,3 +159,5 @@ class VendorEdits:
             for action, audit, message in planned:
                 self.actions.record(action, tx, audit, message)
             self.actions.snapshot(tx, st_after, sage_after)
+        if any(flows.values()):
+            ctx.commit()  # recorded right after the edits reached either side

@@ -2,15 +2,19 @@
 
 Owns `VendorMatcher` and its decisions. The caller checks existing links first; then:
 
-1. Codes, most trusted first: a user's mapping, the Sage number kept in the ServiceTitan
-   vendor's externalData, the bill's `vendorNumber` read as a Sage vendor number. A code
-   that points at a vendor whose name is clearly different is a conflict: review.
-   (A user's mapping is taken as given; a bill's vendorNumber that is no Sage number is
-   ignored, since vendors put their own account numbers there.)
+1. Codes: a user's mapping, the Sage number kept in the ServiceTitan vendor's
+   externalData, the bill's `vendorNumber` read as a Sage vendor number. Every code is
+   weighed (`vendors.codes`): a code whose vendor's name is clearly different, a code
+   naming one vendor while the name names another, or two codes naming different vendors
+   go to review. (A bill's vendorNumber that is no Sage number is ignored, since vendors
+   put their own account numbers there.)
 2. The normalised name, exactly (also: the first 30 characters, as Sage cuts VendorName;
-   the legal name before "dba"). Branch numbers must agree where Sage keeps branches apart.
+   the legal name before "dba"; the controller's alias table, `vendors.aliases`; the same
+   words in another order). Branch numbers must agree where Sage keeps branches apart.
 3. A fuzzy score (see `vendors.score`): link only at `auto_link_score` or above and at least
-   `margin` ahead of the runner-up; between `review_score` and that, review.
+   `margin` ahead of the runner-up (or, below that, the same branch number with only filler
+   words apart, `name_rules.same_branch_filler_only`); between `review_score` and that,
+   review.
 4. Nothing close: create (with a proposed number) when allowed, else review.
 
 A link is only ever made to an active Sage vendor. Sage vendors are indexed once, with
@@ -20,19 +24,28 @@ blocking on distinctive words, so each decision scores a handful of vendors, not
 from __future__ import annotations
 
 import heapq
+import itertools
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ml_connector.sage100.port import VENDOR_NAME_LEN, SageVendor, sage_vendor_no
+from ml_connector.sync.vendors.aliases import apply_alias, check_aliases
+from ml_connector.sync.vendors.codes import CodeFinding, weigh_codes
 from ml_connector.sync.vendors.decision import (
     MatchSettings,
     Outcome,
     VendorCandidate,
     VendorDecision,
 )
+from ml_connector.sync.vendors.name_rules import (
+    blocking_keys,
+    initials,
+    same_branch_filler_only,
+    same_core,
+    word_set,
+)
 from ml_connector.sync.vendors.names import (
-    FILLER_WORDS,
     ParsedName,
     parse_vendor_name,
     truncated_like_sage,
@@ -71,38 +84,10 @@ class _Entry:
         return VendorCandidate(v.division_no, v.vendor_no, v.name, score, reason)
 
 
-def _blocking_keys(parsed: ParsedName) -> set[str]:
-    distinctive = parsed.distinctive
-    if not distinctive:
-        return {"g:" + t for t in parsed.tokens}
-    keys = set()
-    for token in distinctive:
-        keys.add("t:" + token)
-        if len(token) >= 4:
-            keys.add("p:" + token[:4])  # abbreviations, truncation, typos late in the word
-    return keys
-
-
-def _same_core(a: ParsedName, b: ParsedName) -> bool:
-    """All distinctive words of one name appear, exactly, in the other ("Lowes" /
-    "Lowes Home Improvement"): too weak to link, too strong to create a second vendor."""
-    first, second = set(a.distinctive), set(b.distinctive)
-    shared = first & second
-    return bool(shared) and (first <= shared or second <= shared)
-
-
 def _shown(score: float) -> str:
     """A score for a clerk: whole points, rounded down, so 89.6 never reads as the 90 that
     would have linked."""
     return str(int(score))
-
-
-def _initials(parsed: ParsedName) -> str | None:
-    """'consolidated electric distri' -> 'ced', for names keyed as acronyms ("CED", "PG&E")."""
-    words = [t for t in parsed.tokens if t not in FILLER_WORDS] or list(parsed.tokens)
-    if len(words) < 2:
-        return None
-    return "".join(w[0] for w in words)
 
 
 RARE_WORD_VENDORS = 3  # a distinctive word in at most this many Sage names is "rare"
@@ -121,7 +106,10 @@ class VendorMatcher:
         self._by_owner: dict[str, list[_Entry]] = defaultdict(list)
         self._postings: dict[str, list[int]] = defaultdict(list)
         self._by_initials: dict[str, list[_Entry]] = defaultdict(list)
+        self._by_words: dict[str, list[_Entry]] = defaultdict(list)
         self._numbers: set[tuple[str, str]] = set()
+        self._aliases = check_aliases(self.settings.aliases)
+        self._aliased: set[tuple[str, str]] = set()  # Sage vendors whose name is an alias
         for vendor in sage_vendors:
             self.add(vendor)
 
@@ -131,18 +119,24 @@ class VendorMatcher:
         wanted = self.settings.divisions
         if wanted is not None and vendor.division_no not in wanted:
             return
-        entry = _Entry(vendor, parse_vendor_name(vendor.name))
+        entry = _Entry(vendor, self._parse(vendor.name))
+        if entry.parsed.tokens != parse_vendor_name(vendor.name).tokens:
+            self._aliased.add((vendor.division_no, vendor.vendor_no))
         index = len(self._entries)
         self._entries.append(entry)
         self._by_code[sage_vendor_no(vendor.vendor_no)].append(entry)
         self._by_name[entry.parsed.compact].append(entry)
+        if len(entry.parsed.tokens) > 1:
+            self._by_words[word_set(entry.parsed)].append(entry)
         if entry.parsed.owner:
             self._by_owner["".join(entry.parsed.owner)].append(entry)
-        for key in _blocking_keys(entry.parsed):
+        for key in blocking_keys(entry.parsed):
             self._postings[key].append(index)
-        initials = _initials(entry.parsed)
-        if initials:
-            self._by_initials[initials].append(entry)
+        for letters in initials(entry.parsed):
+            self._by_initials[letters].append(entry)
+
+    def _parse(self, name: str) -> ParsedName:
+        return apply_alias(self._aliases, parse_vendor_name(name))
 
     def is_taken(self, division_no: str, vendor_no: str) -> bool:
         # Sage zero-fills all-digit numbers: "123" is taken when "0000123" is
@@ -156,22 +150,36 @@ class VendorMatcher:
         external_number: str | None = None,
         mapped_number: str | None = None,
     ) -> VendorDecision:
-        query = parse_vendor_name(name)
+        query = self._parse(name)
         codes = (
             ("mapping", mapped_number),
             ("external data", external_number),
             ("vendor number", vendor_number),
         )
-        for method, code in codes:
-            if code and code.strip():
-                decision = self._from_code(query, method, code.strip().upper())
-                if decision is not None:
-                    return decision
-        if not query.compact:
+        by_name = (self._by_exact_name(query) or self._by_score(query)) if query.compact else None
+        findings = [
+            CodeFinding(method, code.strip().upper(), decision)
+            for method, code in codes
+            if code and code.strip()
+            for decision in [self._from_code(query, method, code.strip().upper())]
+            if decision is not None
+        ]
+        if findings:
+            return weigh_codes(query.raw, findings, by_name)
+        if by_name is None:
             return self._review(
                 "none", None, (), f"The vendor name {name!r} has nothing to match on."
             )
-        return self._by_exact_name(query) or self._by_score(query)
+        aliased = query.tokens != parse_vendor_name(name).tokens
+        if by_name.outcome == "link" and (
+            aliased or (by_name.division_no or "", by_name.vendor_no or "") in self._aliased
+        ):  # the audit log says why two different names were taken as one
+            return replace(
+                by_name,
+                method=f"{by_name.method} (alias table)",
+                reason=f"{by_name.reason} The alias table gives these names as one.",
+            )
+        return by_name
 
     # -- 1. codes ------------------------------------------------------------------------
 
@@ -183,6 +191,12 @@ class VendorMatcher:
         if sep and len(division) == 2 and division.isdigit():
             found += [e for e in self._by_code.get(number, ()) if e.vendor.division_no == division]
         return list({id(e): e for e in found}.values())
+
+    def code_targets(self, code: str) -> list[tuple[str, str]]:
+        """The Sage vendors (division, number) a code names; empty when it is no Sage
+        number."""
+        found = self._lookup_code(code.strip().upper())
+        return [(e.vendor.division_no, e.vendor.vendor_no) for e in found]
 
     def _from_code(self, query: ParsedName, method: str, code: str) -> VendorDecision | None:
         entries = self._lookup_code(code)
@@ -254,9 +268,23 @@ class VendorMatcher:
         if not group:
             group = self._by_owner.get(query.compact, [])
             method = "exact name (Sage's legal name before dba)"
+        if not group and len(query.tokens) > 1 and not self._contains_another(query):
+            group = self._by_words.get(word_set(query), [])
+            method = "exact name (words in another order)"
         if not group:
             return None
         return self._decide_branch(query, group, method)
+
+    def _contains_another(self, query: ParsedName) -> bool:
+        """Some Sage vendor's whole name is part of this one ("PLUMBING SUPPLY CO" in
+        "Plumbing Supply of Dallas"): the words may be a place or branch of that vendor,
+        not another order of the same name."""
+        words = sorted(set(query.tokens))
+        for size in range(1, len(words)):
+            for subset in itertools.combinations(words, size):
+                if self._by_words.get(" ".join(subset)) or self._by_name.get("".join(subset)):
+                    return True
+        return False
 
     def _decide_branch(
         self, query: ParsedName, group: list[_Entry], method: str
@@ -330,7 +358,7 @@ class VendorMatcher:
         """The closest Sage vendors, best first. Vendors sharing blocking keys are ranked
         by how rare the shared keys are; only the first `SHORTLIST` are scored in full."""
         overlap: dict[int, float] = defaultdict(float)
-        for key in sorted(_blocking_keys(query)):
+        for key in sorted(blocking_keys(query)):
             posting = self._postings.get(key, ())
             if posting:
                 weight = 1.0 / len(posting)
@@ -346,7 +374,7 @@ class VendorMatcher:
     def _kin(self, query: ParsedName, other: ParsedName) -> bool:
         """Too weak to link, too strong to create a second vendor: one name's distinctive
         words all appear in the other, or they share a rare distinctive word ("Grainger")."""
-        if _same_core(query, other):
+        if same_core(query, other):
             return True
         shared = set(query.distinctive) & set(other.distinctive)
         return any(
@@ -408,6 +436,21 @@ class VendorMatcher:
                 candidates,
                 f"Closest Sage vendor is {entry.label} (score {_shown(best.score)}: "
                 f"{best.explain()}); the next scores {_shown(runner_up)}.",
+            )
+        if (
+            best.score >= s.review_score
+            and best.score - runner_up >= s.margin
+            and entry.active
+            and same_branch_filler_only(query, entry.parsed, best)
+        ):
+            return self._link(
+                entry,
+                "name score (same branch number)",
+                best.score,
+                candidates,
+                f"Closest Sage vendor is {entry.label}: the same branch number and the same "
+                f"distinctive words; only {' '.join(best.only_first + best.only_second)} "
+                f"differs. The next scores {_shown(runner_up)}.",
             )
         if best.score >= s.auto_link_score:
             other = scored[1][1]

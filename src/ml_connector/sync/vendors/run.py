@@ -47,20 +47,23 @@ def run_vendor_sync(
     if not dry_run:
         with store.transaction() as tx:
             run_id = tx.start_run(pair, clock.now(), dry_run=False)
-    ctx = CycleContext(
-        pair=pair,
-        source=source,
-        sage=sage,
-        store=store,
-        settings=settings,
-        clock=clock,
-        run_id=run_id,
-        dry_run=dry_run,
-    )
     status = "failed"
     summary: VendorSyncSummary | None = None
+    errors: list[str] = []
     try:
-        summary = VendorSync(ctx, full=full).run()
+        with store.batch() as batch:
+            ctx = CycleContext(
+                pair=pair,
+                source=source,
+                sage=sage,
+                store=batch,
+                settings=settings,
+                clock=clock,
+                run_id=run_id,
+                dry_run=dry_run,
+                errors=errors,
+            )
+            summary = VendorSync(ctx, full=full).run()
         status = "completed_with_errors" if summary.errors else "completed"
         return summary
     finally:
@@ -70,5 +73,5 @@ def run_vendor_sync(
                     run_id,
                     clock.now(),
                     status,
-                    {"vendors": summary.as_dict() if summary else {}, "errors": list(ctx.errors)},
+                    {"vendors": summary.as_dict() if summary else {}, "errors": list(errors)},
                 )

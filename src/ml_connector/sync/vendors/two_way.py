@@ -60,6 +60,14 @@ def decode_stamp(value: str | None) -> ChangeStamp | None:
     return ChangeStamp(date.fromisoformat(day), Decimal(hours))
 
 
+def _best(cands: tuple[dict[str, Any], ...]) -> str:
+    """The best candidate as a person types it ("00-FERGUS"), or a placeholder."""
+    for cand in cands:
+        if cand.get("division_no") and cand.get("vendor_no"):
+            return f"{cand['division_no']}-{cand['vendor_no']}"
+    return "DD-VENDORNO"
+
+
 def candidates(decision: VendorDecision, *, st_side: bool = False) -> tuple[dict[str, Any], ...]:
     out = []
     for c in decision.candidates[:5]:
@@ -285,8 +293,8 @@ class VendorSync:
             st,
             f"ServiceTitan vendor {st.name!r} ({st.id}) could not be matched safely: "
             f"{decision.reason}",
-            "pick the Sage vendor: ml-connector vendors link --st-vendor ID --sage-vendor "
-            "DD-VENDOR (or resolve this item with the vendor number)",
+            "pick the Sage vendor: ml-connector vendors link --st-vendor "
+            f"{st.id} --sage-vendor {_best(cands)} (or resolve this item with --vendor)",
             cands,
             method=decision.method,
             score=decision.score,

@@ -1,0 +1,252 @@
+"""`ml-connector review list|show|resolve|retry|ignore`: the review queue, for a person.
+
+Each operation goes through `sync.review.ReviewQueue` (the dashboard uses the same), is
+audited with who did it (`--by`, default the login name) and takes effect on the next
+cycle. `review list` gives, for each item, the command that acts on it with the item's
+own id (and the best Sage candidate of a vendor item), ready to copy. The modules behind
+the commands are imported when a command runs, so `review --help` stays quick.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from ml_connector.app.cli.options import ConfigOpt, JsonOpt, PairOpt, pairs_of
+
+if TYPE_CHECKING:
+    from ml_connector.app.runtime import Runtime
+    from ml_connector.store.port import ReviewItem
+    from ml_connector.sync.review import ReviewQueue
+
+review_app = typer.Typer(
+    help="The review queue: what needs a person.", no_args_is_help=True, rich_markup_mode=None
+)
+
+
+def _queue(rt: Runtime, pair: str | None) -> ReviewQueue:
+    from ml_connector.errors import ConfigError
+    from ml_connector.store.port import PairId
+    from ml_connector.sync.review import ReviewQueue
+
+    names = pairs_of(rt, pair)
+    if len(names) > 1:
+        raise ConfigError(
+            "the config has several pairs: say which with --pair", hint="e.g. --pair main"
+        )
+    name = names[0]
+    return ReviewQueue(
+        PairId(name), rt.store, rt.clock, division=rt.config.pair(name).sage100.ap_division
+    )
+
+
+def next_command(item: ReviewItem, config: Path | None = None, *, several: bool = False) -> str:
+    """The command that acts on `item`, with its id, ready to copy ("" when the fix is made
+    elsewhere, e.g. a bill corrected in ServiceTitan). `config` and `several` (pairs) add
+    the `-c` and `--pair` it needs."""
+    from ml_connector.store.port import ReviewKind
+    from ml_connector.sync.review import VENDOR_KINDS, suggested_vendor
+
+    if item.kind in VENDOR_KINDS:
+        # the best-scoring candidate: a person checks it (Sage refuses an inactive one)
+        action = f"resolve {item.id} --vendor {suggested_vendor(item) or 'DD-VENDORNO'}"
+    elif item.kind in (ReviewKind.SUSPECTED_DUPLICATE, ReviewKind.CHANGED_AFTER_EXPORT):
+        action = f"resolve {item.id}"  # "not a duplicate: write it" / "Sage adjusted by hand"
+    elif item.kind in (
+        ReviewKind.UNMAPPED_GL,
+        ReviewKind.SAGE_REJECTED,
+        ReviewKind.EXPORT_MARK_FAILED,
+    ):
+        action = f"retry {item.id}"  # once the rule, the Sage setup or the mark is fixed
+    else:
+        return ""  # e.g. a bill to correct in ServiceTitan: picked up when it changes
+    tail = f" --pair {item.pair}" if several else ""
+    if config is not None:
+        tail += f" -c {config}"
+    return f"ml-connector review {action}{tail}"
+
+
+def _item_dict(item: ReviewItem, command: str = "") -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "pair": item.pair,
+        "kind": str(item.kind),
+        "document": f"{item.doc_kind} {item.doc_id}" if item.doc_id is not None else None,
+        "status": str(item.status),
+        "reason": item.reason,
+        "suggestion": item.suggestion,
+        "command": command or None,
+        "details": dict(item.details),
+        "created_at": item.created_at.isoformat() if item.created_at else None,
+        "resolved_by": item.resolved_by or None,
+        "note": item.note or None,
+    }
+
+
+@review_app.command("list")
+def review_list(
+    config: ConfigOpt = None,
+    pair: PairOpt = None,
+    all_items: Annotated[bool, typer.Option("--all", help="Closed items too.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """List open review items, each with the command that acts on it."""
+    from ml_connector.app.runtime import open_cli_runtime
+    from ml_connector.store.port import PairId, ReviewStatus
+
+    with open_cli_runtime(config) as rt:
+        items: list[ReviewItem] = []
+        for name in pairs_of(rt, pair):
+            with rt.store.transaction() as tx:
+                items += tx.list_reviews(PairId(name), None if all_items else ReviewStatus.OPEN)
+        several = len(rt.config.pairs) > 1
+    commands = {
+        i.id: (next_command(i, config, several=several) if i.status == "open" else "")
+        for i in items
+    }
+    if as_json:
+        typer.echo(json.dumps([_item_dict(i, commands[i.id]) for i in items], default=str))
+        return
+    _print_items(items, commands, several=several)
+
+
+def _print_items(
+    items: list[ReviewItem], commands: dict[int | None, str], *, several: bool
+) -> None:
+    """One block per item, at the terminal's width: what happened, what to do, and the
+    command on a line of its own (never folded, so it copies whole)."""
+    from rich.console import Console
+    from rich.padding import Padding
+    from rich.text import Text
+
+    console = Console(highlight=False)
+    open_items = sum(1 for i in items if i.status == "open")
+    console.print(Text(f"Review queue: {len(items)} item(s), {open_items} open", style="bold"))
+    for i in items:
+        head = Text(f"\n#{i.id}  ", style="bold")
+        head.append(str(i.kind).replace("_", " "))
+        if i.doc_id is not None:
+            head.append(f" · {i.doc_kind} {i.doc_id}".replace("ap_bill", "AP bill"))
+        if several:
+            head.append(f" · pair {i.pair}")
+        if i.status != "open":
+            head.append(f" · {i.status}", style="dim")
+        console.print(head)
+        console.print(Padding(Text(i.reason), (0, 0, 0, 4)))
+        if i.suggestion:
+            console.print(Padding(Text(f"What to do: {i.suggestion}"), (0, 0, 0, 4)))
+        if commands.get(i.id):
+            console.print(Text(f"      {commands[i.id]}", style="cyan"), soft_wrap=True)
+
+
+@review_app.command("show")
+def review_show(review_id: int, config: ConfigOpt = None, pair: PairOpt = None) -> None:
+    """Show one review item with its details (candidates, scores, amounts)."""
+    from ml_connector.app.runtime import open_cli_runtime
+
+    with open_cli_runtime(config) as rt:
+        item = _queue(rt, pair).get(review_id)
+        several = len(rt.config.pairs) > 1
+    command = next_command(item, config, several=several) if item.status == "open" else ""
+    typer.echo(json.dumps(_item_dict(item, command), indent=2, default=str))
+
+
+_BY = Annotated[str, typer.Option("--by", help="Who is acting (for the audit log).")]
+_NOTE = Annotated[str, typer.Option("--note", help="Why (kept in the audit log).")]
+
+
+def _default_by() -> str:
+    try:
+        return getpass.getuser()
+    except OSError:  # no login name (some services)
+        return "unknown"
+
+
+@review_app.command("resolve")
+def review_resolve(
+    review_id: int,
+    config: ConfigOpt = None,
+    pair: PairOpt = None,
+    vendor: Annotated[
+        str | None,
+        typer.Option(
+            help="For vendor items (required for them): the Sage vendor to link, as "
+            "division-vendor number, e.g. 00-FERGUSO."
+        ),
+    ] = None,
+    by: _BY = "",
+    note: _NOTE = "",
+) -> None:
+    """The cause is fixed: re-queue the document (or link the vendor given).
+
+    A vendor item needs --vendor (which Sage vendor it is), unless the ServiceTitan vendor
+    was linked meanwhile with `vendors link`.
+    """
+    from ml_connector.app.runtime import open_cli_runtime
+
+    with open_cli_runtime(config) as rt:
+        queue = _queue(rt, pair)
+        if vendor is not None:
+            queue.get(review_id)  # an unknown item is reported before Sage is asked
+            _check_sage_vendor(rt, str(queue.pair), vendor)
+        open_before = {i.id for i in queue.items() if i.id is not None}
+        item = queue.resolve(review_id, by=by or _default_by(), note=note, vendor=vendor)
+        also = sorted(open_before - {i.id for i in queue.items() if i.id is not None} - {item.id})
+    typer.echo(f"review item {item.id} resolved; the next cycle picks the document up again")
+    if also:
+        typer.echo(f"also resolved, with the same vendor link: {', '.join(str(i) for i in also)}")
+
+
+def _check_sage_vendor(rt: Runtime, pair: str, vendor: str) -> None:
+    """A vendor typed by a person must be on file in Sage and active: otherwise every bill
+    re-queued by the link would only come back rejected."""
+    from ml_connector.sage100.port import DivisionNo, SageVendorNo
+    from ml_connector.sync.review import ReviewError
+    from ml_connector.sync.settings import split_vendor
+
+    division, vendor_no = split_vendor(vendor, rt.config.pair(pair).sage100.ap_division)
+    found = rt.pair(pair).sage.vendor(DivisionNo(division), SageVendorNo(vendor_no))
+    if found is None:
+        raise ReviewError(
+            f"Sage vendor {division}-{vendor_no} is not on file in company "
+            f"{rt.config.pair(pair).sage100.company}",
+            hint="check the number in Vendor Maintenance (division-vendor, e.g. 00-FERGUSO)",
+        )
+    if found.status.upper() == "I":
+        raise ReviewError(
+            f"Sage vendor {division}-{vendor_no} ({found.name}) is inactive: Sage refuses "
+            "invoices for it",
+            hint="pick an active vendor, or make this one active in Vendor Maintenance first",
+        )
+
+
+@review_app.command("retry")
+def review_retry(
+    review_id: int, config: ConfigOpt = None, pair: PairOpt = None, by: _BY = "", note: _NOTE = ""
+) -> None:
+    """Try the document again as it is."""
+    from ml_connector.app.runtime import open_cli_runtime
+
+    with open_cli_runtime(config) as rt:
+        item = _queue(rt, pair).retry(review_id, by=by or _default_by(), note=note)
+    typer.echo(f"review item {item.id} re-queued")
+
+
+@review_app.command("ignore")
+def review_ignore(
+    review_id: int, config: ConfigOpt = None, pair: PairOpt = None, by: _BY = "", note: _NOTE = ""
+) -> None:
+    """Nothing to do: close the item (a document not written is recorded as skipped)."""
+    from ml_connector.app.runtime import open_cli_runtime
+
+    with open_cli_runtime(config) as rt:
+        item = _queue(rt, pair).ignore(review_id, by=by or _default_by(), note=note)
+    typer.echo(f"review item {item.id} ignored")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(review_app, name="review")

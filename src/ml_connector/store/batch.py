@@ -1,0 +1,118 @@
+"""`SqlStateBatch`: many transactions, one commit. The sync cycle's way to the store.
+
+Every `transaction()` block of a batch is a SAVEPOINT inside one outer transaction on one
+connection: it sees what earlier blocks wrote, and a block that raises is rolled back on
+its own (the earlier ones stay). Nothing is durable until `commit()`, which makes every
+block so far durable at once: one commit, one fsync of the WAL with synchronous=FULL.
+
+The caller decides where durability matters (the engine: the write intent before the Sage
+write, the outcome after it, a link after a vendor is created) and calls `commit()` there;
+everything in between (reads, decisions that write nothing, cursor moves) rides along in
+the next commit. A crash loses at most the blocks since the last commit: they are all
+bookkeeping that the next cycle decides again.
+
+The outer transaction holds SQLite's write lock (BEGIN IMMEDIATE) from the first block
+after a commit to the next commit. So that other writers (the dashboard resolving a review
+item, the CLI) do not wait long, a block that starts more than `max_seconds` after the
+outer transaction began commits it first. Committing earlier is always safe.
+
+    with store.batch() as batch:         # commits what is left when the block ends
+        with batch.transaction() as tx:  # a savepoint
+            tx.append_audit(...)
+        batch.commit()                   # durable from here
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from time import monotonic
+
+from sqlalchemy import Connection, Engine, RootTransaction
+from sqlalchemy.exc import SQLAlchemyError
+
+from ml_connector.clock import Clock
+from ml_connector.store.translate import translate
+from ml_connector.store.tx import SqlStateTx
+
+DEFAULT_MAX_SECONDS = 1.0
+
+
+class SqlStateBatch:
+    """Transactions of one thread that commit together (see the module docstring)."""
+
+    def __init__(
+        self, engine: Engine, clock: Clock, url: str, *, max_seconds: float = DEFAULT_MAX_SECONDS
+    ) -> None:
+        self._engine = engine
+        self._clock = clock
+        self._url = url
+        self._max_seconds = max_seconds
+        self._conn: Connection | None = None
+        self._outer: RootTransaction | None = None
+        self._began = 0.0
+        self.commits = 0  # commits made (for benchmarks and tests)
+
+    def _open(self) -> Connection:
+        if self._outer is not None and monotonic() - self._began > self._max_seconds:
+            self.commit()
+        try:
+            if self._conn is None:
+                self._conn = self._engine.connect()
+            if self._outer is None:
+                self._outer = self._conn.begin()
+                self._began = monotonic()
+        except SQLAlchemyError as exc:
+            raise translate(exc, "begin", self._url) from exc
+        return self._conn
+
+    @contextmanager
+    def transaction(self) -> Iterator[SqlStateTx]:
+        """A SAVEPOINT: released when the block ends normally, rolled back when it raises."""
+        conn = self._open()
+        try:
+            savepoint = conn.begin_nested()
+        except SQLAlchemyError as exc:
+            raise translate(exc, "savepoint", None) from exc
+        try:
+            yield SqlStateTx(conn, self._clock)
+        except BaseException:
+            if savepoint.is_active:
+                try:
+                    savepoint.rollback()
+                except SQLAlchemyError as exc:  # the block's own error stays the context
+                    raise translate(exc, "rollback", None) from exc
+            raise
+        try:
+            savepoint.commit()
+        except SQLAlchemyError as exc:
+            raise translate(exc, "release savepoint", None) from exc
+
+    def commit(self) -> None:
+        """Make every block so far durable (nothing to do when none ran since the last)."""
+        outer, self._outer = self._outer, None
+        if outer is None:
+            return
+        try:
+            outer.commit()
+        except SQLAlchemyError as exc:
+            raise translate(exc, "commit", None) from exc
+        self.commits += 1
+
+    def rollback(self) -> None:
+        """Forget every block since the last commit."""
+        outer, self._outer = self._outer, None
+        if outer is not None and outer.is_active:
+            try:
+                outer.rollback()
+            except SQLAlchemyError as exc:
+                raise translate(exc, "rollback", None) from exc
+
+    def close(self) -> None:
+        """Commit what is left and give the connection back."""
+        try:
+            self.commit()
+        finally:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None

@@ -1,0 +1,34 @@
+"""The short version of `benchmarks/bench_sync_cycle.py`: a backfill of a few hundred
+bills on both sandboxes, asserting the COUNTS that decide throughput (not timings, which
+belong to the benchmark): state store commits per written bill and BOI calls per bill."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+
+
+def test_a_backfill_stays_within_its_commit_and_boi_call_budget() -> None:
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        import bench_sync_cycle as bench
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    measured = bench.run_size(300, quiet=False)  # leaves the logging set-up alone
+    first, second = measured.first, measured.second
+    written = first.summary.written
+    assert written > 150  # the demo data writes most bills: the budget is per written bill
+    # durability where it matters, nothing else: the intent (with its writing mark) before
+    # the Sage write, the outcome after; a few per cycle (vendors created, the last batch)
+    assert first.writing_commits <= 2 * written + 8, (first.writing_commits, written)
+    assert first.commits <= 2 * written + 8
+    # every check kept: one key lookup (3 result sets), the write, a bulk read-back (2)
+    boi = sum(first.boi.values())
+    assert boi <= 32 * written, (boi / written, first.boi.most_common(8))
+    assert first.boi["nGetValue"] <= written + 5  # only the adjustment flag, no per-field read
+    # a cycle with nothing new: one request per stream, one commit for its run record
+    assert second.summary.written == 0
+    assert second.st_requests <= 6
+    assert second.writing_commits <= 2
