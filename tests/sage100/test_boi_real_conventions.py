@@ -192,12 +192,11 @@ def test_numbers_handed_back_as_text_are_read_back(company: Any) -> None:
 def test_a_read_back_that_cannot_run_is_an_error_not_skipped(company: Any) -> None:
     from ml_connector.sandbox.sage100.faults import provide_x_error
 
-    def no_amount(original: Any, column: str, *rest: Any) -> Any:
-        if column == "InvoiceAmt":
-            raise provide_x_error("Error #200: simulated ProvideX fault")
-        return original(column, *rest)
+    def lines_fault(original: Any, *args: Any) -> Any:
+        raise provide_x_error("Error #200: simulated ProvideX fault")
 
-    company.tamper.rules["AP_Invoice_bus.nGetValue"] = no_amount
+    # the read-back of the lines (one bulk read) fails every time it is tried
+    company.tamper.rules["AP_InvoiceDetail_svc.nGetResultSets"] = lines_fault
     sage = company.adapter(factory=company.tampered_script)
     with pytest.raises(SageVerifyError, match="could not be read back") as err:
         sage.create_invoice(invoice("RB-1"))

@@ -143,7 +143,7 @@ def test_check_duplicates_same_reference_and_amount_under_another_vendor(world: 
     world.hand_key("open", "ABCSUPP", "D600", "42.00")
     doc = _doc(world, 8_100_041, reference="d-600", amount="42.00")
     dups = step.check_duplicates(ctx, doc, "fp1", _key("D-600"), Decimal("42.00"))
-    assert [d.key for d in dups] == [_key("D600", "ABCSUPP")]
+    assert [d.invoice.key for d in dups] == [_key("D600", "ABCSUPP")]
     assert step.check_duplicates(ctx, doc, "fp1", _key("D-600"), Decimal("42.01")) == []
     # a person resolved the suspected duplicate of this revision: write it
     with world.store.transaction() as tx:
