@@ -248,6 +248,9 @@ class BoiSage100:
 
         return self._run("find_invoice", job)
 
+    def prepare_session(self, *, invoice_index: bool = False) -> None:
+        self._run("prepare_session", _build_index if invoice_index else _open_only)
+
     def find_invoices_by_reference(
         self, reference: str, amount: Decimal | None
     ) -> list[ExistingInvoice]:
@@ -364,3 +367,12 @@ class BoiSage100:
                 )
                 self._clock.sleep(delays[attempt])
         raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
+
+
+def _build_index(s: BoiSession) -> None:
+    """`prepare_session(invoice_index=True)`: the session's index, built or refreshed."""
+    invoice_index.current(s)
+
+
+def _open_only(s: BoiSession) -> None:
+    """`prepare_session()`: the runner opened the session (if none was open); nothing more."""

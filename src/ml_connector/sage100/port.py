@@ -343,6 +343,13 @@ class Sage100(Protocol):
         """A Job Cost job with its cost codes; None when it is not on file."""
         ...
 
+    def prepare_session(self, *, invoice_index: bool = False) -> None:
+        """Open the session if none is open and, with `invoice_index`, build or refresh
+        the index `find_invoices_by_reference` reads (once per session, then as its age
+        requires). The engine calls it before a document's own calls, so that a failure of
+        this shared work is told apart from the document's."""
+        ...
+
     def find_invoice(self, key: ApInvoiceKey) -> list[ExistingInvoice]:
         """The invoice with this exact key in entry, open invoices and history."""
         ...

@@ -36,6 +36,7 @@ from ml_connector.store.port import (
 from ml_connector.sync import state
 from ml_connector.sync.documents.source import SourceDocument
 from ml_connector.sync.settings import SyncSettings
+from ml_connector.sync.shared_loads import shared_load
 from ml_connector.sync.summary import MAX_HELD_OUTCOMES, DocumentOutcome, Outcome
 
 OUTCOME_COUNTER = {
@@ -121,17 +122,28 @@ class CycleContext:
     )
 
     # reference data -----------------------------------------------------------------
+    # (shared by every document: a failure to read them ends the cycle and is charged to
+    # no document, `shared_loads`)
     def sage_ref(self) -> SageReference:
         if self._sage_ref is None:
             self._sage_ref = SageReference(
-                gl_accounts=self.sage.gl_accounts(), divisions=self.sage.divisions()
+                gl_accounts=shared_load("Sage GL accounts", self.sage.gl_accounts),
+                divisions=shared_load("Sage AP divisions", self.sage.divisions),
             )
         return self._sage_ref
 
     def sage_vendors(self) -> list[SageVendor]:
         if self._sage_vendors is None:
-            self._sage_vendors = list(self.sage.vendors())
+            self._sage_vendors = shared_load("Sage vendors", lambda: list(self.sage.vendors()))
         return self._sage_vendors
+
+    def sage_ready(self, *, invoice_index: bool = False) -> None:
+        """The Sage session open (and its invoice index built or refreshed), before a
+        document's own Sage calls, so that they are the only ones charged to it."""
+        shared_load(
+            "the Sage invoice index" if invoice_index else "a Sage session",
+            lambda: self.sage.prepare_session(invoice_index=invoice_index),
+        )
 
     def add_sage_vendor(self, vendor: SageVendor) -> None:
         self.sage_vendors().append(vendor)
@@ -139,7 +151,10 @@ class CycleContext:
     def batch_no(self) -> str:
         """The cycle's AP invoice batch, opened on the first write ("" without batches)."""
         if self._batch_no is None:
-            self._batch_no = self.sage.open_batch(self.settings.batch_description)
+            self._batch_no = shared_load(
+                "the Sage AP batch",
+                lambda: self.sage.open_batch(self.settings.batch_description),
+            )
         return self._batch_no
 
     def commit(self) -> None:

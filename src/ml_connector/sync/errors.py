@@ -3,7 +3,9 @@
 SyncError
 ├── UnmappedLineError          SKIP   a line has no valid Sage GL account: review
 ├── UnmappedJobCostError       SKIP   a line's Sage job / cost code / cost type is not valid
-└── VendorNumberExhaustedError SKIP   no free Sage vendor number could be derived: review
+├── VendorNumberExhaustedError SKIP   no free Sage vendor number could be derived: review
+└── SharedLoadError            STOP   data every document shares could not be read: the cycle
+                                      ends, no document is charged (`shared_loads`)
 
 The engine adds its own here; keep each one small, with its context in attributes.
 """
@@ -47,3 +49,11 @@ class UnmappedJobCostError(SyncError):
     not active, or the cost code + cost type is not set up on the job): review."""
 
     action = Action.SKIP
+
+
+class SharedLoadError(SyncError):
+    """Data the whole cycle shares (Sage reference data, the invoice index, the batch)
+    could not be read after a few tries: the cycle ends for this pair and the next one
+    tries again. No document's attempts are charged for it (`sync.shared_loads`)."""
+
+    action = Action.STOP

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from ml_connector.errors import Action, ConfigError, ConnectorError
+from ml_connector.errors import ConfigError
 from ml_connector.money import ZERO
 from ml_connector.sage100.port import LINE_COMMENT_LEN, AccountKey, ApInvoiceLine, CompanyInfo
 from ml_connector.servicetitan.records import BudgetCode
@@ -36,6 +36,7 @@ from ml_connector.sync.gl.jobcost import JobCostMapper
 from ml_connector.sync.gl.mapping import GlMapper, GlRules, LineDimensions
 from ml_connector.sync.gl.setup import checked_gl_setup, load_rules
 from ml_connector.sync.settings import SyncSettings
+from ml_connector.sync.shared_loads import shared_load
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,21 +96,17 @@ class LineMapper:
 
     def preflight(self) -> None:
         """The GL setup (rules, account format, the accounts they and the settings name),
-        checked before the cycle writes anything: `ConfigError` naming every problem. A
-        passing Sage failure (a lock, a dropped session) is no verdict: the same check runs
-        again when the first line needs the mapper, and the document retries as usual."""
-        try:
-            self._gl_mapper()
-        except ConnectorError as exc:
-            if exc.action is Action.STOP:
-                raise
+        checked before the cycle writes anything: `ConfigError` naming every problem. Sage
+        failing to answer is no verdict on the setup: after a few tries it ends the cycle
+        (`SharedLoadError`, STOP), charged to no document, and the next cycle checks again."""
+        self._gl_mapper()
 
     def _gl_mapper(self) -> GlMapper:
         if self._mapper is None:
             s = self._ctx.settings
             self._mapper = checked_gl_setup(
                 self._gl_rules(),
-                self._ctx.sage.account_format(),
+                shared_load("the Sage account format", self._ctx.sage.account_format),
                 self._ctx.sage_ref().gl_accounts,
                 configured_accounts(s),
             )
@@ -117,7 +114,7 @@ class LineMapper:
 
     def _sage_company(self) -> CompanyInfo:
         if self._company is None:
-            self._company = self._ctx.sage.company()
+            self._company = shared_load("the Sage company's options", self._ctx.sage.company)
         return self._company
 
     def _job_cost_mapper(self) -> JobCostMapper | None:
@@ -151,7 +148,9 @@ class LineMapper:
         if budget_code_id is None:
             return None
         if self._budget_codes is None:
-            codes: list[BudgetCode] = list(self._ctx.source.budget_codes())
+            codes: list[BudgetCode] = shared_load(
+                "ServiceTitan budget codes", lambda: list(self._ctx.source.budget_codes())
+            )
             self._budget_codes = {c.id: c.code or "" for c in codes}
         return self._budget_codes.get(budget_code_id) or None
 

@@ -6,6 +6,10 @@ write; and what happens when that fails (by the error's `action`).
   cycle (Sage or ServiceTitan is down: no point hammering it).
 - SKIP: review (SAGE_REJECTED for Sage's refusals, INVALID_DOCUMENT otherwise).
 - STOP: `CycleStoppedError`, which ends the cycle for the pair.
+
+Only the document's own work can fail it: the reads every document shares (reference data,
+the session and its invoice index, the batch) go through `shared_loads` first, and when
+they keep failing `SharedLoadError` ends the cycle without charging the document in hand.
 Any other exception is recorded against the document as a retryable failure: one bad
 document never stops the rest.
 """
@@ -27,6 +31,7 @@ from ml_connector.sync.documents.resolve import VendorResolver, VendorReview
 from ml_connector.sync.documents.sage_setup import setup_review
 from ml_connector.sync.documents.source import SourceDocument, problems
 from ml_connector.sync.documents.writer import InvoiceWriter
+from ml_connector.sync.errors import SharedLoadError
 from ml_connector.sync.state import WRITING, write_started
 from ml_connector.sync.summary import Outcome
 
@@ -77,6 +82,8 @@ class DocumentProcessor:
         try:
             return self._process(doc, fp, prior)
         except ConnectorError as exc:
+            if isinstance(exc, SharedLoadError):
+                raise  # the cycle's failure, not this document's: no attempt is charged
             if exc.action is Action.STOP:
                 if isinstance(exc, SageVerifyError):
                     # Written, but read back differently: never let a later cycle take it
@@ -204,10 +211,12 @@ class DocumentProcessor:
             # a new revision of a document that was not written: look at it again (a review
             # that keeps the key of a started write may be in Sage: recognise it first)
             if prior.status is LedgerStatus.REVIEW and prior.sage_key is not None:
+                ctx.sage_ready(invoice_index=True)
                 recovered = self.writer.recover(doc, fp, prior)
                 if recovered is not None:
                     return recovered
         elif prior is not None:
+            ctx.sage_ready(invoice_index=True)
             recovered = self.writer.recover(doc, fp, prior)
             if recovered is not None:
                 return recovered
@@ -234,6 +243,7 @@ class DocumentProcessor:
                 prior=prior,
                 details=problem.details,
             )
+        ctx.sage_ready()  # shared, before the document's own Sage calls (`shared_loads`)
         vendor = self.resolver.resolve(doc)
         if isinstance(vendor, VendorReview):
             return ctx.send_to_review(

@@ -80,7 +80,9 @@ class InvoiceWriter:
         # 3. record the intent, committed before anything is looked up or written
         step.record_intent(ctx, doc, fp, prior, key)
 
-        # 4. look up Sage under the exact key
+        # 4. look up Sage under the exact key (the session and its invoice index, shared
+        # by every document, are made ready first: a failure there is not this document's)
+        ctx.sage_ready(invoice_index=True)
         found = step.look_up_sage(ctx, key)
         if found is not None:
             return self._already(
