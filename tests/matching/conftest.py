@@ -1,19 +1,12 @@
-"""Fixtures for vendor matching and GL mapping: the labelled Sage vendor list."""
+"""Fixtures for vendor matching and GL mapping: the labelled Sage vendor list (loaded by
+`labelled_set`, which test modules import)."""
 
 from __future__ import annotations
 
-import csv
-from pathlib import Path
-
 import pytest
+from labelled_set import REPORT, load_sage_vendors
 
-from ml_connector.sage100.port import DivisionNo, SageVendor, SageVendorNo
-
-HERE = Path(__file__).parent
-
-# Figures the tests want a person to see (the labelled set's share decided without a
-# person): shown in pytest's terminal summary, so `make test` prints them without -s.
-REPORT: list[str] = []
+from ml_connector.sage100.port import SageVendor
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
@@ -21,24 +14,6 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.section("vendor matching: labelled set")
         for line in REPORT:
             terminalreporter.write_line(line)
-
-
-def load_sage_vendors() -> list[SageVendor]:
-    with (HERE / "sage_vendors.csv").open(newline="", encoding="utf-8") as f:
-        return [
-            SageVendor(
-                division_no=DivisionNo(row["division_no"]),
-                vendor_no=SageVendorNo(row["vendor_no"]),
-                name=row["name"],
-                status=row["status"],
-            )
-            for row in csv.DictReader(f)
-        ]
-
-
-def load_pairs() -> list[dict[str, str]]:
-    with (HERE / "vendor_pairs.csv").open(newline="", encoding="utf-8") as f:
-        return list(csv.DictReader(f))
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from conftest import REPORT, load_pairs
+from labelled_set import REPORT, load_pairs
 
 from ml_connector.sage100.port import SageVendor
 from ml_connector.sync.vendors.aliases import load_vendor_aliases
