@@ -14,6 +14,7 @@ Each operation is audited with the person's name, in the same transaction.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
@@ -43,9 +44,15 @@ class ReviewError(ConfigError):
 
 def suggested_vendor(item: ReviewItem) -> str | None:
     """The best-scoring Sage candidate of a vendor item, as division-vendor ("00-FERGUS")."""
-    candidates = item.details.get("candidates") or []
+    return suggested_candidate(item.details.get("candidates") or [])
+
+
+def suggested_candidate(candidates: Iterable[object]) -> str | None:
+    """The first candidate (best first) that is not an inactive Sage vendor, as
+    division-vendor; Sage would refuse new invoices for an inactive one. None when no
+    candidate is left."""
     for cand in candidates:
-        if not isinstance(cand, dict):
+        if not isinstance(cand, dict) or cand.get("status") == "I":
             continue
         if cand.get("sage_vendor"):
             return str(cand["sage_vendor"])

@@ -63,6 +63,7 @@ def _candidates(decision: VendorDecision) -> list[dict[str, Any]]:
             "name": c.name,
             "score": c.score,
             "reason": c.reason,
+            "status": c.status,
         }
         for c in decision.candidates[:5]
     ]
@@ -184,10 +185,19 @@ class VendorResolver:
                 "vendor_number": doc.vendor_number,
                 "linked": found.label,
                 "method": "code conflict",
-                "candidates": [{"division_no": d, "vendor_no": v} for d, v in targets]
-                + [{"division_no": found.division_no, "vendor_no": found.vendor_no}],
+                "candidates": [
+                    {"division_no": d, "vendor_no": v, "status": self._sage_status(d, v)}
+                    for d, v in [*targets, (found.division_no, found.vendor_no)]
+                ],
             },
         )
+
+    def _sage_status(self, division_no: str, vendor_no: str) -> str:
+        """A Sage vendor's VendorStatus from the cycle's vendor list ("" when not in it)."""
+        for v in self._ctx.sage_vendors():
+            if v.division_no == division_no and v.vendor_no == vendor_no:
+                return v.status
+        return ""
 
     def _st_vendor(self, st_id: int) -> Vendor | None:
         guid = self._ctx.settings.application_guid

@@ -20,6 +20,7 @@ class VendorCandidate:
     name: str
     score: float
     reason: str
+    status: str = ""  # the Sage vendor's VendorStatus (A, I, T); "" when not known
 
 
 @dataclass(frozen=True, slots=True)

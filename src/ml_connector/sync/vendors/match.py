@@ -81,7 +81,7 @@ class _Entry:
 
     def candidate(self, score: float, reason: str) -> VendorCandidate:
         v = self.vendor
-        return VendorCandidate(v.division_no, v.vendor_no, v.name, score, reason)
+        return VendorCandidate(v.division_no, v.vendor_no, v.name, score, reason, v.status)
 
 
 def _shown(score: float) -> str:

@@ -35,6 +35,7 @@ from ml_connector.sage100.port import ChangeStamp, DivisionNo, SageVendor, SageV
 from ml_connector.servicetitan.records import Vendor
 from ml_connector.store.port import VendorLink
 from ml_connector.sync.context import CycleContext
+from ml_connector.sync.review import suggested_candidate
 from ml_connector.sync.settings import match_settings
 from ml_connector.sync.streams import decode_cursor, encode_cursor, signpost
 from ml_connector.sync.vendors.actions import VendorActions, label
@@ -61,11 +62,8 @@ def decode_stamp(value: str | None) -> ChangeStamp | None:
 
 
 def _best(cands: tuple[dict[str, Any], ...]) -> str:
-    """The best candidate as a person types it ("00-FERGUS"), or a placeholder."""
-    for cand in cands:
-        if cand.get("division_no") and cand.get("vendor_no"):
-            return f"{cand['division_no']}-{cand['vendor_no']}"
-    return "DD-VENDORNO"
+    """The best active candidate as a person types it ("00-FERGUS"), or a placeholder."""
+    return suggested_candidate(cands) or "DD-VENDORNO"
 
 
 def candidates(decision: VendorDecision, *, st_side: bool = False) -> tuple[dict[str, Any], ...]:
@@ -81,6 +79,7 @@ def candidates(decision: VendorDecision, *, st_side: bool = False) -> tuple[dict
                     "sage_vendor": f"{c.division_no}-{c.vendor_no}",
                     "name": c.name,
                     "score": c.score,
+                    "status": c.status,
                 }
             )
         out[-1]["reason"] = c.reason
