@@ -25,6 +25,7 @@ from ml_connector.sync.vendors.match import MatchSettings, VendorDecision, Vendo
 
 ROOT = Path(__file__).parents[2]
 DOC = ROOT / "docs" / "matching.md"
+README = ROOT / "README.md"
 EXAMPLE_ALIASES = ROOT / "docs" / "examples" / "vendor-aliases.csv"
 START, END = "<!-- labelled-set:start -->", "<!-- labelled-set:end -->"
 MIN_AS_LABELLED = 0.85
@@ -158,6 +159,17 @@ def test_labelled_set_has_no_wrong_links(sage_vendors: list[SageVendor]) -> None
         assert f.wrong == 0, "\n".join(f.misses)
         assert f.duplicates == 0, "\n".join(f.misses)
         assert f.verdicts["right"] / f.pairs >= MIN_AS_LABELLED, "\n".join(f.misses)
+
+    readme = (
+        f"| Vendor matching, labelled set ({plain.pairs} hand-labelled pairs) | "
+        f"{plain.wrong} wrong links; {plain.share(plain.verdicts['right'])} decided as a "
+        f"careful person would, {plain.share(plain.automatic)} without a person; "
+        f"{aliased.share(aliased.verdicts['right'])} with the example alias table |"
+    )
+    assert readme in README.read_text(encoding="utf-8"), (
+        "the README's Figures row for the labelled set is not what was measured; it should "
+        "start with:\n" + readme
+    )
 
     table = _table(plain, aliased, len(sage_vendors))
     text = DOC.read_text(encoding="utf-8")
