@@ -19,7 +19,7 @@ from engine_world import PAIR, World
 
 from ml_connector.sage100 import invoice_index
 from ml_connector.sage100.boi_calls import ComCallError
-from ml_connector.sage100.errors import SageSessionError
+from ml_connector.sage100.errors import SageSessionError, SageVerifyError
 from ml_connector.sage100.port import NewApInvoice, WrittenInvoice
 from ml_connector.store.port import DocKind, LedgerEntry, LedgerStatus
 from ml_connector.sync.shared_loads import SHARED_LOAD_TRIES
@@ -193,3 +193,37 @@ def test_a_bill_whose_own_write_always_fails_still_goes_to_review(
     assert "failed 3 times" in entry.last_error
     assert [o for o in seen if o is not None] == [Outcome.RETRY, Outcome.RETRY, Outcome.REVIEW]
     assert [k for k in world.sage_entry() if k[1] in ("BAD-1", "GOOD-1")] == [("FERGUS", "GOOD-1")]
+
+
+class _ReadBackCannotRun:
+    """A Sage that writes the invoice, then cannot read it back (the adapter's error after
+    its read-back kept failing in COM)."""
+
+    def __init__(self, inner: Any, invoice_no: str) -> None:
+        self._inner = inner
+        self._invoice_no = invoice_no
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def create_invoice(self, invoice: NewApInvoice) -> WrittenInvoice:
+        written: WrittenInvoice = self._inner.create_invoice(invoice)
+        if invoice.key.invoice_no == self._invoice_no:
+            cause = SageSessionError("verify_invoice: the Sage session failed in COM")
+            raise SageVerifyError(
+                f"{invoice.key} was written (nWrite answered 1) but could not be read back"
+            ) from cause
+        return written
+
+
+def test_a_read_back_that_could_not_run_says_so_in_review(world: World) -> None:
+    """Seen in the soak: under COM faults the read-back of a written invoice failed three
+    times; the review said it "read back differently", which it had not."""
+    world.st.upsert("ap-bills", [ap_bill(BASE_ID + 20, reference="UNREAD-1", amount="14.00")])
+    summary = world.engine_with(_ReadBackCannotRun(world.sage, "UNREAD-1")).run_cycle()
+    assert summary.stopped
+    entry = _ledger(world, BASE_ID + 20)
+    assert entry.status is LedgerStatus.REVIEW
+    assert "written to Sage, but it could not be read back" in entry.last_error
+    assert "differently" not in entry.last_error
+    assert [k for k in world.sage_entry() if k[1] == "UNREAD-1"] == [("FERGUS", "UNREAD-1")]

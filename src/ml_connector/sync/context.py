@@ -141,8 +141,9 @@ class CycleContext:
         """The Sage session open (and its invoice index built or refreshed), before a
         document's own Sage calls, so that they are the only ones charged to it."""
         shared_load(
-            "the Sage invoice index" if invoice_index else "a Sage session",
+            "the Sage session and its invoice index" if invoice_index else "a Sage session",
             lambda: self.sage.prepare_session(invoice_index=invoice_index),
+            verb="read" if invoice_index else "opened",
         )
 
     def add_sage_vendor(self, vendor: SageVendor) -> None:

@@ -31,7 +31,7 @@ T = TypeVar("T")
 SHARED_LOAD_TRIES = 3  # each after a transient failure, on a new session
 
 
-def shared_load(what: str, load: Callable[[], T]) -> T:
+def shared_load(what: str, load: Callable[[], T], *, verb: str = "read") -> T:
     """`load()`, tried again after a transient failure; `SharedLoadError` when it keeps
     failing. Errors that are not transient (STOP, SKIP) pass through unchanged."""
     last: ConnectorError | None = None
@@ -44,9 +44,9 @@ def shared_load(what: str, load: Callable[[], T]) -> T:
             last = exc
     assert last is not None  # the loop ran at least once
     raise SharedLoadError(
-        f"{what} could not be read ({SHARED_LOAD_TRIES} tries; last: {last.message}); the "
+        f"{what} could not be {verb} ({SHARED_LOAD_TRIES} tries; last: {last.message}); the "
         "cycle ended before the remaining documents, none of them was charged an attempt, "
         "and the next cycle tries again",
-        operation=f"read {what}",
+        operation=f"{verb} {what}",
         hint=last.hint or "check that Sage and ServiceTitan are reachable",
     ) from last

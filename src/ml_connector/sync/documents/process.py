@@ -20,7 +20,7 @@ from dataclasses import replace
 
 from ml_connector.errors import Action, ConnectorError, Sage100Error
 from ml_connector.money import ZERO
-from ml_connector.sage100.errors import SageVerifyError
+from ml_connector.sage100.errors import RecordLockedError, SageSessionError, SageVerifyError
 from ml_connector.store.port import DocKind, LedgerEntry, LedgerStatus, ReviewKind
 from ml_connector.sync import state
 from ml_connector.sync.context import CycleContext
@@ -118,11 +118,14 @@ class DocumentProcessor:
         self, doc: SourceDocument, fp: str, prior: LedgerEntry | None, exc: SageVerifyError
     ) -> None:
         started = self._started_write(doc)
+        # a read-back that Sage kept failing (COM, locks) found nothing wrong: say so
+        unread = isinstance(exc.__cause__, SageSessionError | RecordLockedError)
+        how = "it could not be read back" if unread else "it read back differently"
         self.ctx.send_to_review(
             doc,
             started.fingerprint if started else fp,  # the revision sent to Sage
             ReviewKind.SAGE_REJECTED,
-            f"{doc.label}: written to Sage, but it read back differently: {exc.describe()}",
+            f"{doc.label}: written to Sage, but {how}: {exc.describe()}",
             "compare the invoice in A/P Invoice Data Entry with the ServiceTitan bill, correct "
             "it in Sage, then ignore this item (it is not written again)",
             prior=started or prior,
