@@ -225,9 +225,15 @@ def test_review_list_gives_each_item_the_command_with_its_own_ids(world: World) 
         assert i["command"].endswith(tail)
         assert "DD-VENDOR" not in i["suggestion"]
         if i["details"].get("candidates"):
-            best = i["details"]["candidates"][0]
-            vendor = f"{best['division_no']}-{best['vendor_no']}"
+            # the best candidate Sage would take: never an inactive vendor (status I)
+            active = [c for c in i["details"]["candidates"] if c.get("status") != "I"]
+            best = active[0] if active else None
+            vendor = f"{best['division_no']}-{best['vendor_no']}" if best else "DD-VENDORNO"
             assert i["command"] == f"ml-connector review resolve {i['id']} --vendor {vendor}{tail}"
+    closed = next(i for i in vendor_items if "(closed)" in i["details"].get("st_vendor_name", ""))
+    inactive = closed["details"]["candidates"][0]
+    assert inactive["status"] == "I"
+    assert f"--vendor 00-{inactive['vendor_no']} " not in closed["command"]
     # The vendor step's own items name the ServiceTitan vendor's id in `vendors link`.
     own = next(i for i in vendor_items if not i["document"])
     assert f"--st-vendor {own['details']['st_vendor_id']} " in own["suggestion"]
