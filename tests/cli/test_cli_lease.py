@@ -60,11 +60,9 @@ def test_sync_once_says_who_holds_the_pair_and_exits_4(world: World) -> None:
 def test_two_real_sync_processes_one_runs_the_other_exits_4_then_a_kill_frees_it(
     world: World,
 ) -> None:
-    # A long cycle, so the second one meets the first: every ServiceTitan request of the
-    # first waits 2 s, while the second stops at the lease before any request. (At 400 ms
-    # the first could finish before the second process had even started, on a loaded
-    # machine.) The first is killed once the second has met it, so this costs no time.
-    world.sb.set_faults(latency_ms=2000)
+    # a long cycle (each ServiceTitan answer takes 4 s), so that the second process meets
+    # the first even when its own start-up is slow on a loaded machine; the first is killed
+    world.sb.set_faults(latency_ms=4000)
     args = [sys.executable, "-m", "ml_connector", "sync", "--once", "--config", str(world.config)]
     first = subprocess.Popen(
         args, env=subprocess_env(), cwd=world.tmp, stdout=subprocess.PIPE, stderr=subprocess.PIPE
@@ -87,7 +85,7 @@ def test_two_real_sync_processes_one_runs_the_other_exits_4_then_a_kill_frees_it
     finally:
         if first.poll() is None:
             first.kill()
-        first.communicate()  # closes its pipes, also when an assertion above failed
+        first.communicate()  # reaps it and closes its pipes, whatever happened above
     world.sb.set_faults(None)
     third = world.sub(
         "sync", "--once", "--config", str(world.config), timeout=120
