@@ -15,7 +15,12 @@ that the adapter copes either way.
   double; "text" hands it back as text.
 - `unified_login_user` (None): `nLogon()` answers 0; a user logon makes it log on as that
   user (as unified login maps a Windows account).
-- `refuse_objects` (()): object names `NewObject` refuses (answers 0), to test fallbacks.
+- `refuse_objects` (()): object names `NewObject` refuses, to test fallbacks.
+- `new_object_refusal` ("raise"): a refused `NewObject` raises a COM exception ("Error #90:
+  ..."), as public BOI code sees pvxcom do (UAF's object discovery catches "Error: 90" for
+  names it cannot make; SGE wraps NewObject in try/catch); "zero" answers 0 instead (UAF
+  also checks for null). Either way the reason is on the session (`oSS.sLastErrorMsg`);
+  ProvideX.Script itself has no `sLastErrorMsg` here.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ class SandboxBehaviour:
     numbers_by_ref: Literal["number", "text"] = "number"
     unified_login_user: str | None = None
     refuse_objects: tuple[str, ...] = ()
+    new_object_refusal: Literal["raise", "zero"] = "raise"
 
     def __post_init__(self) -> None:
         if self.separator not in (COM_SEP, "\x8a"):
