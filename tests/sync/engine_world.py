@@ -233,11 +233,13 @@ class World:
 
 
 @contextmanager
-def open_world(tmp_path: Path, *, size: int = 60, state_url: str | None = None) -> Iterator[World]:
+def open_world(
+    tmp_path: Path, *, size: int = 60, state_url: str | None = None, batches: bool = False
+) -> Iterator[World]:
     clock = ManualClock(START)
     sage_root = tmp_path / "sage"
     sage_root.mkdir()
-    init_root(sage_root, seed="demo")
+    init_root(sage_root, seed="demo", batches=batches)
     state_url = state_url or f"sqlite:///{tmp_path / 'state.sqlite'}"
     store = SqlStateStore.open(state_url, clock=clock)
     with running_sandbox(tmp_path / "st", seed="demo", size=size, clock=clock) as sb:
