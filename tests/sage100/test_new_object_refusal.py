@@ -63,7 +63,7 @@ def test_a_newobject_on_a_dead_session_drops_it(company: Any) -> None:
         def __getattr__(self, name: str) -> Any:
             return getattr(self.inner, name)
 
-        def NewObject(self, name: str, session: Any = None) -> Any:  # noqa: N802 - COM name
+        def NewObject(self, name: str, session: Any = None) -> Any:
             if session is not None and name == "AP_Vendor_bus":
                 session.poisoned = True
                 raise RuntimeError("RPC server unavailable")

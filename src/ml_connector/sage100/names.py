@@ -50,8 +50,9 @@ class SageNames:
     `open_invoices`, `invoice_history`, `ap_options`, `account_structure`,
     `job_cost_jobs`, `job_cost_details`, `batch_registry`: object names; `batch_flag`,
     `divisions_flag`: A/P Options columns (bare, no `$`); None where no candidate answered.
-    `option_columns`: what A/P Options reports (empty: not reported). `columns`: the column names in use. `tried` keeps, per role, the
-    candidates tried in order; `notes` is (what, what was found) for reports.
+    `option_columns`: what A/P Options reports (empty: not reported). `columns`: the column
+    names in use. `tried` keeps, per role, the candidates tried in order; `notes` is (what,
+    what was found) for reports.
     """
 
     open_invoices: str | None

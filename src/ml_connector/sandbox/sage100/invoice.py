@@ -188,9 +188,7 @@ class ApInvoiceBus(BusinessObject):
         if taxing and value and ap_option(self.session, "CalcSalesTaxInAP") != "Y":
             return f"{col.boi_name} cannot be entered: A/P does not calculate sales tax."
         if col.name == "SalesTaxAmt" and value and self._untaxing_schedule():
-            return (
-                f"Sales tax cannot be entered: tax schedule {self._schedule()} computes no tax."
-            )
+            return f"Sales tax cannot be entered: tax schedule {self._schedule()} computes no tax."
         return None
 
     def _schedule(self) -> str:
