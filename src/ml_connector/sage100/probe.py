@@ -5,8 +5,10 @@ accepts for each role, the data sources, columns and key columns of each, which 
 candidate column names exist, the separator COM hands over, what `nGetResultSets` answers
 for no rows, the GL account format read both ways, the A/P options, the history key, how
 `nSetKey` answers for a key only posted to open invoices and one only in history (each
-followed by `nClear`, never a write), by-reference reads of a numeric column, and whether
-numeric vendor numbers are zero-filled. Column facts: `probe_columns.py`; data: `probe_keys.py`.
+followed by `nClear`, never a write), by-reference reads of a numeric column, whether
+numeric vendor numbers are zero-filled, and how data entry answers for a P/O Receipt of
+Invoice vendor and under a vendor's tax schedule (a new entry, cleared with `nClear`; the
+header's `nWrite` is never called). Column facts: `probe_columns.py`; data: `probe_keys.py`.
 
 Each fact is `{question, observed, conclusion, settled, use}`: `use` is the value the
 adapter (and `check`) can act on, None when the server did not settle it. `run_probe`
