@@ -270,8 +270,7 @@ class BoiSage100:
             return ""
         bus = s.obj("AP_Invoice_bus")
         comment = description[:30]
-        if self._batch is None:
-            self._batch = ""
+        if self._batch is None:  # looked for once; a COM failure here looks again later
             found = boi_reads.open_batches(s, comment)
             for batch in found:  # newest first
                 if return_code(bus.nSelectBatch(batch)) != 0:
@@ -283,6 +282,7 @@ class BoiSage100:
                     batch_no=batch,
                     reason=last_error(bus) or "no message from Sage",
                 )
+            self._batch = ""
         if self._batch:
             answer = return_code(bus.nSelectBatch(self._batch))
             if answer != 0:
