@@ -28,7 +28,8 @@ def test_a_backfill_stays_within_its_commit_and_boi_call_budget() -> None:
     boi = sum(first.boi.values())
     assert boi <= 32 * written, (boi / written, first.boi.most_common(8))
     assert first.boi["nGetValue"] <= written + 5  # only the adjustment flag, no per-field read
-    # a cycle with nothing new: one request per stream, one commit for its run record
+    # a cycle with nothing new: one request per stream (two bill types, the vendors), one
+    # commit for its run record; the look-back windows re-read what the backfill wrote
     assert second.summary.written == 0
-    assert second.st_requests <= 6
+    assert second.st_requests <= 3, second.st_paths
     assert second.writing_commits <= 2
