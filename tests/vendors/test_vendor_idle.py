@@ -70,12 +70,11 @@ def test_an_unlinked_vendor_edited_inside_the_window_is_handled_again(
     vworld: VendorWorld,
 ) -> None:
     vworld.vendor_sync()  # creating in ServiceTitan is off: unlinked Sage vendors stay so
+    linked = {f"{x.division_no}-{x.vendor_no}" for x in vworld.links().values()}
     unlinked = sorted(
         key
         for key, row in vworld.sage_vendors().items()
-        if key.startswith("00-")
-        and row.get("VendorStatus", "A") != "I"
-        and (key[:2], key[3:]) not in {(x.division_no, x.vendor_no) for x in vworld.links().values()}
+        if key.startswith("00-") and row.get("VendorStatus", "A") != "I" and key not in linked
     )
     assert unlinked
     vworld.st.reset_stats()
@@ -84,6 +83,4 @@ def test_an_unlinked_vendor_edited_inside_the_window_is_handled_again(
     vworld.with_settings(create_vendors_in_servicetitan=True)
     vworld.sage_set(unlinked[0], VendorName="Zanzibar Quarry Supply")
     summary = vworld.vendor_sync()
-    assert [a.sage_vendor for a in summary.actions if a.action == "create_in_st"] == [
-        unlinked[0]
-    ]
+    assert [a.sage_vendor for a in summary.actions if a.action == "create_in_st"] == [unlinked[0]]
