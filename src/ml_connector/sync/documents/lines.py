@@ -49,9 +49,20 @@ class Distribution:
 
 @dataclass(frozen=True, slots=True)
 class Unmapped:
+    """A line with no valid GL account, or no valid Job Cost coding: the bill waits."""
+
     reason: str
     details: dict[str, Any] = field(default_factory=dict)
     kind: ReviewKind = ReviewKind.UNMAPPED_GL
+
+    @property
+    def suggestion(self) -> str:
+        if self.kind is ReviewKind.UNMAPPED_GL:
+            return "add a GL rule (or a fallback account), then resolve this item"
+        return (
+            "set up the job's cost code in Sage Job Cost, or correct the [job_cost] rules or "
+            "the line's job or budget code in ServiceTitan, then resolve this item"
+        )
 
 
 def trace_text(doc: SourceDocument) -> str:
