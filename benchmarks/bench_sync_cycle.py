@@ -73,8 +73,8 @@ def _serve_st(state_dir: Path, size: int, conn: Any) -> None:
 
 
 @contextlib.contextmanager
-def st_sandbox(state_dir: Path, size: int) -> Iterator[RunningSandbox]:
-    if ST_IN_PROCESS:
+def st_sandbox(state_dir: Path, size: int, *, in_process: bool) -> Iterator[RunningSandbox]:
+    if in_process:
         with running_sandbox(state_dir, seed="demo", size=size) as sb:
             yield sb
         return
@@ -83,8 +83,10 @@ def st_sandbox(state_dir: Path, size: int) -> Iterator[RunningSandbox]:
     proc = spawn.Process(target=_serve_st, args=(state_dir, size, child), daemon=True)
     proc.start()
     try:
-        if not parent.poll(600):
-            raise RuntimeError("the ServiceTitan sandbox process did not start")
+        deadline = time.monotonic() + 600
+        while not parent.poll(0.5):
+            if not proc.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the ServiceTitan sandbox process did not start")
         yield RunningSandbox(**parent.recv())
     finally:
         with contextlib.suppress(OSError):
@@ -212,9 +214,10 @@ class Measured:
     peak_mb: float
     rss_before_mb: float  # both sandboxes seeded, before the first cycle
     rss_after_mb: tuple[float, float] = (0.0, 0.0)  # after the first and second cycle
+    st_in_process: bool = False
 
 
-def run_size(size: int, *, quiet: bool = True) -> Measured:
+def run_size(size: int, *, quiet: bool = True, st_in_process: bool = ST_IN_PROCESS) -> Measured:
     if quiet:
         structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     clock = SystemClock()
@@ -226,7 +229,7 @@ def run_size(size: int, *, quiet: bool = True) -> Measured:
         init_root(root, seed="demo")
         store = SqlStateStore.open(f"sqlite:///{Path(tmp) / 'state.sqlite'}", clock=clock)
         store_counts.attach(store)
-        with st_sandbox(Path(tmp) / "st", size) as sb:
+        with st_sandbox(Path(tmp) / "st", size, in_process=st_in_process) as sb:
             source = ServiceTitanClient(
                 StEnvironment.custom(sb.base_url, sb.base_url + "/connect/token"),
                 StCredentials(
@@ -285,7 +288,9 @@ def run_size(size: int, *, quiet: bool = True) -> Measured:
             source.close()
         store.close()
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return Measured(size, first, second, peak_mb, rss_before, (rss_first, rss_second))
+    return Measured(
+        size, first, second, peak_mb, rss_before, (rss_first, rss_second), st_in_process
+    )
 
 
 def handled_count(s: CycleSummary) -> int:
@@ -325,7 +330,7 @@ def report(m: Measured) -> None:
         f"  ServiceTitan: {f.st_requests} requests ({1000 * per(f.st_requests, handled):.1f} "
         f"per 1,000 bills), {f.tokens} token(s)"
     )
-    where = "in this process" if ST_IN_PROCESS else "in its own process"
+    where = "in this process" if m.st_in_process else "in its own process"
     print(
         f"  memory: peak (max RSS) {m.peak_mb:.0f} MB; RSS {m.rss_before_mb:.0f} MB before "
         f"the first cycle, {m.rss_after_mb[0]:.0f} MB after it, {m.rss_after_mb[1]:.0f} MB "
