@@ -12,7 +12,11 @@ and creation, GL mapping, duplicate checks, writes), then a second cycle with no
   (each of those is one fsync of the WAL with synchronous=FULL; read-only commits write
   nothing);
 - ServiceTitan requests per 1,000 bills and tokens issued (the sandbox's own counts);
-- peak memory (max RSS of the process, sandboxes included);
+- peak memory (max RSS of this process). The ServiceTitan sandbox serves from its own
+  process, as ServiceTitan is another machine for the product (`BENCH_ST_IN_PROCESS=1`:
+  in this process, as before); the Sage sandbox stays in this process (it is the BOI
+  object model the adapter drives; real BOI runs in pvxcom.exe). Also reported: RSS before
+  the first cycle and after each;
 - a projection for a real Sage server where every BOI call costs 5 ms or 20 ms:
   connector time + calls x latency per written bill.
 
@@ -24,7 +28,9 @@ Usage: python benchmarks/bench_sync_cycle.py [--sizes 20000,100000]
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
+import multiprocessing
 import os
 import resource
 import subprocess
@@ -33,7 +39,8 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +52,7 @@ from ml_connector.clock import SystemClock
 from ml_connector.sage100.boi import BoiSage100
 from ml_connector.sage100.settings import BoiSettings
 from ml_connector.sandbox.sage100 import ProvideXScript, init_root
-from ml_connector.sandbox.servicetitan.server import running_sandbox
+from ml_connector.sandbox.servicetitan.server import RunningSandbox, running_sandbox
 from ml_connector.servicetitan.client import ServiceTitanClient
 from ml_connector.servicetitan.environment import StCredentials, StEnvironment
 from ml_connector.store.port import PairId
@@ -55,6 +62,38 @@ from ml_connector.sync.settings import SyncSettings
 from ml_connector.sync.summary import CycleSummary
 
 PAGE_SIZE = int(os.environ.get("BENCH_PAGE_SIZE", "1000"))  # the client's default
+ST_IN_PROCESS = os.environ.get("BENCH_ST_IN_PROCESS", "") == "1"
+
+
+def _serve_st(state_dir: Path, size: int, conn: Any) -> None:
+    """The child process: seed and serve the ServiceTitan sandbox until told to stop."""
+    with running_sandbox(state_dir, seed="demo", size=size) as sb:
+        conn.send(asdict(sb))
+        conn.recv()
+
+
+@contextlib.contextmanager
+def st_sandbox(state_dir: Path, size: int, *, in_process: bool) -> Iterator[RunningSandbox]:
+    if in_process:
+        with running_sandbox(state_dir, seed="demo", size=size) as sb:
+            yield sb
+        return
+    spawn = multiprocessing.get_context("spawn")
+    parent, child = spawn.Pipe()
+    proc = spawn.Process(target=_serve_st, args=(state_dir, size, child), daemon=True)
+    proc.start()
+    try:
+        deadline = time.monotonic() + 600
+        while not parent.poll(0.5):
+            if not proc.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the ServiceTitan sandbox process did not start")
+        yield RunningSandbox(**parent.recv())
+    finally:
+        with contextlib.suppress(OSError):
+            parent.send("stop")
+        proc.join(timeout=30)
+        if proc.is_alive():
+            proc.kill()
 
 
 @dataclass
@@ -174,9 +213,11 @@ class Measured:
     second: CycleFigures
     peak_mb: float
     rss_before_mb: float  # both sandboxes seeded, before the first cycle
+    rss_after_mb: tuple[float, float] = (0.0, 0.0)  # after the first and second cycle
+    st_in_process: bool = False
 
 
-def run_size(size: int, *, quiet: bool = True) -> Measured:
+def run_size(size: int, *, quiet: bool = True, st_in_process: bool = ST_IN_PROCESS) -> Measured:
     if quiet:
         structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     clock = SystemClock()
@@ -188,7 +229,7 @@ def run_size(size: int, *, quiet: bool = True) -> Measured:
         init_root(root, seed="demo")
         store = SqlStateStore.open(f"sqlite:///{Path(tmp) / 'state.sqlite'}", clock=clock)
         store_counts.attach(store)
-        with running_sandbox(Path(tmp) / "st", seed="demo", size=size) as sb:
+        with st_sandbox(Path(tmp) / "st", size, in_process=st_in_process) as sb:
             source = ServiceTitanClient(
                 StEnvironment.custom(sb.base_url, sb.base_url + "/connect/token"),
                 StCredentials(
@@ -240,12 +281,16 @@ def run_size(size: int, *, quiet: bool = True) -> Measured:
 
             rss_before = _rss_mb()
             first = cycle()
+            rss_first = _rss_mb()
             second = cycle()
+            rss_second = _rss_mb()
             sage.close()
             source.close()
         store.close()
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return Measured(size, first, second, peak_mb, rss_before)
+    return Measured(
+        size, first, second, peak_mb, rss_before, (rss_first, rss_second), st_in_process
+    )
 
 
 def handled_count(s: CycleSummary) -> int:
@@ -283,8 +328,14 @@ def report(m: Measured) -> None:
     )
     print(
         f"  ServiceTitan: {f.st_requests} requests ({1000 * per(f.st_requests, handled):.1f} "
-        f"per 1,000 bills), {f.tokens} token(s); peak memory (max RSS) {m.peak_mb:.0f} MB "
-        f"({m.rss_before_mb:.0f} MB before the first cycle, both sandboxes seeded)"
+        f"per 1,000 bills), {f.tokens} token(s)"
+    )
+    where = "in this process" if m.st_in_process else "in its own process"
+    print(
+        f"  memory: peak (max RSS) {m.peak_mb:.0f} MB; RSS {m.rss_before_mb:.0f} MB before "
+        f"the first cycle, {m.rss_after_mb[0]:.0f} MB after it, {m.rss_after_mb[1]:.0f} MB "
+        f"after the second (the Sage sandbox in this process, the ServiceTitan sandbox "
+        f"{where})"
     )
     own = per(f.wall, written)
     for latency_ms in (5, 20):

@@ -16,7 +16,8 @@ def test_a_backfill_stays_within_its_commit_and_boi_call_budget() -> None:
         import bench_sync_cycle as bench
     finally:
         sys.path.remove(str(BENCHMARKS))
-    measured = bench.run_size(300, quiet=False)  # leaves the logging set-up alone
+    # leaves the logging set-up alone; the ServiceTitan sandbox in a thread of this process
+    measured = bench.run_size(300, quiet=False, st_in_process=True)
     first, second = measured.first, measured.second
     written = first.summary.written
     assert written > 150  # the demo data writes most bills: the budget is per written bill
@@ -24,11 +25,15 @@ def test_a_backfill_stays_within_its_commit_and_boi_call_budget() -> None:
     # the Sage write, the outcome after; a few per cycle (vendors created, the last batch)
     assert first.writing_commits <= 2 * written + 8, (first.writing_commits, written)
     assert first.commits <= 2 * written + 8
-    # every check kept: one key lookup (3 result sets), the write, a bulk read-back (2)
+    # every check kept: the key lookup answered by the fresh reference index (open and
+    # history re-read every 5 s), nSetKey == 2 and the adjustment flag, the write, a bulk
+    # read-back (2): 28.1 per written bill on the demo data
     boi = sum(first.boi.values())
-    assert boi <= 32 * written, (boi / written, first.boi.most_common(8))
+    assert boi <= 29 * written, (boi / written, first.boi.most_common(8))
+    assert first.boi["nGetResultSets"] <= 2.3 * written  # the read-back, little else
     assert first.boi["nGetValue"] <= written + 5  # only the adjustment flag, no per-field read
-    # a cycle with nothing new: one request per stream, one commit for its run record
+    # a cycle with nothing new: one request per stream (two bill types, the vendors), one
+    # commit for its run record; the look-back windows re-read what the backfill wrote
     assert second.summary.written == 0
-    assert second.st_requests <= 6
+    assert second.st_requests <= 3, second.st_paths
     assert second.writing_commits <= 2

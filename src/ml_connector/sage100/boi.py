@@ -253,6 +253,23 @@ class BoiSage100:
     def prepare_session(self, *, invoice_index: bool = False) -> None:
         self._run("prepare_session", _build_index if invoice_index else _open_only)
 
+    def find_invoice_to_write(self, key: ApInvoiceKey) -> list[ExistingInvoice]:
+        """The lookup before a first write: absent when the fresh reference index does not
+        hold the key (`invoice_index.fresh_for_keys`), else the exact lookup."""
+        if not self.settings.key_lookup_from_index:
+            return self.find_invoice(key)
+
+        def job(s: BoiSession) -> list[ExistingInvoice]:
+            index = invoice_index.fresh_for_keys(s)
+            if index.holds_key(key.division_no, key.vendor_no, key.invoice_no):
+                found = boi_reads.find_invoice(s, key)
+            else:
+                found = []
+            boi_writes.note_lookup(s, key, found=bool(found))
+            return found
+
+        return self._run("find_invoice", job)
+
     def find_invoices_by_reference(
         self, reference: str, amount: Decimal | None
     ) -> list[ExistingInvoice]:

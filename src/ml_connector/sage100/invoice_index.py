@@ -9,11 +9,22 @@ newest stamp already seen. The index is rebuilt from scratch every
 `reference_index_rebuild_seconds` and with every new session, which also forgets rows
 deleted in Sage. Invoices the adapter writes are added at once. Each row is filed under
 every key of its invoice number (`references.reference_keys`: strong and loose).
+
+The same index answers the exact-key lookup before a first write (`holds_key`), when its
+open and history rows were read at most `KEY_FRESH_SECONDS` ago (`fresh_for_keys`
+refreshes just those two tables, from the day before the newest day seen): a key it does
+not hold is not in open or history, and not in data entry as of the last entry read; what
+was keyed in data entry since is refused by the write's `nSetKey` (2 = new, confirmed BOI
+behaviour). A key it holds is looked up exactly (`boi_reads.find_invoice`) for the
+details. History is read whole here, so its key order (S3 in reference/sage100-live.md)
+does not matter.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import sqlite3
+from collections.abc import Iterable, Iterator
+from datetime import date, timedelta
 from decimal import Decimal
 
 import structlog
@@ -30,7 +41,7 @@ from ml_connector.sage100.port import (
     SageVendorNo,
 )
 from ml_connector.sage100.references import reference_keys
-from ml_connector.sage100.resultsets import any_of, parse_tuples, quote, read_values
+from ml_connector.sage100.resultsets import any_of, iter_tuples, quote, read_values
 
 log = structlog.get_logger(__name__)
 
@@ -42,52 +53,125 @@ IndexRow = tuple[str, str, str, str, str, str]
 RowId = tuple[str, str, str, str, str]  # where, division, vendor, invoice, history sequence
 
 
-@dataclass(slots=True)
+_SCHEMA = (
+    "CREATE TABLE row (id INTEGER PRIMARY KEY, src TEXT NOT NULL, div TEXT NOT NULL, "
+    "vendor TEXT NOT NULL, invoice TEXT NOT NULL, seq TEXT NOT NULL, amount TEXT NOT NULL, "
+    "day TEXT NOT NULL, UNIQUE (src, div, vendor, invoice, seq))",
+    "CREATE TABLE ref (ref TEXT NOT NULL, row INTEGER NOT NULL, PRIMARY KEY (ref, row)) "
+    "WITHOUT ROWID",
+    "CREATE INDEX ref_row ON ref (row)",
+    "CREATE INDEX row_key ON row (invoice, vendor, div)",
+)
+
+
 class InvoiceIndex:
     """Rows by normalised invoice number; each row remembered by its identity.
 
-    Rows are kept as plain tuples (amounts as Sage's text) so that 100,000 history rows
-    cost little; `ExistingInvoice` values are made only for the hits of a lookup.
+    The rows live in a private SQLite database in a temporary file (deleted when the index
+    is let go): 100,000 history rows plus every invoice a backfill writes cost the process
+    a few MB of page cache, not a Python object per row. `ExistingInvoice` values are made
+    only for the hits of a lookup. Used from the BOI thread only.
     """
 
-    built_at: float
-    refreshed_at: float
-    by_ref: dict[str, dict[RowId, IndexRow]] = field(default_factory=dict)  # by every key
-    ref_of: dict[RowId, frozenset[str]] = field(default_factory=dict)
-    newest_day: dict[str, str] = field(default_factory=dict)  # YYYYMMDD, per table
-    entries: set[RowId] = field(default_factory=set)  # rows of data entry, re-read whole
+    def __init__(self, built_at: float, refreshed_at: float, posted_at: float = 0.0) -> None:
+        self.built_at = built_at
+        self.refreshed_at = refreshed_at
+        self.posted_at = posted_at  # monotonic time of the last read of open and history
+        self.newest_day: dict[str, str] = {}  # YYYYMMDD, per table
+        # "" = a temporary file of SQLite's own, removed on close; the page cache is bounded
+        self._db = sqlite3.connect("", check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA cache_size=-4096")  # KiB
+        self._db.execute("PRAGMA journal_mode=OFF")
+        self._db.execute("PRAGMA synchronous=OFF")
+        for statement in _SCHEMA:
+            self._db.execute(statement)
+
+    def close(self) -> None:
+        self._db.close()
 
     def __len__(self) -> int:
-        return len(self.ref_of)
+        return int(self._db.execute("SELECT COUNT(*) FROM row").fetchone()[0])
+
+    @property
+    def entries(self) -> list[RowId]:
+        """The rows of data entry (re-read whole by a refresh)."""
+        return list(
+            self._db.execute("SELECT src, div, vendor, invoice, seq FROM row WHERE src='entry'")
+        )
 
     def put(self, row_id: RowId, row: IndexRow) -> None:
-        self.drop(row_id)
-        keys = reference_keys(row[3]).all
-        for ref in keys:
-            self.by_ref.setdefault(ref, {})[row_id] = row
-        self.ref_of[row_id] = keys
-        if row_id[0] == "entry":
-            self.entries.add(row_id)
+        self._put_many([(row_id, row)])
+
+    def _put_many(self, items: Iterable[tuple[RowId, IndexRow]]) -> None:
+        db = self._db
+        db.execute("BEGIN")
+        try:
+            for row_id, row in items:
+                found = db.execute(
+                    "SELECT id FROM row WHERE src=? AND div=? AND vendor=? AND invoice=? AND seq=?",
+                    row_id,
+                ).fetchone()
+                if found is not None:  # same identity, same number: the keys stay
+                    db.execute(
+                        "UPDATE row SET amount=?, day=? WHERE id=?", (row[4], row[5], found[0])
+                    )
+                    continue
+                cur = db.execute(
+                    "INSERT INTO row (src, div, vendor, invoice, seq, amount, day) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (*row_id, row[4], row[5]),
+                )
+                db.executemany(
+                    "INSERT OR IGNORE INTO ref (ref, row) VALUES (?, ?)",
+                    [(ref, cur.lastrowid) for ref in reference_keys(row[3]).all],
+                )
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
 
     def drop(self, row_id: RowId) -> None:
-        keys = self.ref_of.pop(row_id, frozenset())
-        self.entries.discard(row_id)
-        for ref in keys:
-            bucket = self.by_ref[ref]
-            bucket.pop(row_id, None)
-            if not bucket:
-                del self.by_ref[ref]
+        self._drop_where("src=? AND div=? AND vendor=? AND invoice=? AND seq=?", row_id)
 
-    def load(self, where: InvoiceWhere, records: list[list[str]]) -> None:
+    def drop_entries(self) -> None:
+        self._drop_where("src='entry'", ())
+
+    def _drop_where(self, condition: str, params: tuple[str, ...]) -> None:
+        db = self._db
+        db.execute("BEGIN")
+        try:
+            db.execute(
+                f"DELETE FROM ref WHERE row IN (SELECT id FROM row WHERE {condition})",  # noqa: S608 -- our own fixed conditions
+                params,
+            )
+            db.execute(f"DELETE FROM row WHERE {condition}", params)  # noqa: S608 -- as above
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    def holds_key(self, division: str, vendor: str, invoice_no: str) -> bool:
+        """Whether any row (entry, open or history) has exactly this key."""
+        found = self._db.execute(
+            "SELECT 1 FROM row WHERE invoice=? AND vendor=? AND div=? LIMIT 1",
+            (invoice_no, vendor, division),
+        ).fetchone()
+        return found is not None
+
+    def load(self, where: InvoiceWhere, records: Iterable[list[str]]) -> None:
         """Records of `index_columns(where)`, as parsed from the result set."""
-        newest = self.newest_day.get(where, "")
         history = where == "history"
-        for f in records:
-            div, vendor, number = f[0].rstrip(), f[1].rstrip(), f[2].rstrip()
-            seq = f[7].rstrip() if history else ""
-            self.put((where, div, vendor, number, seq), (where, div, vendor, number, f[4], f[3]))
-            newest = max(newest, f[5].strip(), f[6].strip())
-        self.newest_day[where] = newest
+        newest = [self.newest_day.get(where, "")]
+
+        def rows() -> Iterator[tuple[RowId, IndexRow]]:
+            for f in records:
+                div, vendor, number = f[0].rstrip(), f[1].rstrip(), f[2].rstrip()
+                seq = f[7].rstrip() if history else ""
+                newest[0] = max(newest[0], f[5].strip(), f[6].strip())
+                yield (where, div, vendor, number, seq), (where, div, vendor, number, f[4], f[3])
+
+        self._put_many(rows())
+        self.newest_day[where] = newest[0]
 
     def lookup(self, reference: str, amount: Decimal | None) -> list[ExistingInvoice]:
         """Invoices whose number shares a key (strong or loose) with `reference` and, unless
@@ -96,24 +180,30 @@ class InvoiceIndex:
         History rows of one invoice are added up; an invoice matches when its total or any
         one of its rows equals the amount (an adjustment must not hide the original).
         """
-        bucket: dict[RowId, IndexRow] = {}
-        for ref in sorted(reference_keys(reference).all):
-            bucket.update(self.by_ref.get(ref, {}))
+        refs = sorted(reference_keys(reference).all)
+        if not refs:
+            return []
+        marks = ", ".join("?" * len(refs))
+        bucket = self._db.execute(
+            "SELECT DISTINCT row.id, src, div, vendor, invoice, amount, day FROM ref "  # noqa: S608 -- placeholders only
+            f"JOIN row ON row.id = ref.row WHERE ref.ref IN ({marks})",
+            refs,
+        ).fetchall()
         totals: dict[tuple[str, str, str, str], Decimal] = {}
-        first: dict[tuple[str, str, str, str], IndexRow] = {}
+        first: dict[tuple[str, str, str, str], tuple[str, ...]] = {}
         single: set[tuple[str, str, str, str]] = set()
-        for row in bucket.values():
-            k = (row[0], row[1], row[2], row[3])
-            value = sage_money(row[4], source="reference index")
+        for _, src, div, vendor, number, money, day in bucket:
+            k = (src, div, vendor, number)
+            value = sage_money(money, source="reference index")
             totals[k] = totals.get(k, Decimal("0.00")) + value
-            first.setdefault(k, row)
+            first.setdefault(k, (day,))
             if value == amount:
                 single.add(k)
         hits = [
             ExistingInvoice(
                 key=ApInvoiceKey(DivisionNo(k[1]), SageVendorNo(k[2]), SageInvoiceNo(k[3])),
                 where=k[0],  # type: ignore[arg-type]  # one of entry/open/history
-                invoice_date=parse_sage_date(first[k][5]),
+                invoice_date=parse_sage_date(first[k][0]),
                 amount=total,
             )
             for k, total in totals.items()
@@ -134,7 +224,7 @@ def index_columns(s: BoiSession, where: InvoiceWhere) -> list[str]:
     return [*cols, "HeaderSeqNo$"] if where == "history" else cols
 
 
-def _read(s: BoiSession, where: InvoiceWhere, since_day: str = "") -> list[list[str]]:
+def _read(s: BoiSession, where: InvoiceWhere, since_day: str = "") -> Iterator[list[str]]:
     cols = index_columns(s, where)
     name = invoice_object(s, where)
     source = f"{name.removesuffix('#lookup')} ({where})"
@@ -150,12 +240,12 @@ def _read(s: BoiSession, where: InvoiceWhere, since_day: str = "") -> list[list[
         source=source,
         filter_expr=filter_expr,
     )
-    return parse_tuples(values, cols, source=source)
+    return iter_tuples(values, cols, source=source)
 
 
 def build(s: BoiSession) -> InvoiceIndex:
     now = s.clock.monotonic()
-    index = InvoiceIndex(built_at=now, refreshed_at=now)
+    index = InvoiceIndex(built_at=now, refreshed_at=now, posted_at=now)
     for where in ("entry", "open", "history"):
         index.load(where, _read(s, where))
     log.info("sage_invoice_index_built", rows=len(index), session=s.serial)
@@ -164,12 +254,45 @@ def build(s: BoiSession) -> InvoiceIndex:
 
 def refresh(s: BoiSession, index: InvoiceIndex) -> None:
     """Data entry whole; open and history from the newest day seen."""
-    for rid in list(index.entries):
-        index.drop(rid)
+    index.drop_entries()
     index.load("entry", _read(s, "entry"))
+    _refresh_posted(s, index)
+    index.refreshed_at = index.posted_at
+
+
+def _day_before(day: str) -> str:
+    """YYYYMMDD one day earlier ("" stays ""): a stamp from a clock a little behind."""
+    if not day:
+        return ""
+    try:
+        return (
+            date.fromisoformat(f"{day[:4]}-{day[4:6]}-{day[6:8]}") - timedelta(days=1)
+        ).strftime("%Y%m%d")
+    except ValueError:
+        return ""  # not a date: read the table whole
+
+
+def _refresh_posted(s: BoiSession, index: InvoiceIndex) -> None:
+    """Open and history rows stamped on or after the day before the newest day seen."""
+    started = s.clock.monotonic()
     for where in ("open", "history"):
-        index.load(where, _read(s, where, since_day=index.newest_day.get(where, "")))
-    index.refreshed_at = s.clock.monotonic()
+        since = _day_before(index.newest_day.get(where, ""))
+        index.load(where, _read(s, where, since_day=since))
+    index.posted_at = started
+
+
+# How old the index's open and history rows may be when it answers an exact-key lookup:
+# the same gap the write already allows between the engine's lookup and its own
+# (`boi_writes.LOOKUP_FRESH_SECONDS`).
+KEY_FRESH_SECONDS = 5.0
+
+
+def fresh_for_keys(s: BoiSession) -> InvoiceIndex:
+    """The session's index with open and history read at most `KEY_FRESH_SECONDS` ago."""
+    index = current(s)
+    if s.clock.monotonic() - index.posted_at > KEY_FRESH_SECONDS:
+        _refresh_posted(s, index)
+    return index
 
 
 def current(s: BoiSession) -> InvoiceIndex:
@@ -178,6 +301,8 @@ def current(s: BoiSession) -> InvoiceIndex:
     now = s.clock.monotonic()
     settings = s.settings
     if index is None or now - index.built_at >= settings.reference_index_rebuild_seconds:
+        if index is not None:
+            index.close()
         index = build(s)
         s.cache[_CACHE_KEY] = index
     elif now - index.refreshed_at >= settings.reference_index_max_age_seconds:

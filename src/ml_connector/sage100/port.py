@@ -354,6 +354,12 @@ class Sage100(Protocol):
         """The invoice with this exact key in entry, open invoices and history."""
         ...
 
+    def find_invoice_to_write(self, key: ApInvoiceKey) -> list[ExistingInvoice]:
+        """`find_invoice` before a first write of `key`. An implementation may answer from
+        an exact index it keeps fresh, relying on the write itself to refuse a key entered
+        since (`create_invoice` never adjusts). Recovery uses `find_invoice`."""
+        ...
+
     def find_invoices_by_reference(
         self, reference: str, amount: Decimal | None
     ) -> list[ExistingInvoice]:

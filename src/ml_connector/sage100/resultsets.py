@@ -21,7 +21,7 @@ for a numeric one. Parsed rows are dicts keyed by the name without `$`.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from ml_connector.sage100.boi_calls import check, last_error, return_code
@@ -128,10 +128,15 @@ def split_records(values: str, *, source: str) -> list[str]:
 
 def parse_tuples(values: str, columns: Sequence[str], *, source: str) -> list[list[str]]:
     """Split a result set into records of fields, in column order (not trimmed)."""
+    return list(iter_tuples(values, columns, source=source))
+
+
+def iter_tuples(values: str, columns: Sequence[str], *, source: str) -> Iterator[list[str]]:
+    """`parse_tuples` one record at a time (a large result set is not held twice)."""
     records = split_records(values, source=source)
     width = len(columns)
-    out = [record.split(FIELD_SEP) for record in records]
-    for number, fields in enumerate(out, start=1):
+    for number, record in enumerate(records, start=1):
+        fields = record.split(FIELD_SEP)
         if len(fields) != width:
             names = [c.removesuffix("$") for c in columns]
             raise SageVerifyError(
@@ -140,7 +145,7 @@ def parse_tuples(values: str, columns: Sequence[str], *, source: str) -> list[li
                 operation=source,
                 hint="A value holds chr(31), or a column name in the settings is wrong.",
             )
-    return out
+        yield fields
 
 
 def parse_rows(values: str, columns: Sequence[str], *, source: str) -> list[dict[str, str]]:

@@ -2,7 +2,9 @@
 
 Every `transaction()` block of a batch is a SAVEPOINT inside one outer transaction on one
 connection: it sees what earlier blocks wrote, and a block that raises is rolled back on
-its own (the earlier ones stay). Nothing is durable until `commit()`, which makes every
+its own (the earlier ones stay). The SAVEPOINT is opened by the block's first statement
+that is not a SELECT: a block that only reads (most of a cycle's) costs no statement of
+its own, and has nothing to roll back. Nothing is durable until `commit()`, which makes every
 block so far durable at once: one commit, one fsync of the WAL with synchronous=FULL.
 
 The caller decides where durability matters (the engine: the write intent before the Sage
@@ -27,8 +29,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from time import monotonic
+from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, RootTransaction
+from sqlalchemy import Connection, Engine, NestedTransaction, RootTransaction, Select
 from sqlalchemy.exc import SQLAlchemyError
 
 from ml_connector.clock import Clock
@@ -36,6 +39,34 @@ from ml_connector.store.translate import translate
 from ml_connector.store.tx import SqlStateTx
 
 DEFAULT_MAX_SECONDS = 1.0
+
+
+class _SavepointOnWrite:
+    """The connection as one block of a batch sees it: the block's SAVEPOINT is opened
+    just before its first statement that is not a SELECT (or its first nested one)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        self.savepoint: NestedTransaction | None = None
+
+    def _writing(self) -> None:
+        if self.savepoint is None:
+            try:
+                self.savepoint = self._conn.begin_nested()
+            except SQLAlchemyError as exc:
+                raise translate(exc, "savepoint", None) from exc
+
+    def execute(self, statement: Any, *args: Any, **kwargs: Any) -> Any:
+        if not isinstance(statement, Select):
+            self._writing()
+        return self._conn.execute(statement, *args, **kwargs)
+
+    def begin_nested(self) -> NestedTransaction:
+        self._writing()
+        return self._conn.begin_nested()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._conn, name)  # dialect and the like
 
 
 class SqlStateBatch:
@@ -68,23 +99,23 @@ class SqlStateBatch:
 
     @contextmanager
     def transaction(self) -> Iterator[SqlStateTx]:
-        """A SAVEPOINT: released when the block ends normally, rolled back when it raises."""
-        conn = self._open()
+        """A SAVEPOINT (opened by the first write): released when the block ends normally,
+        rolled back when it raises."""
+        block = _SavepointOnWrite(self._open())
         try:
-            savepoint = conn.begin_nested()
-        except SQLAlchemyError as exc:
-            raise translate(exc, "savepoint", None) from exc
-        try:
-            yield SqlStateTx(conn, self._clock)
+            yield SqlStateTx(cast(Connection, block), self._clock)
         except BaseException:
-            if savepoint.is_active:
+            savepoint = block.savepoint
+            if savepoint is not None and savepoint.is_active:
                 try:
                     savepoint.rollback()
                 except SQLAlchemyError as exc:  # the block's own error stays the context
                     raise translate(exc, "rollback", None) from exc
             raise
+        if block.savepoint is None:
+            return  # the block only read
         try:
-            savepoint.commit()
+            block.savepoint.commit()
         except SQLAlchemyError as exc:
             raise translate(exc, "release savepoint", None) from exc
 

@@ -270,7 +270,9 @@ class _Cycle:
                 chunk = bills[i : i + 50]
                 for bill_type in ("Procurement", "ApBill"):
                     for bill in ctx.source.ap_bills(bill_type=bill_type, ids=chunk):
-                        self.processor.handle(from_ap_bill(bill, stream=bill_stream(bill_type)))
+                        self.processor.handle(
+                            from_ap_bill(bill, stream=bill_stream(bill_type)), remember=True
+                        )
                     self._record_invalid(bill_stream(bill_type))
             routes = ctx.settings.invoice_routes
             for i in range(0, len(invoices), 50):
@@ -278,7 +280,8 @@ class _Cycle:
                     route = route_for(routes, inv)
                     if route is not None:
                         self.processor.handle(
-                            from_invoice(inv, stream=INVOICE_STREAM, route=route.name)
+                            from_invoice(inv, stream=INVOICE_STREAM, route=route.name),
+                            remember=True,
                         )
                 self._record_invalid(INVOICE_STREAM)
         except ServiceTitanError as exc:

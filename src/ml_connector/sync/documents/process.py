@@ -38,6 +38,11 @@ from ml_connector.sync.state import WRITING, write_started
 from ml_connector.sync.summary import Outcome
 
 RETRY_BREAKER = 5  # transient failures in a row that end the cycle (Sage or ST is down)
+# Outcomes remembered for any document; beyond this many, only those a second handling
+# would repeat (RETRY: an attempt counted twice) and the re-queued documents are kept, and a
+# document seen again (a page shifted under the read) is answered by the ledger: final,
+# same revision -> UNCHANGED. Keeps a backfill's memory flat.
+HELD_DONE = 5000
 
 
 class ForAPerson(Protocol):
@@ -69,13 +74,21 @@ class DocumentProcessor:
         self.done: dict[tuple[DocKind, int], Outcome] = {}
         self.retries_in_a_row = 0
 
-    def handle(self, doc: SourceDocument) -> Outcome:
-        """Process one document; every failure is recorded against it (STOP excepted)."""
+    def handle(self, doc: SourceDocument, *, remember: bool = False) -> Outcome:
+        """Process one document; every failure is recorded against it (STOP excepted).
+        `remember`: whatever the outcome, the document is not handled again this cycle
+        (the re-queued documents, which the streams may deliver again)."""
         key = (doc.kind, doc.doc_id)
         if key in self.done:
             return self.done[key]  # already handled in this cycle
         outcome = self._handle_once(doc)
-        self.done[key] = outcome
+        if (
+            remember
+            or outcome is Outcome.RETRY
+            or self.ctx.dry_run  # nothing in the ledger to answer a second time
+            or len(self.done) < HELD_DONE
+        ):
+            self.done[key] = outcome
         if outcome is Outcome.RETRY:
             self.retries_in_a_row += 1
             if self.retries_in_a_row >= RETRY_BREAKER:

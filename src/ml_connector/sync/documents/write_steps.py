@@ -144,8 +144,9 @@ def record_intent(
 
 
 def look_up_sage(ctx: CycleContext, key: ApInvoiceKey) -> ExistingInvoice | None:
-    """The invoice under exactly this key in entry, open or history (entry first)."""
-    found = ctx.sage.find_invoice(key)
+    """The invoice under exactly this key in entry, open or history (entry first), as
+    looked up before a first write (`Sage100.find_invoice_to_write`)."""
+    found = ctx.sage.find_invoice_to_write(key)
     return found[0] if found else None
 
 

@@ -17,6 +17,15 @@ with our application GUID's externalData) and the Sage vendors changed since the
    with the Sage number in externalData.
 3. Cursors move only when their side was read and handled without a retryable failure.
 
+What the look-back window reads again is not handled again (an idle cycle makes one
+ServiceTitan request, the changed-since read). A linked vendor whose side reads exactly as
+its link's snapshot (the values both sides had when the step last looked, our own writes
+included) has nothing new on that side: it is passed over; the other side, if it changed,
+is in its own changed-since read. An unlinked vendor that reads exactly as when the step
+last handled it (a digest of the whole record, kept per side for the records inside the
+window) is passed over too. Any edit by anyone else changes the values or the record, so
+it is still seen.
+
 A link once made is never changed here. A vendor we create is linked in the same
 transaction as its creation audit, so the next cycle sees it linked and never creates it
 back. Inactive vendors are never linked or created; a linked vendor made inactive is
@@ -25,6 +34,8 @@ audited (and Sage itself refuses invoices for an inactive vendor: those bills go
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
@@ -41,6 +52,15 @@ from ml_connector.sync.streams import decode_cursor, encode_cursor, signpost
 from ml_connector.sync.vendors.actions import VendorActions, label
 from ml_connector.sync.vendors.decision import VendorDecision
 from ml_connector.sync.vendors.edits import VendorEdits
+from ml_connector.sync.vendors.fields import (
+    VENDOR_FIELDS,
+    VendorValues,
+    decode_snapshot,
+    sage_values,
+    same,
+    snapshot_stream,
+    st_values,
+)
 from ml_connector.sync.vendors.match import MatchSettings, VendorMatcher
 from ml_connector.sync.vendors.summary import VendorSyncSummary
 
@@ -48,6 +68,26 @@ ST_STREAM = "vendors:servicetitan"
 SAGE_STREAM = "vendors:sage"
 FEW = 25  # up to this many lookups one by one; more: read the whole list once
 ST_DIVISION = "ST"  # ServiceTitan vendors seen through the matcher, keyed by their id
+# unlinked vendors handled inside the look-back window, per side: {key: record digest}
+SEEN_STREAMS = {"servicetitan": "vendors:servicetitan:seen", "sage": "vendors:sage:seen"}
+
+
+def st_digest(vendor: Vendor) -> str:
+    return hashlib.sha256(vendor.model_dump_json().encode()).hexdigest()[:16]
+
+
+def sage_digest(vendor: SageVendor) -> str:
+    return hashlib.sha256(repr(vendor).encode()).hexdigest()[:16]
+
+
+def _decode_seen(value: str | None) -> dict[str, str]:
+    if not value:
+        return {}
+    try:
+        data = json.loads(value)
+    except ValueError:
+        return {}  # unreadable: everything in the window is handled again (safe)
+    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
 
 
 def encode_stamp(stamp: ChangeStamp) -> str:
@@ -101,6 +141,10 @@ class VendorSync:
         self._st_all: dict[int, Vendor] | None = None
         self._st_seen: dict[int, Vendor] = {}
         self._sage_seen: dict[tuple[str, str], SageVendor] = {}
+        # the unlinked vendors handled when the window was last read, and now
+        self._seen_before: dict[str, dict[str, str]] = {"servicetitan": {}, "sage": {}}
+        self._seen_now: dict[str, dict[str, str]] = {"servicetitan": {}, "sage": {}}
+        self._handled: set[int] = set()  # ServiceTitan ids whose link was looked at
 
     # --- entry point ----------------------------------------------------------------------
     def run(self) -> VendorSyncSummary:
@@ -111,6 +155,9 @@ class VendorSync:
                 self._remember(link)
             st_cursor = None if self.full else decode_cursor(tx.get_cursor(ctx.pair, ST_STREAM))
             sage_cursor = None if self.full else decode_stamp(tx.get_cursor(ctx.pair, SAGE_STREAM))
+            if not self.full:
+                for side, stream in SEEN_STREAMS.items():
+                    self._seen_before[side] = _decode_seen(tx.get_cursor(ctx.pair, stream))
         guid = ctx.settings.application_guid
         start = st_cursor - ctx.settings.look_back if st_cursor is not None else None
         st_changed = list(
@@ -126,13 +173,17 @@ class VendorSync:
         self._sage_seen = {(v.division_no, v.vendor_no): v for v in sage_changed}
         errors: list[str] = []
         st_ok = self._each(st_changed, self._st_vendor, errors)
-        handled = {v.id for v in st_changed}
+        handled = self._handled
         sage_ok = self._each(
             sage_changed, lambda v: self._sage_vendor(v, handled), errors, sage_side=True
         )
         cursors: list[tuple[str, str]] = []
         if not ctx.dry_run and not self.full:
             with ctx.store.transaction() as tx:
+                for side, stream in SEEN_STREAMS.items():
+                    if self._seen_now[side] != self._seen_before[side]:
+                        value = json.dumps(self._seen_now[side], sort_keys=True)
+                        tx.set_cursor(ctx.pair, stream, value, ctx.clock.now())
                 if st_ok:
                     value = encode_cursor(signpost(started, ctx.settings.signpost_safety))
                     tx.set_cursor(ctx.pair, ST_STREAM, value, ctx.clock.now())
@@ -176,6 +227,27 @@ class VendorSync:
     @staticmethod
     def _who(vendor: Any, sage_side: bool) -> str:
         return label(vendor) if sage_side else f"{vendor.name!r} ({vendor.id})"
+
+    def _unchanged(self, st_id: int, side: str, values: VendorValues) -> bool:
+        """Whether one side of a link reads as its snapshot: nothing new there."""
+        if self.full:
+            return False
+        with self.ctx.store.transaction() as tx:
+            snap = decode_snapshot(tx.get_cursor(self.ctx.pair, snapshot_stream(st_id)))
+        if snap is None:
+            return False
+        then = snap[0] if side == "servicetitan" else snap[1]
+        return all(same(name, values.get(name), then.get(name)) for name in VENDOR_FIELDS)
+
+    def _seen(self, side: str, key: str, digest: str) -> bool:
+        """Whether an unlinked vendor reads as when it was last handled (kept either way
+        for the next run while it stays inside the window)."""
+        if self.full:
+            return False
+        if self._seen_before[side].get(key) == digest:
+            self._seen_now[side][key] = digest
+            return True
+        return False
 
     def _remember(self, link: VendorLink) -> None:
         self._links[link.st_vendor_id] = link
@@ -226,6 +298,9 @@ class VendorSync:
     def _st_vendor(self, st: Vendor) -> None:
         link = self._links.get(st.id)
         if link is not None:
+            if self._unchanged(st.id, "servicetitan", st_values(st)):
+                return  # nothing new on this side (a Sage edit is in the Sage read)
+            self._handled.add(st.id)
             sage = self._sage_vendor_by_key(link.division_no, link.vendor_no)
             if sage is None:
                 self.ctx.errors.append(
@@ -235,10 +310,16 @@ class VendorSync:
                 return
             self.edits.reconcile(st, sage)
             return
-        if st.active is False or not (st.name or "").strip():
-            return  # inactive vendors are neither linked nor created
-        decision = self._matcher().decide(name=st.name or "", external_number=self._external(st))
-        self._apply(st, decision)
+        digest = st_digest(st)
+        if self._seen("servicetitan", str(st.id), digest):
+            return  # handled before as it is now
+        if st.active is not False and (st.name or "").strip():  # inactive: never linked
+            decision = self._matcher().decide(
+                name=st.name or "", external_number=self._external(st)
+            )
+            self._apply(st, decision)
+        if st.id not in self._links:
+            self._seen_now["servicetitan"][str(st.id)] = digest
 
     def _apply(self, st: Vendor, decision: VendorDecision) -> None:
         cands = candidates(decision)
@@ -303,12 +384,23 @@ class VendorSync:
     def _sage_vendor(self, sage: SageVendor, handled: set[int]) -> None:
         link = self._by_sage.get((sage.division_no, sage.vendor_no))
         if link is not None:
-            if link.st_vendor_id not in handled:
+            if link.st_vendor_id not in handled and not self._unchanged(
+                link.st_vendor_id, "sage", sage_values(sage)
+            ):
                 st = self._st_vendor_by_id(link.st_vendor_id)
                 self.edits.reconcile(st, sage)
             return
         if sage.division_no != self.ctx.settings.division or sage.status == "I":
             return
+        key = label(sage)
+        digest = sage_digest(sage)
+        if self._seen("sage", key, digest):
+            return  # handled before as it is now
+        self._sage_unlinked(sage)
+        if (sage.division_no, sage.vendor_no) not in self._by_sage:
+            self._seen_now["sage"][key] = digest
+
+    def _sage_unlinked(self, sage: SageVendor) -> None:
         holder = self._by_external_number(sage)
         if holder is not None:
             st = holder

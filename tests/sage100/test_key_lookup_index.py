@@ -1,0 +1,100 @@
+"""The lookup before a first write answered from the reference index
+(`BoiSage100.find_invoice_to_write`): absent only when the index does not hold the key and
+its open and history rows are at most a few seconds old; whatever slips in between is
+still refused by the write itself (nSetKey, the adjustment flag), never adjusted."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import pytest
+from test_traps import invoice
+
+from ml_connector.sage100.errors import InvoiceExistsError
+
+
+class Counting:
+    """Counts the BOI calls made through a sandbox script (a transport-level wrapper)."""
+
+    def __init__(self, inner: Any, calls: Counter[str]) -> None:
+        self._inner = inner
+        self._calls = calls
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._inner, name)
+        if not callable(value):
+            return Counting(value, self._calls) if name.startswith("o") else value
+
+        def call(*args: Any) -> Any:
+            self._calls[name] += 1
+            result = value(*(a._inner if isinstance(a, Counting) else a for a in args))
+            return Counting(result, self._calls) if hasattr(result, "sLastErrorMsg") else result
+
+        return call
+
+
+def test_a_key_the_fresh_index_does_not_hold_costs_no_lookup(company: Any) -> None:
+    calls: Counter[str] = Counter()
+    sage = company.adapter(factory=lambda: Counting(company.script(), calls))
+    sage.find_invoices_by_reference("warm-up", None)  # builds the index
+    sage.create_invoice(invoice("WARM-UP"))  # the company's settings, read once
+    calls.clear()
+    assert sage.find_invoice_to_write(invoice("1187-0042").key) == []
+    assert calls["nGetResultSets"] == 0
+    sage.create_invoice(invoice("1187-0042"))  # nor does the write look up again
+    assert calls["nGetResultSets"] == 2  # the bulk read-back only
+    # held now (noted as written): the exact lookup gives the details
+    [found] = sage.find_invoice_to_write(invoice("1187-0042").key)
+    assert (found.where, found.amount) == ("entry", invoice("1187-0042").amount)
+
+
+@pytest.mark.parametrize("where", ["open", "history"])
+def test_an_invoice_posted_after_the_index_was_built_is_found_seconds_later(
+    company: Any, where: str
+) -> None:
+    sage = company.adapter()
+    sage.find_invoices_by_reference("warm-up", None)
+    today = company.clock.now().strftime("%Y%m%d")
+    company.posted_invoice("FERGUS", "1187-0042", "80.00", where=where, stamp=(today, "14.1"))
+    before = company.amounts("FERGUS", "1187-0042")
+    # within the freshness bound the index has not seen it: the write itself refuses it
+    assert sage.find_invoice_to_write(invoice("1187-0042").key) == []
+    with pytest.raises(InvoiceExistsError, match="adjustment of a posted invoice"):
+        sage.create_invoice(invoice("1187-0042", "100.00"))
+    company.clock.advance(6)  # past the bound: open and history are read again
+    [found] = sage.find_invoice_to_write(invoice("1187-0042").key)
+    assert (found.where, str(found.amount)) == (where, "80.00")
+    # a posting stamped by a clock a day behind is still picked up
+    company.clock.advance(6)
+    company.posted_invoice("FERGUS", "1187-0043", "81.00", where=where, stamp=("20260104", "9"))
+    company.clock.advance(6)
+    [found] = sage.find_invoice_to_write(invoice("1187-0043").key)
+    assert found.where == where
+    assert company.amounts("FERGUS", "1187-0042") == before
+
+
+def test_an_invoice_keyed_in_data_entry_since_the_index_was_read_is_refused_by_nsetkey(
+    company: Any,
+) -> None:
+    sage = company.adapter()
+    sage.find_invoices_by_reference("warm-up", None)
+    company.entry_invoice("FERGUS", "1187-0042", "80.00")
+    before = company.amounts("FERGUS", "1187-0042")
+    assert sage.find_invoice_to_write(invoice("1187-0042").key) == []  # entry: read every 30 s
+    with pytest.raises(InvoiceExistsError, match="nSetKey answered 1"):
+        sage.create_invoice(invoice("1187-0042", "100.00"))
+    assert company.amounts("FERGUS", "1187-0042") == before
+
+
+def test_switched_off_the_lookup_reads_entry_open_and_history(company: Any) -> None:
+    calls: Counter[str] = Counter()
+    sage = company.adapter(
+        factory=lambda: Counting(company.script(), calls), key_lookup_from_index=False
+    )
+    sage.find_invoices_by_reference("warm-up", None)
+    company.posted_invoice("FERGUS", "1187-0042", "80.00", where="history")
+    calls.clear()
+    [found] = sage.find_invoice_to_write(invoice("1187-0042").key)
+    assert found.where == "history"
+    assert calls["nGetResultSets"] == 3
