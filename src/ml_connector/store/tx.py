@@ -26,6 +26,7 @@ from ml_connector.store.errors import SageKeyTakenError, StoreNotFoundError, Ven
 from ml_connector.store.port import (
     AuditEvent,
     DocKind,
+    GlOverride,
     LedgerEntry,
     LedgerStatus,
     OutboxItem,
@@ -39,6 +40,7 @@ from ml_connector.store.port import (
 from ml_connector.store.schema import (
     audit_events,
     cursors,
+    gl_overrides,
     ledger,
     outbox,
     review_items,
@@ -321,6 +323,43 @@ class SqlStateTx:
             )
 
     # audit log ------------------------------------------------------------------------
+
+    # one-off GL accounts -------------------------------------------------------------
+
+    def set_gl_override(self, override: GlOverride) -> None:
+        values = {
+            "pair": override.pair,
+            "kind": str(override.kind),
+            "doc_id": override.doc_id,
+            "fingerprint": override.fingerprint,
+            "account": override.account,
+            "set_by": override.set_by[:128],
+            "set_at": override.set_at,
+            "note": override.note,
+        }
+        record = f"{override.kind} {override.doc_id}"
+        with translated("set_gl_override", record):
+            stmt = self._upsert(values, table=gl_overrides, keys=["pair", "kind", "doc_id"])
+            self._conn.execute(stmt, values)
+
+    def get_gl_override(self, pair: PairId, kind: DocKind, doc_id: int) -> GlOverride | None:
+        t = gl_overrides.c
+        with translated("get_gl_override", f"{kind} {doc_id}"):
+            r = self._one_row(
+                select(gl_overrides).where(t.pair == pair, t.kind == str(kind), t.doc_id == doc_id)
+            )
+        if r is None:
+            return None
+        return GlOverride(
+            pair=PairId(r.pair),
+            kind=DocKind(r.kind),
+            doc_id=int(r.doc_id),
+            fingerprint=r.fingerprint,
+            account=r.account,
+            set_by=r.set_by,
+            set_at=r.set_at,
+            note=r.note,
+        )
 
     def append_audit(self, event: AuditEvent) -> int:
         record = f"audit {event.action}" + (

@@ -2,8 +2,10 @@
 
 - Item, expense and invoice lines go through the `GlMapper` (rules file, or the default
   rule: the ServiceTitan GL account number equals an active Sage account number, formatted
-  or raw). A line the mapper cannot place goes to the configured fallback account (flagged
-  in the audit log) or, without one, sends the document to review.
+  or raw). A line the mapper cannot place goes to the one-off account a person set for
+  this revision of the document (`GlOverride`, from the review queue: a new revision goes
+  back to the rules), else to the configured fallback account (flagged in the audit log)
+  or, without one, sends the document to review.
 - Tax and freight go to the invoice header (`SalesTaxAmt` / `FreightAmt`, which Sage posts
   to the AP division's accounts) when `SyncSettings.tax_freight` says so ("auto": the company
   calculates sales tax in A/P, the division has the account and no other account is
@@ -28,7 +30,7 @@ from ml_connector.errors import Action, ConfigError, ConnectorError
 from ml_connector.money import ZERO
 from ml_connector.sage100.port import LINE_COMMENT_LEN, AccountKey, ApInvoiceLine, CompanyInfo
 from ml_connector.servicetitan.records import BudgetCode
-from ml_connector.store.port import ReviewKind
+from ml_connector.store.port import GlOverride, ReviewKind
 from ml_connector.sync.context import CycleContext
 from ml_connector.sync.documents.source import SourceDocument, SourceLine
 from ml_connector.sync.errors import UnmappedJobCostError, UnmappedLineError
@@ -173,8 +175,18 @@ class LineMapper:
                 self._special[what] = AccountKey(division_default) if division_default else None
         return self._special[what]
 
-    def distribute(self, doc: SourceDocument) -> Distribution | Unmapped:
+    def _override(self, doc: SourceDocument, fp: str | None) -> GlOverride | None:
+        """The one-off account a person set for this revision of `doc`, if any."""
+        if fp is None:
+            return None
+        with self._ctx.store.transaction() as tx:
+            found = tx.get_gl_override(self._ctx.pair, doc.kind, doc.doc_id)
+        return found if found is not None and found.fingerprint == fp else None
+
+    def distribute(self, doc: SourceDocument, fp: str | None = None) -> Distribution | Unmapped:
+        """`fp`: the revision's fingerprint (a one-off account applies to it alone)."""
         s = self._ctx.settings
+        override: GlOverride | bool | None = False  # False: not looked up yet
         division = self._ctx.sage_ref().division(s.division)
         out: list[ApInvoiceLine] = []
         rules: list[dict[str, Any]] = []
@@ -244,6 +256,44 @@ class LineMapper:
                 try:
                     mapping = self._gl_mapper().map(dims)
                 except UnmappedLineError as exc:
+                    if override is False:  # looked up once, only when a line needs it
+                        override = self._override(doc, fp)
+                    if isinstance(override, GlOverride):
+                        one_off = self._ctx.sage_ref().account_key(override.account)
+                        if one_off is None:
+                            unmapped.append(
+                                {
+                                    "line": line.ref,
+                                    "amount": str(line.amount),
+                                    "st_gl_account": line.st_gl_account,
+                                    "why": f"the account {override.account} set for this "
+                                    f"bill by {override.set_by} is not an active Sage GL "
+                                    "account",
+                                }
+                            )
+                            continue
+                        key = one_off
+                        rules.append(
+                            {
+                                "line": line.ref,
+                                "account_key": key,
+                                "account": override.account,
+                                "rule": f"one-off account set by {override.set_by}",
+                                "fallback": False,
+                                "why": exc.message,
+                            }
+                        )
+                        out.append(
+                            ApInvoiceLine(
+                                account_key=key,
+                                amount=line.amount,
+                                comment=line_comment(doc, line),
+                                job_no=job[0],
+                                cost_code=job[1],
+                                cost_type=job[2],
+                            )
+                        )
+                        continue
                     fallback = self._configured("fallback", s.fallback_gl_account, None)
                     if fallback is None:
                         unmapped.append(

@@ -257,7 +257,7 @@ class DocumentProcessor:
                 details=setup.details,
                 vendor=vendor.label,
             )
-        dist = self.lines.distribute(doc)
+        dist = self.lines.distribute(doc, fp)
         if isinstance(dist, Unmapped):
             return ctx.send_to_review(
                 doc,
