@@ -157,6 +157,10 @@ class GlOverride:
     set_by: str
     set_at: datetime
     note: str = ""
+    # the lines the person placed ("expense 4"), as the review listed them: these go to
+    # `account` even if a rule for them appears meanwhile; empty: every line the rules
+    # cannot place
+    lines: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,6 +257,7 @@ class StateTx(Protocol):
     def get_gl_override(
         self, pair: PairId, kind: DocKind, doc_id: int
     ) -> GlOverride | None: ...
+    def gl_overrides(self, pair: PairId) -> list[GlOverride]: ...
 
     # audit log
     def append_audit(self, event: AuditEvent) -> int: ...

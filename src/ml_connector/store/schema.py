@@ -241,6 +241,7 @@ gl_overrides = Table(
     Column("set_by", String(NAME), nullable=False),
     Column("set_at", UtcDateTime(), nullable=False),
     Column("note", Text(), nullable=False),
+    Column("lines", JsonDocument(), nullable=False),  # {"lines": [the refs placed]}
     UniqueConstraint("pair", "kind", "doc_id", name="uq_gl_overrides_doc"),
 )
 

@@ -65,6 +65,20 @@ _LEDGER_BY_KEY = select(ledger).where(
 )
 
 
+def _gl_override(r: Row[Any]) -> GlOverride:
+    return GlOverride(
+        pair=PairId(r.pair),
+        kind=DocKind(r.kind),
+        doc_id=int(r.doc_id),
+        fingerprint=r.fingerprint,
+        account=r.account,
+        set_by=r.set_by,
+        set_at=r.set_at,
+        note=r.note,
+        lines=tuple(str(x) for x in (r.lines or {}).get("lines", ())),
+    )
+
+
 class SqlStateTx:
     """The operations of one transaction (see `ml_connector.store.port.StateTx`)."""
 
@@ -336,6 +350,7 @@ class SqlStateTx:
             "set_by": override.set_by[:128],
             "set_at": override.set_at,
             "note": override.note,
+            "lines": {"lines": list(override.lines)},
         }
         record = f"{override.kind} {override.doc_id}"
         with translated("set_gl_override", record):
@@ -348,18 +363,12 @@ class SqlStateTx:
             r = self._one_row(
                 select(gl_overrides).where(t.pair == pair, t.kind == str(kind), t.doc_id == doc_id)
             )
-        if r is None:
-            return None
-        return GlOverride(
-            pair=PairId(r.pair),
-            kind=DocKind(r.kind),
-            doc_id=int(r.doc_id),
-            fingerprint=r.fingerprint,
-            account=r.account,
-            set_by=r.set_by,
-            set_at=r.set_at,
-            note=r.note,
-        )
+        return None if r is None else _gl_override(r)
+
+    def gl_overrides(self, pair: PairId) -> list[GlOverride]:
+        with translated("gl_overrides", f"pair {pair}"):
+            found = self._conn.execute(select(gl_overrides).where(gl_overrides.c.pair == pair))
+            return [_gl_override(r) for r in found]
 
     def append_audit(self, event: AuditEvent) -> int:
         record = f"audit {event.action}" + (

@@ -306,6 +306,11 @@ class ReviewQueue:
                 set_by=by,
                 set_at=self.clock.now(),
                 note=note,
+                lines=tuple(
+                    str(line["line"])
+                    for line in item.details.get("unmapped") or []
+                    if isinstance(line, dict) and line.get("line")
+                ),
             )
         )
         self._audit(

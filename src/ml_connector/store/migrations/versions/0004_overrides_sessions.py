@@ -38,6 +38,7 @@ def upgrade() -> None:
         sa.Column("set_by", sa.String(128), nullable=False),
         sa.Column("set_at", UtcDateTime(), nullable=False),
         sa.Column("note", sa.Text(), nullable=False),
+        sa.Column("lines", JsonDocument(), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_gl_overrides"),
         sa.UniqueConstraint("pair", "kind", "doc_id", name="uq_gl_overrides_doc"),
     )
