@@ -264,7 +264,9 @@ class DocumentProcessor:
                 fp,
                 dist.kind,
                 dist.reason,
-                "add a GL rule (or a fallback account), then resolve this item"
+                "give the lines an active Sage account for this bill in review (web app: Map; "
+                "CLI: review resolve --account), or add a GL rule (or a fallback account), "
+                "then resolve this item"
                 if dist.kind is ReviewKind.UNMAPPED_GL
                 else "set up the job's cost code in Sage Job Cost, or correct the [job_cost] "
                 "rules or the line's job or budget code in ServiceTitan, then resolve this item",
