@@ -82,7 +82,11 @@ def test_a_one_off_account_places_the_unmapped_lines_of_that_revision(world: Wor
     # the rules file did not change: the next bill with 7777 still goes to review
     world.st.upsert(
         "ap-bills",
-        [ap_bill(BILL + 1, reference="ONCE-2", amount="5.00", lines=[("5.00", {"number": "7777"})])],
+        [
+            ap_bill(
+                BILL + 1, reference="ONCE-2", amount="5.00", lines=[("5.00", {"number": "7777"})]
+            )
+        ],
     )
     later = [o for o in world.cycle(settings=strict).outcomes if o.doc_id == BILL + 1]
     assert [o.outcome for o in later] == [Outcome.REVIEW]

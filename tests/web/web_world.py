@@ -116,7 +116,6 @@ class WebWorld:
             conn.close()
         return {(str(v).strip(), str(n).strip()): float(a) for v, n, a in rows}
 
-
     def st_vendor_number(self, st_vendor_id: int) -> str | None:
         """The Sage number kept in a ServiceTitan vendor's externalData (ours), or None."""
         response = httpx.get(
@@ -214,9 +213,7 @@ def open_web_world(
             "[pairs.main.sync]\n", '[pairs.main.sync]\ngl_rules = "gl-rules.toml"\n'
         )
         assert "write_vendor_number_to_st = false" in text
-        text = text.replace(
-            "write_vendor_number_to_st = false", "write_vendor_number_to_st = true"
-        )
+        text = text.replace("write_vendor_number_to_st = false", "write_vendor_number_to_st = true")
         if require_login:
             text = text.replace("require_login = false", "require_login = true")
         config.write_text(text, encoding="utf-8")
