@@ -60,7 +60,9 @@ def test_sync_once_says_who_holds_the_pair_and_exits_4(world: World) -> None:
 def test_two_real_sync_processes_one_runs_the_other_exits_4_then_a_kill_frees_it(
     world: World,
 ) -> None:
-    world.sb.set_faults(latency_ms=400)  # a long cycle, so the second one meets the first
+    # a long cycle (each ServiceTitan answer takes 4 s), so that the second process meets
+    # the first even when its own start-up is slow on a loaded machine; the first is killed
+    world.sb.set_faults(latency_ms=4000)
     args = [sys.executable, "-m", "ml_connector", "sync", "--once", "--config", str(world.config)]
     first = subprocess.Popen(
         args, env=subprocess_env(), cwd=world.tmp, stdout=subprocess.PIPE, stderr=subprocess.PIPE
@@ -83,7 +85,7 @@ def test_two_real_sync_processes_one_runs_the_other_exits_4_then_a_kill_frees_it
     finally:
         if first.poll() is None:
             first.kill()
-            first.communicate()
+        first.communicate()  # reaps it and closes its pipes, whatever happened above
     world.sb.set_faults(None)
     third = world.sub(
         "sync", "--once", "--config", str(world.config), timeout=120
