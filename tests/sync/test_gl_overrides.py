@@ -12,9 +12,15 @@ import pytest
 from engine_bills import ap_bill
 from engine_world import PAIR, World
 
+from ml_connector.servicetitan.errors import StUnreachableError
 from ml_connector.store.port import DocKind, LedgerStatus, ReviewKind
 from ml_connector.sync.review import ReviewError, ReviewQueue
-from ml_connector.sync.review_actions import StSide, create_vendor_for, map_gl_account
+from ml_connector.sync.review_actions import (
+    StSide,
+    create_vendor_for,
+    link_vendor_for,
+    map_gl_account,
+)
 from ml_connector.sync.summary import Outcome
 
 BILL = 9_300_001
@@ -167,3 +173,35 @@ def test_with_the_setting_off_nothing_is_written_to_servicetitan(world: World) -
     assert said == ""
     back = world.source.vendor(st_id, external_data_application_guid=GUID)
     assert back.external_value("sage100VendorNo") is None
+
+
+class _ServiceTitanDown:
+    """A ServiceTitan source whose every read fails (one edge case, no network)."""
+
+    def vendor(self, vendor_id: int, **_: object) -> object:
+        raise StUnreachableError(f"vendor {vendor_id}: connection refused")
+
+
+def test_a_link_made_while_servicetitan_is_down_stays_made(world: World) -> None:
+    world.cycle()
+    queue = ReviewQueue(PAIR, world.store, world.clock)
+    item = next(
+        r
+        for r in queue.items()
+        if r.kind in (ReviewKind.UNKNOWN_VENDOR, ReviewKind.AMBIGUOUS_VENDOR)
+        and r.doc_id is None
+        and r.details.get("st_vendor_id") is not None
+    )
+    settings = replace(world.settings, application_guid=GUID, write_vendor_number_to_st=True)
+    down = StSide(settings, _ServiceTitanDown())  # type: ignore[arg-type]
+    found, resolved, said = link_vendor_for(
+        queue, world.sage, item.id or 0, "00-GRAINGE", by="maria", st=down
+    )
+    assert resolved.status.value == "resolved"
+    assert "could not be written to ServiceTitan" in said
+    with world.store.transaction() as tx:
+        link = tx.get_link_by_st(PAIR, int(item.details["st_vendor_id"]))
+        events = [e.action for e in tx.iter_audit(pair=PAIR) if e.actor == "maria"]
+    assert link is not None
+    assert link.vendor_no == found.vendor_no == "GRAINGE"
+    assert "vendor_number_not_saved" in events

@@ -182,9 +182,15 @@ def link_vendor_for(
     item = queue.get(review_id)  # an unknown item is reported before Sage is asked
     found = check_vendor_on_file(sage, vendor, division=queue.division, company=company)
     resolved = queue.resolve(review_id, by=by, note=note, vendor=vendor)
-    st_vendor = _st_vendor_of(item, st)
-    said = keep_number_in_st(queue, item, st, st_vendor, found, by=by) if st else ""
-    return found, resolved, said
+    if st is None:
+        return found, resolved, ""
+    try:  # the link is made: ServiceTitan being down must not read as "not done"
+        st_vendor = _st_vendor_of(item, st)
+    except ConnectorError as exc:
+        said = f"the Sage number could not be written to ServiceTitan: {exc.describe()}"
+        _audit(queue, item, "vendor_number_not_saved", by, said)
+        return found, resolved, said
+    return found, resolved, keep_number_in_st(queue, item, st, st_vendor, found, by=by)
 
 
 def create_vendor_for(
