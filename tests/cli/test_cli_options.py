@@ -18,6 +18,8 @@ from typer.testing import CliRunner
 
 from ml_connector import __version__
 from ml_connector.app.cli import main as cli
+from ml_connector.app.cli.options import one_pair
+from ml_connector.errors import ConfigError
 
 # What `--help` must not import: the engine, the adapters, the store, the web stack.
 HEAVY = (
@@ -156,3 +158,12 @@ def test_info_logs_reach_the_terminal_only_with_verbose(world: World) -> None:
     loud = world.sub("sync", "--once", "-c", str(world.config), "-v")
     assert loud.returncode == 0, loud.stderr
     assert "servicetitan.token.issued" in loud.stderr
+
+
+def test_a_command_for_one_pair_takes_the_named_or_the_only_one() -> None:
+    assert one_pair(["main"], None) == "main"
+    assert one_pair(["east", "west"], "west") == "west"
+    with pytest.raises(ConfigError, match=r"2 pairs; say which one with --pair \(east, west\)"):
+        one_pair(["east", "west"], None)
+    with pytest.raises(ConfigError, match="no pair named 'north'"):
+        one_pair(["east", "west"], "north")

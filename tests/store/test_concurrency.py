@@ -1,13 +1,18 @@
 """Concurrent writers: processes and threads writing the ledger at once all complete,
-with no "database is locked", thanks to BEGIN IMMEDIATE and the busy timeout."""
+with no "database is locked", thanks to BEGIN IMMEDIATE and the busy timeout; and a new
+SQLite file opened by two processes at once, whose switch to WAL SQLite does not queue on
+the busy timeout."""
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 
 from ml_connector.store.port import AuditEvent, DocKind, LedgerEntry, LedgerStatus, PairId
 from ml_connector.store.sql import SqlStateStore
@@ -96,3 +101,39 @@ def test_threads_share_one_store(store: SqlStateStore) -> None:
     with store.transaction() as tx:
         assert len(list(tx.iter_ledger(MAIN))) == 200
         assert len(list(tx.iter_audit())) == 200
+
+
+def test_opening_a_new_file_waits_for_another_connection_switching_it_to_wal(
+    tmp_path: Path,
+) -> None:
+    # What a second process meets when it opens a brand-new store while the first one's
+    # connection is switching the file to WAL: a write lock on a file still in rollback
+    # mode. SQLite runs the switch as a read that upgrades to a write, and that upgrade
+    # fails at once with "database is locked" instead of waiting on the busy timeout.
+    path = tmp_path / "state.sqlite"
+    first = sqlite3.connect(path, isolation_level=None)
+    first.execute("CREATE TABLE switching (x)")
+    first.execute("BEGIN IMMEDIATE")
+    first.execute("INSERT INTO switching VALUES (1)")
+    opened: list[SqlStateStore] = []
+    errors: list[BaseException] = []
+
+    def open_store() -> None:
+        try:
+            opened.append(SqlStateStore.open(f"sqlite:///{path}", busy_timeout=20))
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+
+    second = threading.Thread(target=open_store)
+    second.start()
+    time.sleep(0.5)  # the second connection is waiting for the lock by now
+    first.execute("COMMIT")
+    first.close()
+    second.join(30)
+    assert errors == []
+    store = opened[0]
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    with store.transaction() as tx:
+        tx.append_audit(AuditEvent(datetime.now(UTC), MAIN, "opened"))
+    store.close()

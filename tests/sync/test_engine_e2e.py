@@ -101,6 +101,11 @@ def test_lines_that_do_not_add_up_go_to_review_with_the_numbers(world: World) ->
     assert o.outcome is Outcome.REVIEW
     assert "add up to 90.00 but the total is 100.00" in o.reason
     assert not [k for k in world.sage_entry() if k[1] == "BAD-1"]
+    [item] = [
+        r for r in ReviewQueue(PAIR, world.store, world.clock).items() if r.doc_id == BASE_ID + 4
+    ]
+    assert item.kind is ReviewKind.INVALID_DOCUMENT
+    assert item.suggestion.startswith("correct the bill in ServiceTitan")
 
 
 def test_long_references_of_one_vendor_do_not_collide(world: World) -> None:
@@ -386,6 +391,7 @@ def test_unmapped_line_goes_to_review_until_a_rule_exists(world: World) -> None:
     queue = ReviewQueue(PAIR, world.store, world.clock)
     [item] = [r for r in queue.items() if r.doc_id == BASE_ID + 70]
     assert item.kind is ReviewKind.UNMAPPED_GL
+    assert item.suggestion == "add a GL rule (or a fallback account), then resolve this item"
     # the controller adds a fallback account, then retries the item
     queue.retry(item.id or 0, by="maria")
     second = world.cycle()

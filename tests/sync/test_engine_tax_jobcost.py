@@ -240,6 +240,7 @@ def test_a_line_without_a_valid_sage_job_cost_goes_to_review(
     assert outcome.outcome is Outcome.REVIEW
     item = _review(world, BASE_ID + 10)
     assert item.kind is ReviewKind.UNMAPPED_JOB_COST
+    assert item.suggestion.startswith("set up the job's cost code in Sage Job Cost")
     bad_line = f"expense {(BASE_ID + 10) * 10 + line}"
     assert item.reason.startswith(f"AP bill {BASE_ID + 10} (ref JC-10): {bad_line} ")
     assert why in item.reason

@@ -38,20 +38,6 @@ def _like(column: Any, text: str) -> ColumnElement[bool]:
     return func.lower(column).like(f"%{escaped}%", escape="\\")
 
 
-def _user(row: Any) -> User:
-    return User(
-        username=row.username,
-        password_hash=row.password_hash,
-        role=Role(row.role),
-        active=bool(row.active),
-        created_at=row.created_at,
-        created_by=row.created_by,
-        updated_at=row.updated_at,
-        last_login_at=row.last_login_at,
-        id=int(row.id),
-    )
-
-
 class SqlBrowseTx:
     """The queries of one browse transaction (see `ml_connector.store.browse.BrowseTx`)."""
 
@@ -94,11 +80,13 @@ class SqlBrowseTx:
         stmt = select(users).where(users.c.username == username.strip().lower())
         with translated("get_user"):
             row = self._conn.execute(stmt).first()
-        return None if row is None else _user(row)
+        return None if row is None else rows.user(row)
 
     def list_users(self) -> list[User]:
         with translated("list_users"):
-            return [_user(r) for r in self._conn.execute(select(users).order_by(users.c.username))]
+            return [
+                rows.user(r) for r in self._conn.execute(select(users).order_by(users.c.username))
+            ]
 
     def update_user(
         self,

@@ -1,4 +1,4 @@
-"""Between database rows and the port's value types, in both directions.
+"""Between database rows and the port's value types (and the web app's users), both ways.
 
 Enums are stored as their values; a Sage key is three nullable columns, all set or none;
 missing timestamps are filled from the store's clock by the caller.
@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import Row
 
+from ml_connector.store.browse import Role, User
 from ml_connector.store.port import (
     AuditEvent,
     DocKind,
@@ -221,4 +222,18 @@ def outbox_item(row: Row[Any]) -> OutboxItem:
         last_error=row.last_error,
         created_at=row.created_at,
         done_at=row.done_at,
+    )
+
+
+def user(row: Row[Any]) -> User:
+    return User(
+        username=row.username,
+        password_hash=row.password_hash,
+        role=Role(row.role),
+        active=bool(row.active),
+        created_at=row.created_at,
+        created_by=row.created_by,
+        updated_at=row.updated_at,
+        last_login_at=row.last_login_at,
+        id=int(row.id),
     )

@@ -6,7 +6,9 @@
         tx.append_audit(...)      # both commit together, or neither
 
 SQLite connections are set up for a ledger that is the exactly-once record:
-- `journal_mode=WAL`: readers (status screen, dashboard) never block the writer.
+- `journal_mode=WAL`: readers (status screen, dashboard) never block the writer. The
+  switch is made once per file, when it is new, and is retried while another connection
+  makes it (`_switch_to_wal`): SQLite does not queue it on the busy timeout.
 - `synchronous=FULL`: a committed transaction survives a power cut, not only a crash of
   the process. NORMAL in WAL mode may lose the last commits on power loss; losing a
   "written" row means the next cycle finds the invoice in Sage and treats it as "already
@@ -22,6 +24,8 @@ outer one's write lock until the busy timeout.
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -53,6 +57,30 @@ def _sqlite_file(url: URL) -> Path | None:
     return Path(database)
 
 
+def _switch_to_wal(cursor: sqlite3.Cursor, busy_timeout: float) -> None:
+    """Put the file in WAL mode (a no-op once it is), waiting for another connection that
+    is doing the same.
+
+    SQLite switches a file to WAL as a read that then upgrades to a write, and an upgrade
+    that meets another connection's write lock fails at once with "database is locked"
+    rather than waiting on the busy timeout (waiting could deadlock). On a file not yet in
+    WAL the only writer is another connection making this very switch (two processes
+    opening a new store at once), so once it has made it, ours finds WAL and writes
+    nothing. Any other error, or the lock held past the busy timeout, is raised.
+    """
+    deadline = time.monotonic() + busy_timeout
+    pause = 0.005
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.1)
+
+
 def _sqlite_engine(url: URL, busy_timeout: float, echo: bool) -> Engine:
     path = _sqlite_file(url)
     kwargs: dict[str, Any] = {
@@ -74,7 +102,7 @@ def _sqlite_engine(url: URL, busy_timeout: float, echo: bool) -> Engine:
         cursor = dbapi_connection.cursor()
         try:
             if path is not None:
-                cursor.execute("PRAGMA journal_mode=WAL")
+                _switch_to_wal(cursor, busy_timeout)
             cursor.execute("PRAGMA synchronous=FULL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute(f"PRAGMA busy_timeout={busy_ms}")

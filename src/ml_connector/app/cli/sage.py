@@ -27,6 +27,7 @@ from pydantic import SecretStr
 
 from ml_connector.app.adapters import boi_settings, script_factory
 from ml_connector.app.check.probe import probe_path_for
+from ml_connector.app.cli.options import one_pair
 from ml_connector.app.config.files import default_config_path, load_config
 from ml_connector.app.config.models import AppConfig
 from ml_connector.app.config.pair import PairSettings
@@ -63,15 +64,7 @@ def pair_context(config_path: Path | None, pair: str | None) -> Iterator[PairCon
     every secret resolved taught to the redactor."""
     path = config_path or default_config_path()
     config = load_config(path)
-    names = list(config.pairs)
-    if pair is None:
-        if len(names) != 1:
-            raise ConfigError(
-                f"the config has {len(names)} pairs; say which one with --pair ({', '.join(names)})"
-            )
-        pair = names[0]
-    elif pair not in names:
-        raise ConfigError(f"no pair named {pair!r} in the config (pairs: {', '.join(names)})")
+    pair = one_pair(list(config.pairs), pair)
     handle = configure_logging(config.logging, stream=io.StringIO())
     store = SecretStore(on_resolve=handle.redactor.add_secret)
     try:

@@ -20,11 +20,13 @@ import json
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from ml_connector.app.cli.options import one_pair
 from ml_connector.app.runtime import open_cli_runtime
 from ml_connector.clock import Clock
 from ml_connector.errors import ConfigError
@@ -37,6 +39,7 @@ from ml_connector.store.port import (
     ReviewKind,
     ReviewStatus,
     StateStore,
+    StateTx,
     VendorLink,
 )
 from ml_connector.sync.gl.mapping import GlMapper, GlRules, gl_check
@@ -70,15 +73,7 @@ class PairParts:
 
 
 def _parts(rt: Any, only: str | None) -> PairParts:
-    names = list(rt.config.pairs)
-    if only is None:
-        if len(names) != 1:
-            raise ConfigError(
-                f"the config has {len(names)} pairs; say which one with --pair ({', '.join(names)})"
-            )
-        only = names[0]
-    elif only not in names:
-        raise ConfigError(f"no pair named {only!r} in the config (pairs: {', '.join(names)})")
+    only = one_pair(list(rt.config.pairs), only)
     p = rt.pair(only)
     return PairParts(
         pair=PairId(only),
@@ -98,6 +93,21 @@ def _about_vendor(item: ReviewItem, st_vendor: int, sage_vendor: str) -> bool:
         item.kind in (ReviewKind.AMBIGUOUS_VENDOR, ReviewKind.UNKNOWN_VENDOR)
         and item.doc_id is not None
         and str(item.details.get("st_vendor_id")) == str(st_vendor)
+    )
+
+
+def _audit_by_hand(
+    tx: StateTx,
+    p: PairParts,
+    at: datetime,
+    who: str,
+    action: str,
+    message: str,
+    details: dict[str, Any],
+) -> None:
+    """A person's change to the vendor links, in the audit log under their name."""
+    tx.append_audit(
+        AuditEvent(at=at, pair=p.pair, action=action, actor=who, message=message, details=details)
     )
 
 
@@ -203,16 +213,8 @@ def register(app: typer.Typer, *, opener: Opener | None = None) -> None:
                     f"ServiceTitan vendor {st.name!r} ({st_vendor}) linked to Sage vendor "
                     f"{division}-{number} {found.name!r} by hand"
                 )
-                tx.append_audit(
-                    AuditEvent(
-                        at=now,
-                        pair=p.pair,
-                        action="vendor_linked_by_hand",
-                        actor=who,
-                        message=message,
-                        details={"st_vendor_id": st_vendor, "sage_vendor": f"{division}-{number}"},
-                    )
-                )
+                details = {"st_vendor_id": st_vendor, "sage_vendor": f"{division}-{number}"}
+                _audit_by_hand(tx, p, now, who, "vendor_linked_by_hand", message, details)
             queue = ReviewQueue(p.pair, p.store, p.clock, division=p.settings.division)
             for review_id in waiting:
                 queue.resolve(review_id, by=who, note=f"vendor linked by hand to {sage_vendor}")
@@ -242,20 +244,12 @@ def register(app: typer.Typer, *, opener: Opener | None = None) -> None:
                     f"ServiceTitan vendor {st_vendor} unlinked from Sage vendor "
                     f"{mine.division_no}-{mine.vendor_no} (was linked by {mine.method})"
                 )
-                tx.append_audit(
-                    AuditEvent(
-                        at=now,
-                        pair=p.pair,
-                        action="vendor_unlinked",
-                        actor=who,
-                        message=message,
-                        details={
-                            "st_vendor_id": st_vendor,
-                            "sage_vendor": f"{mine.division_no}-{mine.vendor_no}",
-                            "method": mine.method,
-                        },
-                    )
-                )
+                details = {
+                    "st_vendor_id": st_vendor,
+                    "sage_vendor": f"{mine.division_no}-{mine.vendor_no}",
+                    "method": mine.method,
+                }
+                _audit_by_hand(tx, p, now, who, "vendor_unlinked", message, details)
         typer.echo(message)
 
     @gl.command("check")

@@ -51,9 +51,24 @@ class Distribution:
 
 @dataclass(frozen=True, slots=True)
 class Unmapped:
+    """A line with no valid GL account, or no valid Job Cost coding: the bill waits."""
+
     reason: str
     details: dict[str, Any] = field(default_factory=dict)
     kind: ReviewKind = ReviewKind.UNMAPPED_GL
+
+    @property
+    def suggestion(self) -> str:
+        if self.kind is ReviewKind.UNMAPPED_GL:
+            return (
+                "give the lines an active Sage account for this bill in review (web app: Map; "
+                "CLI: review resolve --account), or add a GL rule (or a fallback account), "
+                "then resolve this item"
+            )
+        return (
+            "set up the job's cost code in Sage Job Cost, or correct the [job_cost] rules or "
+            "the line's job or budget code in ServiceTitan, then resolve this item"
+        )
 
 
 def trace_text(doc: SourceDocument) -> str:

@@ -12,7 +12,9 @@ document never stops the rest.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
+from typing import Any, Protocol
 
 from ml_connector.errors import Action, ConnectorError, Sage100Error
 from ml_connector.money import ZERO
@@ -31,6 +33,20 @@ from ml_connector.sync.state import WRITING, write_started
 from ml_connector.sync.summary import Outcome
 
 RETRY_BREAKER = 5  # transient failures in a row that end the cycle (Sage or ST is down)
+
+
+class ForAPerson(Protocol):
+    """What a check before the write found that a person must settle (an invalid document,
+    a vendor to choose, a Sage vendor set up against this write, a line with no account)."""
+
+    @property
+    def kind(self) -> ReviewKind: ...
+    @property
+    def reason(self) -> str: ...
+    @property
+    def suggestion(self) -> str: ...
+    @property
+    def details(self) -> Mapping[str, Any]: ...
 
 
 class CycleStoppedError(ConnectorError):
@@ -225,56 +241,38 @@ class DocumentProcessor:
             )
         problem = problems(doc)
         if problem is not None:
-            return ctx.send_to_review(
-                doc,
-                fp,
-                ReviewKind.INVALID_DOCUMENT,
-                problem.reason,
-                "correct the bill in ServiceTitan; it is picked up again when it changes",
-                prior=prior,
-                details=problem.details,
-            )
+            return self._hold(doc, fp, prior, problem)
         vendor = self.resolver.resolve(doc)
         if isinstance(vendor, VendorReview):
-            return ctx.send_to_review(
-                doc,
-                fp,
-                vendor.kind,
-                vendor.reason,
-                vendor.suggestion,
-                prior=prior,
-                details=vendor.details,
-            )
+            return self._hold(doc, fp, prior, vendor)
         setup = setup_review(ctx, doc, vendor)
         if setup is not None:
-            return ctx.send_to_review(
-                doc,
-                fp,
-                setup.kind,
-                setup.reason,
-                setup.suggestion,
-                prior=prior,
-                details=setup.details,
-                vendor=vendor.label,
-            )
+            return self._hold(doc, fp, prior, setup, vendor=vendor.label)
         dist = self.lines.distribute(doc, fp)
         if isinstance(dist, Unmapped):
-            return ctx.send_to_review(
-                doc,
-                fp,
-                dist.kind,
-                dist.reason,
-                "give the lines an active Sage account for this bill in review (web app: Map; "
-                "CLI: review resolve --account), or add a GL rule (or a fallback account), "
-                "then resolve this item"
-                if dist.kind is ReviewKind.UNMAPPED_GL
-                else "set up the job's cost code in Sage Job Cost, or correct the [job_cost] "
-                "rules or the line's job or budget code in ServiceTitan, then resolve this item",
-                prior=prior,
-                details=dist.details,
-                vendor=vendor.label,
-            )
+            return self._hold(doc, fp, prior, dist, vendor=vendor.label)
         return self.writer.write(doc, fp, prior, vendor, dist)
+
+    def _hold(
+        self,
+        doc: SourceDocument,
+        fp: str,
+        prior: LedgerEntry | None,
+        why: ForAPerson,
+        *,
+        vendor: str = "",
+    ) -> Outcome:
+        """The document waits in the review queue until a person acts on `why`."""
+        return self.ctx.send_to_review(
+            doc,
+            fp,
+            why.kind,
+            why.reason,
+            why.suggestion,
+            prior=prior,
+            details=why.details,
+            vendor=vendor,
+        )
 
     def _skip(
         self, doc: SourceDocument, fp: str, prior: LedgerEntry | None, action: str, reason: str

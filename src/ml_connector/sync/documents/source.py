@@ -25,7 +25,7 @@ from typing import Literal
 
 from ml_connector.money import ZERO, money_sum, to_money
 from ml_connector.servicetitan.records import ApBill, GlAccountRef, Invoice
-from ml_connector.store.port import DocKind
+from ml_connector.store.port import DocKind, ReviewKind
 
 LineKind = Literal["item", "expense", "invoice_item", "tax", "freight"]
 
@@ -220,6 +220,14 @@ class DocumentProblem:
 
     reason: str
     details: dict[str, str]
+
+    @property
+    def kind(self) -> ReviewKind:
+        return ReviewKind.INVALID_DOCUMENT
+
+    @property
+    def suggestion(self) -> str:
+        return "correct the bill in ServiceTitan; it is picked up again when it changes"
 
 
 # A bill dated outside these years is a typo (0001, 9999), not AP: it is not posted.

@@ -1,12 +1,14 @@
-"""Weighing every code a ServiceTitan vendor carries against each other and its name.
+"""Codes: what each code a ServiceTitan vendor carries says, and all of them weighed together.
 
-Owns `weigh_codes`. A code is a claim that the vendor is one Sage vendor: a user's
-mapping, the Sage number kept in the vendor's externalData, the bill's `vendorNumber`. A
-code is trusted only when nothing contradicts it, because a code keyed on the wrong
-vendor posts every bill to the wrong payee:
+Owns `decide_code` (one code against its Sage vendor's name) and `weigh_codes`. A code is
+a claim that the vendor is one Sage vendor: a user's mapping, the Sage number kept in the
+vendor's externalData, the bill's `vendorNumber`. A code is trusted only when nothing
+contradicts it, because a code keyed on the wrong vendor posts every bill to the wrong
+payee:
 
-- a code whose Sage vendor's name is clearly different is a conflict (decided per code by
-  the matcher, `VendorMatcher._from_code`);
+- a code whose Sage vendor's name is clearly different is a conflict (`decide_code`; a
+  bill's vendorNumber that is no Sage number is ignored, since vendors put their own
+  account numbers there);
 - two codes that name different Sage vendors: review, whichever is more trusted;
 - a code that names one Sage vendor while the name alone names another (an exact name, or
   a fuzzy link) is a conflict: review, whatever the scores. A name that alone is ambiguous
@@ -19,6 +21,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ml_connector.sync.vendors.decision import VendorCandidate, VendorDecision
+from ml_connector.sync.vendors.index import VendorIndex
+from ml_connector.sync.vendors.names import ParsedName
+from ml_connector.sync.vendors.outcomes import inactive, link, review, shown
+from ml_connector.sync.vendors.score import NameComparison
 
 WHERE = {
     "mapping": "The vendor mapping",
@@ -32,6 +38,61 @@ class CodeFinding:
     method: str  # "mapping", "external data" or "vendor number"
     code: str
     decision: VendorDecision  # what this code alone says: link, or review
+
+
+def decide_code(
+    index: VendorIndex, query: ParsedName, method: str, code: str
+) -> VendorDecision | None:
+    """What one code alone says: link to its Sage vendor when the names do not contradict
+    it, else review; None for a bill's vendor number that is no Sage number."""
+    entries = index.lookup_code(code)
+    where = WHERE[method]
+    if not entries:
+        if method == "vendor number":
+            return None  # often the vendor's own account number, not a Sage one
+        return review(method, None, (), f"{where} ({code}) is not a Sage vendor. Check the number.")
+    scored = [(index.compare(query, e), e) for e in entries]
+    scored.sort(key=lambda p: -p[0].score)
+    candidates = tuple(e.candidate(c.score, f"{method} {code}") for c, e in scored)
+    if method == "mapping":
+        agreeing = scored
+    else:
+        agreeing = [(c, e) for c, e in scored if names_agree(index, c)]
+    if not agreeing:
+        comparison, entry = scored[0]
+        return review(
+            method,
+            comparison.score,
+            candidates + index.name_candidates(query),
+            f"{where} ({code}) is Sage vendor {entry.label}, but this vendor is called "
+            f"{query.raw!r} (name score {shown(comparison.score)}). "
+            "Check which vendor is meant.",
+        )
+    if len(agreeing) > 1 and agreeing[0][0].score == agreeing[1][0].score:
+        listed = ", ".join(e.label for _, e in agreeing)
+        return review(
+            method, None, candidates, f"{where} ({code}) fits several Sage vendors: {listed}."
+        )
+    comparison, entry = agreeing[0]
+    if not entry.active:
+        return inactive(method, comparison.score, candidates, entry)
+    return link(
+        entry,
+        method,
+        comparison.score,
+        candidates,
+        f"{where} ({code}) is Sage vendor {entry.label}"
+        + ("." if method == "mapping" else f"; the names agree ({comparison.explain()})."),
+    )
+
+
+def names_agree(index: VendorIndex, comparison: NameComparison) -> bool:
+    """A code is trusted when the names do not contradict it: no other branch, no words
+    that set the companies apart ("Smith Plumbing" / "SMITH ELECTRIC"), and a score of
+    at least `conflict_score` (a renamed vendor may score low without contradicting)."""
+    if comparison.branch_conflict or comparison.word_conflict:
+        return False
+    return comparison.score >= index.settings.conflict_score
 
 
 def _key(d: VendorDecision | VendorCandidate) -> tuple[str | None, str | None]:
@@ -53,7 +114,7 @@ def _named_by(by_name: VendorDecision | None) -> set[tuple[str | None, str | Non
     return set()
 
 
-def _review(
+def _conflict(
     method: str, findings: list[CodeFinding], extra: tuple[VendorCandidate, ...], reason: str
 ) -> VendorDecision:
     seen: dict[tuple[str | None, str | None], VendorCandidate] = {}
@@ -75,7 +136,7 @@ def weigh_codes(
         said = "; ".join(
             f"{WHERE[f.method].lower()} ({f.code}) is {_label(f.decision)}" for f in findings
         )
-        return _review(
+        return _conflict(
             "codes disagree",
             findings,
             (),
@@ -84,7 +145,7 @@ def weigh_codes(
         )
     named = _named_by(by_name)
     if by_name is not None and named and _key(first.decision) not in named:
-        return _review(
+        return _conflict(
             "code conflict",
             findings,
             by_name.candidates,
