@@ -147,3 +147,48 @@ def test_adapter_names_cover_every_object_the_adapter_reads() -> None:
         assert names.objects[role], role
     for column in ("invoice_amount", "line_amount", "batch_flag", "divisions_flag"):
         assert names.columns[column], column
+    # what tax, freight, Job Cost and batch reuse depend on is compared too
+    for role in ("job_cost_jobs", "job_cost_details", "batch_registry"):
+        assert names.objects[role], role
+    for column in ("sales_tax_amount", "vendor_receipt_of_invoice", "options_sales_tax"):
+        assert names.columns[column], column
+
+
+def test_what_the_adapter_can_do_without_warns_and_says_what_is_lost() -> None:
+    from ml_connector.app.check.probe import OPTIONAL
+
+    names = _names(
+        objects={
+            "invoice_history": ("AP_InvoiceHistoryHeader_svc",),
+            "job_cost_jobs": ("JC_Job_svc",),
+            "batch_registry": ("GL_CompanyActiveBatch_svc",),
+        },
+        columns={
+            "line_amount": ("DistributionAmt",),
+            "vendor_receipt_of_invoice": ("UsePOReceiptOfInvoice",),
+            "options_sales_tax": ("CalcSalesTaxInAP",),
+        },
+        optional=OPTIONAL,
+    )
+    probe = _probe(
+        data_sources={
+            "invoice_lines": ["AccountKey", "Amount"],
+            "vendors": ["VendorNo", "POReceiptOfInvoice"],
+            "ap_options": ["ModuleCode", "CalcSalesTaxInAP"],
+        },
+        columns={"line_amount": "Amount", "vendor_receipt_of_invoice": "POReceiptOfInvoice"},
+    )
+    probe["facts"]["objects"]["observed"] |= {
+        "job_cost_jobs": {"JC_Job_svc": "refused: Object JC_Job_svc was not found."},
+        "batch_registry": {"GL_CompanyActiveBatch_svc": "accepted"},
+    }
+    rows = _rows(probe, names)
+    verdict, fix = rows["probe: object job_cost_jobs"]
+    assert verdict == "warning"
+    assert "names.job_cost_jobs" in (fix or "")
+    assert rows["probe: object batch_registry"][0] == "ok"
+    verdict, fix = rows["probe: column vendor_receipt_of_invoice"]
+    assert verdict == "warning"
+    assert "'POReceiptOfInvoice'" in (fix or "")
+    assert rows["probe: column options_sales_tax"][0] == "ok"
+    assert rows["probe: column line_amount"][0] == "FAILED"  # not optional: still a failure

@@ -54,6 +54,34 @@ def test_probe_records_every_fact_with_a_conclusion(world: World) -> None:
     assert facts["posted_keys"]["observed"]["open_invoices"]["nClear"] == 1
     assert c["byref_numeric"].startswith("tuple")
     assert c["ap_options"]["batches"] is False
+    # What tax, freight, Job Cost and batch reuse depend on (sage-money, sage9)
+    for role, name in (
+        ("job_cost_jobs", "JC_Job_svc"),
+        ("job_cost_details", "JC_JobCostDetail_svc"),
+        ("batch_registry", "GL_CompanyActiveBatch_svc"),
+    ):
+        assert c["objects"][role] == name
+    for column, name in (
+        ("sales_tax_amount", "SalesTaxAmt"),
+        ("freight_amount", "FreightAmt"),
+        ("taxable_amount", "TaxableAmt"),
+        ("non_taxable_amount", "NonTaxableAmt"),
+        ("invoice_tax_schedule", "TaxSchedule"),
+        ("line_cost_code", "CostCode"),
+        ("line_cost_type", "CostType"),
+        ("tax_schedule", "TaxSchedule"),
+        ("vendor_receipt_of_invoice", "UsePOReceiptOfInvoice"),
+        ("options_sales_tax", "CalcSalesTaxInAP"),
+        ("batch_comment", "Comment"),
+    ):
+        assert c["columns"][column] == name, column
+    assert c["ap_options"]["sales_tax_column"] == "CalcSalesTaxInAP"
+    assert c["ap_options"]["sales_tax_in_ap"] is True
+    # Crescent uses Receipt of Invoice: the sandbox's data entry takes it (its default)
+    assert c["receipt_of_invoice_entry"] == "accept"
+    assert facts["receipt_of_invoice_entry"]["observed"]["nClear"] == 1
+    # Hajoca's OHFRANK: tax can be entered, and the sandbox computes it at nWrite only
+    assert c["tax_entry"]["OHFRANK"] == {"tax_enterable": True, "computed_per_line": False}
 
 
 def test_probe_shows_a_table_and_writes_beside_the_config_by_default(world: World) -> None:

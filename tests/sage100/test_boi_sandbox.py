@@ -142,6 +142,74 @@ def test_the_connector_batch_is_reused_across_sessions_until_a_clerk_registers_i
     assert sage.open_batch("ServiceTitan") == "00003"
 
 
+def test_the_connector_batch_is_found_again_after_a_restart(make_sandbox: Any) -> None:
+    """A restarted process (a new adapter, a new session) finds its open batch in Sage by
+    its comment and keeps writing there, until a clerk registers it; a clerk's batch with
+    another comment, or the connector's batch held by a clerk, is never taken."""
+    from ml_connector.sandbox.sage100 import post_register
+
+    company = make_sandbox(batches=True)
+    clerk = company.other_user()
+    assert clerk.nSelectNewBatch("", "N", "Keyed by hand")[1] == "00001"
+    clerk.DropObject()  # the clerk's batch stays open, unheld
+    first = company.adapter()
+    assert first.open_batch("ServiceTitan") == "00002"
+    first.create_invoice(invoice("S-1"))
+    first.close()  # the process stops
+
+    second = company.adapter()  # ... and starts again
+    assert second.open_batch("ServiceTitan") == "00002"
+    assert second.create_invoice(invoice("S-2")).batch_no == "00002"
+    assert second.session_serial == 1
+    second.close()
+
+    held = company.other_user()  # a clerk opens the connector's batch
+    assert held.nSelectBatch("00002") == 1
+    third = company.adapter()
+    assert third.open_batch("ServiceTitan") == "00003"  # not the clerk's 00001 either
+    assert third.create_invoice(invoice("S-3")).batch_no == "00003"
+    third.close()
+    held.DropObject()
+
+    def register(batch: str) -> None:
+        conn = company.db()
+        try:
+            post_register(
+                conn,
+                posting_date="20260105",
+                stamp=("20260105", "15.00000"),
+                user_key="0000000002",
+                batch_no=batch,
+            )
+        finally:
+            conn.close()
+
+    register("00002")  # a clerk updates the register for the first connector batch
+    fourth = company.adapter()
+    assert fourth.open_batch("ServiceTitan") == "00003"  # the newest still open
+    fourth.close()
+    register("00003")
+    fifth = company.adapter()
+    assert fifth.open_batch("ServiceTitan") == "00004"
+    assert fifth.create_invoice(invoice("S-5")).batch_no == "00004"
+
+
+def test_without_a_batch_list_a_restart_opens_a_new_batch(make_sandbox: Any) -> None:
+    """Where Sage offers no batch list object (its name is not confirmed), a restarted
+    process opens a new batch, as before: never an error."""
+    from ml_connector.sandbox.sage100 import SandboxBehaviour
+
+    company = make_sandbox(batches=True)
+    company.behaviour = SandboxBehaviour(refuse_objects=("GL_CompanyActiveBatch_svc",))
+    first = company.adapter()
+    assert first.open_batch("ServiceTitan") == "00001"
+    first.close()
+    second = company.adapter()
+    assert second.resolved_names().batch_registry is None
+    assert second.open_batch("ServiceTitan") == "00002"
+    assert second.create_invoice(invoice("N-1")).batch_no == "00002"
+
+
 def test_no_batch_is_opened_without_batch_entry(boi: Any) -> None:
     assert boi.open_batch("x") == ""
 

@@ -132,3 +132,50 @@ def test_probe_of_an_unknown_company_is_one_unsettled_fact(tmp_path: Path) -> No
 def test_scrub_masks_everywhere() -> None:
     data = {"a": ["x secret y", {"secret": 1}], "b": ("secret",), "c": 3}
     assert scrub(data, "secret") == {"a": ["x *** y", {"***": 1}], "b": ["***"], "c": 3}
+
+
+def _tables(root: Path) -> dict[str, list[tuple[Any, ...]]]:
+    conn = sqlite3.connect(root / "ABC.sqlite")
+    try:
+        return {
+            t: sorted(tuple(r) for r in conn.execute(f"SELECT * FROM {t}"))  # noqa: S608
+            for t in ("AP_InvoiceHeader", "AP_InvoiceDetail", "GL_CompanyActiveBatch")
+        }
+    finally:
+        conn.close()
+
+
+def test_the_probe_tells_each_tax_and_receipt_of_invoice_setting_apart(tmp_path: Path) -> None:
+    """The probe fields that answer what only a real server can: the same company under
+    both settings of each sandbox switch gives the two answers, and nothing is stored."""
+    from ml_connector.sandbox.sage100 import SandboxBehaviour
+
+    root = _root(tmp_path)
+    conn = sqlite3.connect(root / "ABC.sqlite")
+    conn.execute("UPDATE AP_Vendor SET TaxSchedule = 'NONTAX' WHERE VendorNo = 'FERGUS'")
+    conn.commit()
+    conn.close()
+    before = _tables(root)
+    answers = {}
+    for behaviour in (
+        SandboxBehaviour(),
+        SandboxBehaviour(
+            receipt_of_invoice="refuse", tax_computed="per_line", zero_rate_tax="refuse"
+        ),
+    ):
+        report = run_probe(_settings(root), lambda b=behaviour: ProvideXScript(root, behaviour=b))
+        c = report["conclusions"]
+        answers[behaviour.tax_computed] = (c.get("receipt_of_invoice_entry"), c["tax_entry"])
+    assert _tables(root) == before  # nClear every time: nothing stored, no batch opened
+    ri, tax = answers["at_write"]
+    assert ri == "accept"
+    assert tax == {
+        "NONTAX": {"tax_enterable": True, "computed_per_line": False},
+        "OHFRANK": {"tax_enterable": True, "computed_per_line": False},
+    }
+    ri, tax = answers["per_line"]
+    assert ri == "refuse"
+    assert tax == {
+        "NONTAX": {"tax_enterable": False, "computed_per_line": False},
+        "OHFRANK": {"tax_enterable": True, "computed_per_line": True},
+    }

@@ -8,6 +8,7 @@ import pytest
 
 from ml_connector.sandbox.sage100 import (
     ProvideXScript,
+    SandboxBehaviour,
     SandboxComError,
     add_user,
     init_root,
@@ -120,21 +121,33 @@ def test_program_must_match_the_module_and_be_granted(root: Path) -> None:
     assert ss.nSetProgram(ss.nLookupTask("AP_Vendor_ui")) == 1
 
 
-def test_objects_need_a_program_and_the_right_task(root: Path) -> None:
-    pvx = ProvideXScript(root)
+@pytest.mark.parametrize("refusal", ["raise", "zero"])
+def test_objects_need_a_program_and_the_right_task(root: Path, refusal: str) -> None:
+    """A refused NewObject raises (default, as pvxcom does in public code) or answers 0;
+    either way the reason is on the session, and the session goes on working."""
+    behaviour = SandboxBehaviour(new_object_refusal="raise" if refusal == "raise" else "zero")
+    pvx = ProvideXScript(root, behaviour=behaviour)
     pvx.Init(str(root))
     ss = pvx.NewObject("SY_Session")
     ss.nSetUser("sandbox", "sandbox")
     ss.nSetCompany("ABC")
     ss.nSetModule("A/P")
-    assert pvx.NewObject("AP_Vendor_svc", ss) == 0
-    assert "program has not been set" in ss.sLastErrorMsg
+
+    def refused(name: str) -> str:
+        if refusal == "raise":
+            with pytest.raises(SandboxComError, match="Error #90"):
+                pvx.NewObject(name, ss)
+        else:
+            assert pvx.NewObject(name, ss) == 0
+        return str(ss.sLastErrorMsg)
+
+    assert "program has not been set" in refused("AP_Vendor_svc")
     ss.nSetProgram(ss.nLookupTask("AP_Vendor_ui"))
     assert pvx.NewObject("AP_Vendor_svc", ss) != 0
-    assert pvx.NewObject("AP_Invoice_bus", ss) == 0
-    assert "AP_Invoice_ui" in ss.sLastErrorMsg
-    assert pvx.NewObject("AR_Customer_bus", ss) == 0
-    assert ss.sLastErrorMsg == "Object AR_Customer_bus was not found."
+    assert "AP_Invoice_ui" in refused("AP_Invoice_bus")
+    assert refused("AR_Customer_bus") == "Object AR_Customer_bus was not found."
+    assert not hasattr(pvx, "sLastErrorMsg")  # the message lives on the session only
+    assert pvx.NewObject("AP_Vendor_bus", ss) != 0  # the session still works
 
 
 def test_view_only_user_cannot_write(root: Path) -> None:

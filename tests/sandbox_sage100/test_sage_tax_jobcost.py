@@ -130,3 +130,47 @@ def test_a_company_without_job_cost_refuses_job_lines(tmp_path: Path) -> None:
     inv = _start(pvx, ss, "ACME", "NOJC-1", 10.0)
     assert _line(pvx, ss, inv, 10.0, JobNo="40012", CostCode="01-100", CostType="M") == 0
     assert "Job Cost is not integrated with A/P" in inv.oLines.sLastErrorMsg
+
+
+def test_tax_computed_per_line_shows_before_the_header_is_written(root: Path) -> None:
+    """`tax_computed = "per_line"`: Sage's tax is there as soon as a line is written, and a
+    tax entered after the lines stands; at the default ("at_write") only nWrite computes."""
+    from ml_connector.sandbox.sage100 import SandboxBehaviour
+
+    for when, after_line in (("per_line", 7.5), ("at_write", 5.0)):
+        pvx, ss = logged_on(root, behaviour=SandboxBehaviour(tax_computed=when))  # type: ignore[arg-type]
+        inv = _start(pvx, ss, "HAJOCA", f"PL-{when[:2]}", 105.00)
+        assert inv.nSetValue("SalesTaxAmt", 5.00) == 1
+        assert _line(pvx, ss, inv, 100.00) == 1
+        assert inv.nGetValue("SalesTaxAmt")[1] == after_line
+        inv.nClear()
+    pvx, ss = logged_on(root, behaviour=SandboxBehaviour(tax_computed="per_line"))
+    inv = _start(pvx, ss, "HAJOCA", "PL-3", 105.00)
+    assert _line(pvx, ss, inv, 100.00) == 1
+    assert inv.nSetValue("SalesTaxAmt", 5.00) == 1  # entered after the lines: it stands
+    assert inv.nWrite() == 1, inv.sLastErrorMsg
+    assert _header(root, "PL-3")[:2] == (105.0, 5.0)
+
+
+def test_receipt_of_invoice_and_zero_rate_switches(root: Path) -> None:
+    from ml_connector.sandbox.sage100 import SandboxBehaviour
+
+    with sqlite3.connect(root / "ABC.sqlite") as conn:
+        conn.execute("UPDATE AP_Vendor SET TaxSchedule = 'NONTAX' WHERE VendorNo = 'HAJOCA'")
+    pvx, ss = logged_on(root)  # defaults: both accepted
+    inv = _start(pvx, ss, "CRESCEN", "RI-1", 10.00)
+    inv.nClear()
+    inv = _start(pvx, ss, "HAJOCA", "ZR-1", 10.00)
+    assert inv.nSetValue("SalesTaxAmt", 1.00) == 1
+    inv.nClear()
+    strict = SandboxBehaviour(receipt_of_invoice="refuse", zero_rate_tax="refuse")
+    pvx, ss = logged_on(root, behaviour=strict)
+    inv = pvx.NewObject("AP_Invoice_bus", ss)
+    for col, part in (("APDivisionNo$", "00"), ("VendorNo$", "CRESCEN"), ("InvoiceNo$", "RI-2")):
+        inv.nSetKeyValue(col, part)
+    assert inv.nSetKey() == 0
+    assert "uses P/O Receipt of Invoice Entry" in inv.sLastErrorMsg
+    inv = _start(pvx, ss, "HAJOCA", "ZR-2", 10.00)
+    assert inv.nSetValue("SalesTaxAmt", 1.00) == 0
+    assert inv.sLastErrorMsg == "Sales tax cannot be entered: tax schedule NONTAX computes no tax."
+    assert inv.nSetValue("SalesTaxAmt", 0.0) == 1

@@ -22,7 +22,7 @@ from ml_connector.sage100.boi import BoiSage100
 from ml_connector.sage100.errors import SageSessionError
 from ml_connector.sage100.port import NewApInvoice, Sage100, WrittenInvoice
 from ml_connector.sage100.settings import BoiSettings
-from ml_connector.sandbox.sage100 import ProvideXScript, init_root
+from ml_connector.sandbox.sage100 import ProvideXScript, SandboxBehaviour, init_root
 from ml_connector.sandbox.servicetitan.server import RunningSandbox, running_sandbox
 from ml_connector.servicetitan.client import ServiceTitanClient
 from ml_connector.servicetitan.environment import StCredentials, StEnvironment
@@ -55,7 +55,7 @@ def sandbox_client(sb: RunningSandbox, clock: Clock) -> ServiceTitanClient:
     )
 
 
-def boi_sage(root: Path, clock: Clock) -> BoiSage100:
+def boi_sage(root: Path, clock: Clock, behaviour: SandboxBehaviour | None = None) -> BoiSage100:
     settings = BoiSettings(
         home=str(root),
         company="ABC",
@@ -63,7 +63,9 @@ def boi_sage(root: Path, clock: Clock) -> BoiSage100:
         password=SecretStr("sandbox"),
         reference_index_max_age_seconds=0,
     )
-    return BoiSage100(settings, lambda: ProvideXScript(root, clock=clock), clock=clock)
+    return BoiSage100(
+        settings, lambda: ProvideXScript(root, clock=clock, behaviour=behaviour), clock=clock
+    )
 
 
 def insert_sql(table: str, columns: list[str]) -> str:
@@ -112,10 +114,11 @@ class World:
     def cycle(self, *, dry_run: bool = False, settings: SyncSettings | None = None) -> CycleSummary:
         return self.engine(settings).run_cycle(dry_run=dry_run)
 
-    def reopen_sage(self) -> None:
-        """A fresh adapter (and BOI session), e.g. after changing the fault plan."""
+    def reopen_sage(self, behaviour: SandboxBehaviour | None = None) -> None:
+        """A fresh adapter (and BOI session), e.g. after changing the fault plan, or on a
+        Sage sandbox with other `SandboxBehaviour` switches."""
         self.sage.close()
-        self.sage = boi_sage(self.sage_root, self.clock)
+        self.sage = boi_sage(self.sage_root, self.clock, behaviour)
 
     def link(self, st_vendor_id: int, vendor_no: str) -> None:
         """A link made by hand (as a person resolving a review item would)."""
@@ -230,11 +233,13 @@ class World:
 
 
 @contextmanager
-def open_world(tmp_path: Path, *, size: int = 60, state_url: str | None = None) -> Iterator[World]:
+def open_world(
+    tmp_path: Path, *, size: int = 60, state_url: str | None = None, batches: bool = False
+) -> Iterator[World]:
     clock = ManualClock(START)
     sage_root = tmp_path / "sage"
     sage_root.mkdir()
-    init_root(sage_root, seed="demo")
+    init_root(sage_root, seed="demo", batches=batches)
     state_url = state_url or f"sqlite:///{tmp_path / 'state.sqlite'}"
     store = SqlStateStore.open(state_url, clock=clock)
     with running_sandbox(tmp_path / "st", seed="demo", size=size, clock=clock) as sb:

@@ -87,7 +87,9 @@ class BoiSage100:
         self._runner = acquire_runner(factory, settings, self._clock)
         self._closed = False
         self._names: SageNames | None = None
-        self._batch: str | None = None  # the connector's open batch, reused until registered
+        # the connector's open batch, reused until registered; None: not looked for in Sage
+        # yet (this process has not opened one), "": none to reuse
+        self._batch: str | None = None
 
     # ---- session -----------------------------------------------------------------------
 
@@ -261,10 +263,26 @@ class BoiSage100:
 
     def _open_batch(self, s: BoiSession, description: str) -> str:
         """The connector's batch: the one opened before while it is still there and free,
-        else a new one (`nSelectNewBatch`). Kept across sessions of this process."""
+        else a new one (`nSelectNewBatch`). Kept across sessions of this process; after a
+        restart, found again in Sage by its comment (`description`, the connector's marker)
+        among the company's open A/P batches (`boi_reads.open_batches`)."""
         if not self._company(s).uses_batches:
             return ""
         bus = s.obj("AP_Invoice_bus")
+        comment = description[:30]
+        if self._batch is None:  # looked for once; a COM failure here looks again later
+            found = boi_reads.open_batches(s, comment)
+            for batch in found:  # newest first
+                if return_code(bus.nSelectBatch(batch)) != 0:
+                    log.info("sage_batch_found_again", batch_no=batch, comment=comment)
+                    self._batch = batch
+                    return batch
+                log.info(
+                    "sage_batch_not_reused",
+                    batch_no=batch,
+                    reason=last_error(bus) or "no message from Sage",
+                )
+            self._batch = ""
         if self._batch:
             answer = return_code(bus.nSelectBatch(self._batch))
             if answer != 0:
@@ -274,8 +292,8 @@ class BoiSage100:
                 batch_no=self._batch,
                 reason=last_error(bus) or "no message from Sage",
             )
-            self._batch = None
-        answer = bus.nSelectNewBatch("", "N", description[:30])
+            self._batch = ""
+        answer = bus.nSelectNewBatch("", "N", comment)
         if not isinstance(answer, tuple) or len(answer) != 2:
             raise SageVerifyError(
                 f"nSelectNewBatch gave {answer!r}, expected (ret, batch number)",

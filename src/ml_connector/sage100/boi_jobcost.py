@@ -3,15 +3,18 @@ has Job Cost, and a Job Cost job with its cost codes.
 
 Names no public source confirms (`CalcSalesTaxInAP`, `JC_Job_svc`, `JC_JobCostDetail_svc`
 and their columns) are the sandbox's, documented in docs/sage-adapter.md; the column names
-are in `BoiColumns`, the object names here. Every read is tolerant where a wrong name must
-not stop writes that do not need it: an unreadable flag means "off", which keeps tax and
-freight on distribution lines (the behaviour that needs no unconfirmed column).
+are in `BoiColumns`, the object names are resolved like the others (`BoiNames`:
+`ap_options`, `job_cost_jobs`, `job_cost_details`; `names.py`). Every read is tolerant where
+a wrong name must not stop writes that do not need it: an unreadable flag means "off", which
+keeps tax and freight on distribution lines (the behaviour that needs no unconfirmed column),
+and no Job Cost object answering means "no Job Cost".
 """
 
 from __future__ import annotations
 
 import structlog
 
+from ml_connector.sage100.boi_reads import names_of
 from ml_connector.sage100.boi_session import BoiSession
 from ml_connector.sage100.errors import SageLoginError, SageRejectedError, SageVerifyError
 from ml_connector.sage100.port import JOB_NO_LEN, JobCostCode, SageJob
@@ -19,21 +22,28 @@ from ml_connector.sage100.resultsets import KEY_END, equals, read_rows
 
 log = structlog.get_logger(__name__)
 
-JOB_OBJECT = "JC_Job_svc"
-COST_CODE_OBJECT = "JC_JobCostDetail_svc"
 _JOB_COLS = ("JobNo$", "JobDesc$", "JobStatus$")
 _COST_COLS = ("JobNo$", "CostCode$", "CostType$", "CostCodeDesc$")
 
 
 def sales_tax_in_ap(s: BoiSession) -> bool:
     """A/P Options: does A/P calculate sales tax (header tax and freight, vendor schedules)?"""
-    column = f"{s.settings.columns.options_sales_tax}$"
+    names = names_of(s)
+    bare = s.settings.columns.options_sales_tax
+    if not names.ap_options:
+        log.info("sage_sales_tax_option_unreadable", reason="no A/P Options object answered")
+        return False
+    if names.option_columns and bare not in names.option_columns:
+        # ProvideX would read the unknown column as "" anyway: say why it is off
+        log.info("sage_sales_tax_option_unreadable", reason=f"A/P Options reports no {bare}")
+        return False
+    column = f"{bare}$"
     try:
         rows = read_rows(
-            s.obj("AP_Options_svc"),
+            s.obj(names.ap_options),
             (column,),
             key_column="ModuleCode$",
-            source="AP_Options_svc",
+            source=names.ap_options,
         )
     except (SageLoginError, SageRejectedError, SageVerifyError) as exc:
         log.info("sage_sales_tax_option_unreadable", reason=exc.message)
@@ -43,8 +53,12 @@ def sales_tax_in_ap(s: BoiSession) -> bool:
 
 def has_job_cost(s: BoiSession) -> bool:
     """Job Cost is there when its job object opens and holds at least one job."""
+    jobs = names_of(s).job_cost_jobs
+    if not jobs:
+        log.info("sage_job_cost_unavailable", reason="no Job Cost object answered")
+        return False
     try:
-        rows = read_rows(s.obj(JOB_OBJECT), ("JobNo$",), key_column="JobNo$", source=JOB_OBJECT)
+        rows = read_rows(s.obj(jobs), ("JobNo$",), key_column="JobNo$", source=jobs)
     except (SageLoginError, SageRejectedError, SageVerifyError) as exc:
         log.info("sage_job_cost_unavailable", reason=exc.message)
         return False
@@ -56,11 +70,13 @@ def read_job(s: BoiSession, job_no: str) -> SageJob | None:
     number = job_no.strip().upper()
     if not number or len(number) > JOB_NO_LEN:
         return None
+    names = names_of(s)
+    job_object, cost_object = names.need("job_cost_jobs"), names.need("job_cost_details")
     jobs = read_rows(
-        s.obj(JOB_OBJECT),
+        s.obj(job_object),
         _JOB_COLS,
         key_column="JobNo$",
-        source=JOB_OBJECT,
+        source=job_object,
         filter_expr=equals("JobNo$", number),
         begin=number,
         end=number + KEY_END,
@@ -69,10 +85,10 @@ def read_job(s: BoiSession, job_no: str) -> SageJob | None:
     if job is None:
         return None
     costs = read_rows(
-        s.obj(COST_CODE_OBJECT),
+        s.obj(cost_object),
         _COST_COLS,
         key_column="JobNo$+CostCode$+CostType$",
-        source=COST_CODE_OBJECT,
+        source=cost_object,
         filter_expr=equals("JobNo$", number),
         begin=number,
         end=number + KEY_END,

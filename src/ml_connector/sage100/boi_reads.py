@@ -291,6 +291,38 @@ def ap_options(s: BoiSession, *, need_batch_flag: bool) -> tuple[bool | None, bo
     return batches, divisions
 
 
+def open_batches(s: BoiSession, comment: str) -> list[str]:
+    """The company's open A/P batches whose comment is `comment` (the connector's marker),
+    newest first; [] when Sage offers no batch list (`names.batch_registry`, optional: the
+    connector then opens a new batch after a restart, as it did before).
+
+    GL_CompanyActiveBatch holds one row per open batch (ModuleCode, BatchNo, Comment, as
+    public code reads it); updating the register removes the batch's row.
+    """
+    registry = names_of(s).batch_registry
+    if not registry:
+        return []
+    try:
+        rows = read_rows(
+            s.obj(registry),
+            ("ModuleCode$", "BatchNo$", "Comment$"),
+            key_column="BatchNo$",
+            source=registry,
+            filter_expr=equals("ModuleCode$", "A/P"),  # the comment is compared here
+        )
+    except (SageLoginError, SageRejectedError, SageVerifyError) as exc:
+        log.info("sage_batch_list_unreadable", reason=exc.message)
+        return []
+    found = {
+        r["BatchNo"].strip()
+        for r in rows
+        if r["ModuleCode"].strip() == "A/P"
+        and r["Comment"].strip() == comment.strip()
+        and r["BatchNo"].strip()
+    }
+    return sorted(found, reverse=True)
+
+
 def _key_or_none(value: str) -> AccountKey | None:
     return AccountKey(value) if value else None
 

@@ -120,8 +120,10 @@ class BoiSession:
                 "service account can read it.",
             ) from exc
         if not session:
+            # No session yet to hold the message: ProvideX.Script may or may not have an
+            # sLastErrorMsg of its own (the sandbox's has none), so ask without depending on it.
             raise SageUnavailableError(
-                f"NewObject('SY_Session') failed: {last_error(self.script)}",
+                f"NewObject('SY_Session') failed: {script_error(self.script) or 'no message'}",
                 operation="NewObject",
                 hint="Check the Home path and the Sage workstation installation.",
             )
@@ -212,9 +214,13 @@ class BoiSession:
     def try_obj(self, name: str, *, probing: bool = True) -> Guarded | str:
         """The object `name`, or Sage's reason for refusing to make it.
 
-        When `probing`, a COM exception from `NewObject` (pvxcom may raise for an unknown
-        name instead of answering 0) is a refusal as long as the session still answers;
-        otherwise it propagates (the session is dropped).
+        A refused `NewObject` leaves its reason on the session (`oSS.sLastErrorMsg`), not on
+        ProvideX.Script. pvxcom may answer 0 or raise a COM exception for a name it cannot
+        make (public code sees both: UAF's object discovery catches "Error: 90" exceptions,
+        SGE wraps NewObject in try/catch). A raise is a refusal as long as the session still
+        answers (its message, else the exception's text); when the session does not answer
+        either, the COM failure propagates and the session is dropped. `probing` also turns
+        a task this user may not run into a refusal instead of a `SageLoginError`.
         """
         spec = object_spec(name)
         try:
@@ -230,10 +236,12 @@ class BoiSession:
         try:
             created: Guarded = self.script.NewObject(name.removesuffix(LOOKUP), session)
         except ComCallError as exc:
-            if not probing:
-                raise
-            self.still_answers()
-            return f"NewObject raised {exc.message}"
+            try:
+                said = last_error(session)  # the session still answers: a refusal
+            except ComCallError:
+                raise exc from None
+            log.info("sage_new_object_raised", name=name, error=exc.message, message=said)
+            return said or f"NewObject raised {exc.message}"
         if not created:
             return last_error(session) or "no message from Sage"
         self._objects[name] = created
@@ -262,6 +270,14 @@ class BoiSession:
         if self._session is None:
             raise SageSessionError("the Sage session is not open", operation="boi")
         return self._session
+
+
+def script_error(script: Guarded) -> str:
+    """ProvideX.Script's own `sLastErrorMsg` where it has one, else "" (never raises)."""
+    try:
+        return last_error(script)
+    except (ComCallError, AttributeError):
+        return ""
 
 
 def _session_user(session: Guarded) -> str:

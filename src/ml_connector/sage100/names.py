@@ -36,6 +36,9 @@ _OBJECT_ROLES: dict[str, tuple[str, tuple[str, ...]]] = {
     "invoice_history": ("A/P invoice history", ("InvoiceNo", "VendorNo", "HeaderSeqNo")),
     "ap_options": ("A/P Options", ("ModuleCode",)),
     "account_structure": ("the G/L account structure (optional)", ()),
+    "job_cost_jobs": ("Job Cost jobs (optional)", ("JobNo",)),
+    "job_cost_details": ("Job Cost cost codes (optional)", ("JobNo", "CostCode", "CostType")),
+    "batch_registry": ("the company's open batches (optional)", ("ModuleCode", "BatchNo")),
 }
 _OPTION_FLAGS = ("batch_flag", "divisions_flag")
 
@@ -44,16 +47,21 @@ _OPTION_FLAGS = ("batch_flag", "divisions_flag")
 class SageNames:
     """The names the adapter uses on one company's Sage, and how they were found.
 
-    `open_invoices`, `invoice_history`, `ap_options`, `account_structure`: object names;
-    `batch_flag`, `divisions_flag`: A/P Options columns (bare, no `$`); None where no
-    candidate answered. `columns`: the column names in use. `tried` keeps, per role, the
-    candidates tried in order; `notes` is (what, what was found) for reports.
+    `open_invoices`, `invoice_history`, `ap_options`, `account_structure`,
+    `job_cost_jobs`, `job_cost_details`, `batch_registry`: object names; `batch_flag`,
+    `divisions_flag`: A/P Options columns (bare, no `$`); None where no candidate answered.
+    `option_columns`: what A/P Options reports (empty: not reported). `columns`: the column
+    names in use. `tried` keeps, per role, the candidates tried in order; `notes` is (what,
+    what was found) for reports.
     """
 
     open_invoices: str | None
     invoice_history: str | None
     ap_options: str | None
     account_structure: str | None
+    job_cost_jobs: str | None
+    job_cost_details: str | None
+    batch_registry: str | None
     batch_flag: str | None
     divisions_flag: str | None
     columns: BoiColumns
@@ -62,6 +70,7 @@ class SageNames:
     notes: tuple[tuple[str, str], ...] = ()
     # role -> the object's key columns as `sGetKeyColumns` reports them (bare); () unknown
     key_columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    option_columns: frozenset[str] = frozenset()
 
     def need(self, role: str) -> str:
         """The name for `role`, or the setup error naming the candidates tried."""
@@ -90,6 +99,9 @@ class SageNames:
             "invoice_history": self.invoice_history,
             "ap_options": self.ap_options,
             "account_structure": self.account_structure,
+            "job_cost_jobs": self.job_cost_jobs,
+            "job_cost_details": self.job_cost_details,
+            "batch_registry": self.batch_registry,
             "batch_flag": self.batch_flag,
             "divisions_flag": self.divisions_flag,
             **{f"column.{k}": str(v) for k, v in self.columns.model_dump().items()},
@@ -206,6 +218,9 @@ def resolve(s: BoiSession) -> SageNames:
         invoice_history=found["invoice_history"],
         ap_options=found["ap_options"],
         account_structure=found["account_structure"],
+        job_cost_jobs=found["job_cost_jobs"],
+        job_cost_details=found["job_cost_details"],
+        batch_registry=found["batch_registry"],
         batch_flag=flags["batch_flag"],
         divisions_flag=flags["divisions_flag"],
         columns=columns,
@@ -213,4 +228,5 @@ def resolve(s: BoiSession) -> SageNames:
         tried=tried,
         notes=tuple(notes),
         key_columns=keys,
+        option_columns=frozenset(option_cols),
     )

@@ -5,8 +5,10 @@ accepts for each role, the data sources, columns and key columns of each, which 
 candidate column names exist, the separator COM hands over, what `nGetResultSets` answers
 for no rows, the GL account format read both ways, the A/P options, the history key, how
 `nSetKey` answers for a key only posted to open invoices and one only in history (each
-followed by `nClear`, never a write), by-reference reads of a numeric column, and whether
-numeric vendor numbers are zero-filled. Column facts: `probe_columns.py`; data: `probe_keys.py`.
+followed by `nClear`, never a write), by-reference reads of a numeric column, whether
+numeric vendor numbers are zero-filled, and how data entry answers for a P/O Receipt of
+Invoice vendor and under a vendor's tax schedule (a new entry, cleared with `nClear`; the
+header's `nWrite` is never called). Column facts: `probe_columns.py`; data: `probe_keys.py`.
 
 Each fact is `{question, observed, conclusion, settled, use}`: `use` is the value the
 adapter (and `check`) can act on, None when the server did not settle it. `run_probe`
@@ -60,6 +62,16 @@ OBJECT_ROLES: dict[str, tuple[tuple[str, ...], str, str, str]] = {
         "GL_AccountStructure",
     ),
     "company": (("SY_Company_svc",), "A/P", "AP_Invoice_ui", "SY_Company"),
+    # optional: Job Cost (none accepted = no Job Cost), and the open-batch list in which the
+    # connector finds its batch again after a restart (names as in BoiNames)
+    "job_cost_jobs": (("JC_Job_svc",), "A/P", "AP_Invoice_ui", "JC_Job"),
+    "job_cost_details": (("JC_JobCostDetail_svc",), "A/P", "AP_Invoice_ui", "JC_JobCostDetail"),
+    "batch_registry": (
+        ("GL_CompanyActiveBatch_svc",),
+        "G/L",
+        "GL_Account_ui",
+        "GL_CompanyActiveBatch",
+    ),
 }
 LINES_ROLE, LINES_TABLE = "invoice_lines", "AP_InvoiceDetail"
 
@@ -71,10 +83,10 @@ COLUMN_ROLES: dict[str, tuple[str, tuple[str, ...]]] = {
     "invoice_due_date": ("invoice_entry", ("InvoiceDueDate", "DueDate")),
     "invoice_adjustment": ("invoice_entry", ("Adjustment",)),
     "invoice_tax_schedule": ("invoice_entry", ("TaxSchedule",)),
-    "invoice_nontaxable_amount": ("invoice_entry", ("NonTaxableAmt",)),
-    "invoice_taxable_amount": ("invoice_entry", ("TaxableAmt",)),
-    "invoice_sales_tax_amount": ("invoice_entry", ("SalesTaxAmt",)),
-    "invoice_freight_amount": ("invoice_entry", ("FreightAmt",)),
+    "non_taxable_amount": ("invoice_entry", ("NonTaxableAmt", "NonTaxableAmount")),
+    "taxable_amount": ("invoice_entry", ("TaxableAmt", "TaxableAmount")),
+    "sales_tax_amount": ("invoice_entry", ("SalesTaxAmt", "SalesTaxAmount")),
+    "freight_amount": ("invoice_entry", ("FreightAmt", "FreightAmount")),
     "line_amount": (
         LINES_ROLE,
         ("DistributionAmt", "DistributionAmount", "Amount", "ExtensionAmt"),
@@ -89,9 +101,18 @@ COLUMN_ROLES: dict[str, tuple[str, tuple[str, ...]]] = {
     "history_header_seq": ("invoice_history", ("HeaderSeqNo",)),
     "vendor_status": ("vendors", ("VendorStatus", "Status")),
     "vendor_email": ("vendors", ("EmailAddress", "EMailAddress")),
-    "vendor_tax_schedule": ("vendors", ("TaxSchedule",)),
+    "tax_schedule": ("vendors", ("TaxSchedule",)),
+    "vendor_receipt_of_invoice": (
+        "vendors",
+        ("UsePOReceiptOfInvoice", "UsePOReceiptOfInvoiceEntry", "POReceiptOfInvoice"),
+    ),
     "divisions_flag": ("ap_options", ("Divisions", "APDivisionsInUse")),
     "batch_flag": ("ap_options", ("BatchProcessing", "BatchEntry", "InvoiceBatchEntry")),
+    "options_sales_tax": ("ap_options", ("CalcSalesTaxInAP", "CalculateSalesTax", "SalesTaxInAP")),
+    "job_cost_status": ("job_cost_jobs", ("JobStatus",)),
+    "job_cost_detail_code": ("job_cost_details", ("CostCode",)),
+    "job_cost_detail_type": ("job_cost_details", ("CostType",)),
+    "batch_comment": ("batch_registry", ("Comment",)),
     "gl_account": ("gl_accounts", ("Account",)),
     "gl_raw_account": ("gl_accounts", ("RawAccount",)),
     "gl_account_key": ("gl_accounts", ("AccountKey",)),

@@ -2,7 +2,10 @@
 the "no rows" answer, the GL account format both ways, A/P options, the history key and
 which key range finds a history row, `nSetKey` + `Adjustment$` for a key posted only to
 open invoices and one only in history (then `nClear`; nothing is ever written), the
-by-reference read of a numeric column, and the zero-fill of numeric vendor numbers.
+by-reference read of a numeric column, the zero-fill of numeric vendor numbers, and how
+data entry answers for a Receipt of Invoice vendor and under a vendor's tax schedule (a new
+key, values and one line given to the header object, then `nClear`: the header's `nWrite`,
+the only call that stores an invoice, is never made).
 
 Reads here use a record terminator of our own: every record's value expression ends with
 `$1E$`, so records split on chr(30) followed by whichever separator Sage appended, and a
@@ -64,6 +67,17 @@ def gather_keys(probe: Probe) -> None:
     probe.step("history_key", "How is invoice history keyed?", lambda: _history_key(probe))
     probe.step("posted_keys", "nSetKey for keys posted to open / history", lambda: _posted(probe))
     probe.step("vendor_zero_fill", "Are numeric vendor numbers zero-filled?", lambda: _zero(probe))
+    probe.step(
+        "receipt_of_invoice_entry",
+        "Does A/P Invoice Data Entry take a P/O Receipt of Invoice vendor?",
+        lambda: _receipt_of_invoice(probe),
+    )
+    probe.step(
+        "tax_entry",
+        "Under a vendor's tax schedule: can SalesTaxAmt be entered, and is tax computed as "
+        "each line is written?",
+        lambda: _tax_entry(probe),
+    )
 
 
 def _need(probe: Probe, role: str) -> Guarded:
@@ -173,18 +187,23 @@ def _options(probe: Probe) -> None:
     values = dict(zip(names, rows[0], strict=False)) if rows else {}
     picked = probe.facts.get("columns", {}).get("use") or {}
     div_col, batch_col = picked.get("divisions_flag"), picked.get("batch_flag")
+    tax_col = picked.get("options_sales_tax")
     use = {
         "divisions_column": div_col,
         "batches_column": batch_col,
+        "sales_tax_column": tax_col,
         "divisions": values.get(div_col) == "Y" if div_col and values else None,
         "batches": values.get(batch_col) == "Y" if batch_col and values else None,
+        "sales_tax_in_ap": values.get(tax_col) == "Y" if tax_col and values else None,
     }
     probe.add(
         "ap_options",
-        "A/P options: which columns hold divisions and batch entry, and their values",
+        "A/P options: which columns hold divisions, batch entry and 'A/P calculates sales "
+        "tax', and their values",
         {"values": values},
         f"divisions in {div_col or '(no known column)'}, batch entry in "
-        f"{batch_col or '(no known column: set use_batches in the config)'}",
+        f"{batch_col or '(no known column: set use_batches in the config)'}, sales tax in "
+        f"{tax_col or '(no known column: set sales_tax_in_ap in the config)'}",
         use=use,
         settled=bool(values),
     )
@@ -365,3 +384,152 @@ def _zero(probe: Probe) -> None:
         use=use,
         settled=use is not None,
     )
+
+
+PROBE_INVOICE_NO = "ZZPROBE"  # a new key in data entry, never written (nClear)
+
+
+def _vendor_rows(probe: Probe, column: str) -> list[tuple[str, str, str]]:
+    """(division, vendor, value of `column`) for every vendor with a value in it."""
+    vendors = _need(probe, "vendors")
+    rows = read_records(vendors, ("APDivisionNo$", "VendorNo$", f"{column}$"))
+    return [(r[0], r[1], r[2]) for r in rows if len(r) == 3 and r[2].strip()]
+
+
+def _chosen(probe: Probe, field: str) -> str | None:
+    found = (probe.facts.get("columns", {}).get("use") or {}).get(field)
+    return str(found) if found else None
+
+
+def _new_entry(bus: Guarded, div: str, vendor: str) -> dict[str, Any]:
+    """`nSetKey` on a new key of `vendor` (the caller always ends with nClear)."""
+    out: dict[str, Any] = {"key": f"{div}-{vendor}-{PROBE_INVOICE_NO}"}
+    for col, value in zip(KEY_COLS, (div, vendor, PROBE_INVOICE_NO), strict=True):
+        bus.nSetKeyValue(col, value)
+    out["nSetKey"] = return_code(bus.nSetKey())
+    out["message"] = last_error(bus)
+    return out
+
+
+def _receipt_of_invoice(probe: Probe) -> None:
+    column = _chosen(probe, "vendor_receipt_of_invoice")
+    if column is None:
+        raise ValueError("no Receipt of Invoice column was found on the vendors")
+    flagged = [(d, v) for d, v, flag in _vendor_rows(probe, column) if flag.upper() == "Y"]
+    if not flagged:
+        probe.add(
+            "receipt_of_invoice_entry",
+            "Does A/P Invoice Data Entry take a P/O Receipt of Invoice vendor?",
+            {"column": column, "vendors_flagged": 0},
+            "no vendor uses Receipt of Invoice Entry: unknown (and not needed)",
+            settled=False,
+        )
+        return
+    bus = _need(probe, "invoice_entry")
+    try:
+        info = _new_entry(bus, *flagged[0])
+    finally:
+        cleared = return_code(bus.nClear())
+    answer = info["nSetKey"]
+    use = "accept" if answer == 2 else "refuse" if answer == 0 else None
+    probe.add(
+        "receipt_of_invoice_entry",
+        "Does A/P Invoice Data Entry take a P/O Receipt of Invoice vendor?",
+        {"column": column, "vendors_flagged": len(flagged), **info, "nClear": cleared},
+        f"nSetKey answered {answer} ({info['message'] or 'no message'}); "
+        + (
+            "data entry takes them: the connector's review of these vendors is what keeps "
+            "their bills out"
+            if use == "accept"
+            else "refused (a batch may be needed first, see the message)"
+        ),
+        use=use,
+        settled=use is not None and not _needs_batch(info["message"]),
+    )
+
+
+def _needs_batch(message: str) -> bool:
+    return "batch" in message.lower()
+
+
+def _tax_entry(probe: Probe) -> None:
+    schedule_col = _chosen(probe, "tax_schedule")
+    tax_col = _chosen(probe, "sales_tax_amount")
+    line_amount = _chosen(probe, "line_amount")
+    if not (schedule_col and tax_col and line_amount):
+        raise ValueError("the vendor tax schedule, SalesTaxAmt or line amount column is unknown")
+    taxed = _vendor_rows(probe, schedule_col)
+    if not taxed:
+        probe.add(
+            "tax_entry",
+            "Under a vendor's tax schedule: can SalesTaxAmt be entered, and is tax computed "
+            "as each line is written?",
+            {"vendors_with_a_schedule": 0},
+            "no vendor has a tax schedule: unknown (and not needed)",
+            settled=False,
+        )
+        return
+    bus = _need(probe, "invoice_entry")
+    gl = _need(probe, "gl_accounts")
+    accounts = [r[0] for r in read_records(gl, ("AccountKey$",)) if r and r[0]]
+    per_schedule: dict[str, dict[str, Any]] = {}
+    for div, vendor, schedule in taxed:  # one vendor per schedule, a few schedules
+        if schedule in per_schedule or len(per_schedule) >= _TAX_SCHEDULES:
+            continue
+        per_schedule[schedule] = _tax_try(bus, div, vendor, tax_col, line_amount, accounts)
+    use = {k: v["use"] for k, v in per_schedule.items() if v.get("use") is not None}
+    observed = {k: {n: x for n, x in v.items() if n != "use"} for k, v in per_schedule.items()}
+    first = next(iter(per_schedule.values()))
+    probe.add(
+        "tax_entry",
+        "Under a vendor's tax schedule: can SalesTaxAmt be entered, and is tax computed as "
+        "each line is written?",
+        observed,
+        "; ".join(
+            f"{k}: SalesTaxAmt {'can' if u['tax_enterable'] else 'cannot'} be entered, tax "
+            f"{'is' if u['computed_per_line'] else 'is not'} computed as each line is written"
+            for k, u in use.items()
+        )
+        or "unknown: " + (first.get("message") or "data entry did not take the probe's entry"),
+        use=use or None,
+        settled=bool(use),
+    )
+
+
+_TAX_SCHEDULES = 5
+
+
+def _tax_try(
+    bus: Guarded, div: str, vendor: str, tax_col: str, line_amount: str, accounts: list[str]
+) -> dict[str, Any]:
+    """A new entry for `vendor`: SalesTaxAmt 0.01, one line of 100.00, the tax read back;
+    then nClear (nothing stored)."""
+    info: dict[str, Any] = {"vendor": f"{div}-{vendor}"}
+    try:
+        info.update(_new_entry(bus, div, vendor))
+        if info["nSetKey"] == 2:
+            info["set_tax"] = return_code(bus.nSetValue(tax_col, 0.01))
+            info["set_tax_message"] = last_error(bus)
+            lines = bus.oLines
+            lines.nAddLine()
+            if accounts:
+                lines.nSetValue("AccountKey$", accounts[0])
+            lines.nSetValue(line_amount, 100.0)
+            info["line_nWrite"] = return_code(lines.nWrite())
+            got = bus.nGetValue(tax_col, 0.0)
+            info["tax_after_line"] = str(got[1] if isinstance(got, tuple) else got).strip()
+    finally:
+        info["nClear"] = return_code(bus.nClear())
+    info["use"] = None
+    if info.get("nSetKey") == 2 and info.get("line_nWrite") == 1:
+        try:
+            after: float | None = round(float(info["tax_after_line"] or 0), 2)
+        except ValueError:
+            after = None
+        entered = 0.01 if info.get("set_tax") == 1 else 0.0
+        info["use"] = {
+            "tax_enterable": info.get("set_tax") == 1,
+            # Sage replaced what was entered with its own figure as the line was written
+            "computed_per_line": None if after is None else after != entered,
+        }
+    return info

@@ -24,7 +24,7 @@ import structlog
 from ml_connector.clock import Clock, SystemClock
 from ml_connector.errors import Sage100Error
 from ml_connector.sage100.boi_calls import ComCallError, Guarded, check, last_error, return_code
-from ml_connector.sage100.boi_session import ScriptFactory, ThreadBoundFactory
+from ml_connector.sage100.boi_session import ScriptFactory, ThreadBoundFactory, script_error
 from ml_connector.sage100.boi_thread import BoiThread
 from ml_connector.sage100.changestamp import format_sage_date
 from ml_connector.sage100.errors import SageLoginError, SageUnavailableError
@@ -89,7 +89,8 @@ class RawBoi:
             ) from exc
         if not session:
             raise SageUnavailableError(
-                f"NewObject('SY_Session') failed: {last_error(self.script)}", operation="NewObject"
+                f"NewObject('SY_Session') failed: {script_error(self.script) or 'no message'}",
+                operation="NewObject",
             )
         self.session = session
         check(
@@ -145,10 +146,11 @@ class RawBoi:
         session = self.require()
         try:
             made = self.script.NewObject(name, session)
-        except ComCallError as exc:
-            return None, f"NewObject raised: {exc.message}"
+        except ComCallError as exc:  # the reason is on the session (oSS.sLastErrorMsg)
+            said = last_error(session)
+            return None, f"NewObject raised: {exc.message}" + (f" ({said})" if said else "")
         if not made:
-            msg = last_error(session) or _script_error(self.script)
+            msg = last_error(session) or script_error(self.script)
             return None, msg or "NewObject answered 0 with no message"
         self.objects.append(made)
         return made, ""
@@ -167,14 +169,6 @@ class RawBoi:
             _quietly("nCleanup", self.session.nCleanup)
             _quietly("DropObject", self.session.DropObject)
             self.session = None
-
-
-def _script_error(script: Guarded) -> str:
-    """ProvideX.Script's own `sLastErrorMsg`, when it has one."""
-    try:
-        return last_error(script)
-    except ComCallError:
-        return ""
 
 
 def _quietly(what: str, fn: Callable[[], Any]) -> None:

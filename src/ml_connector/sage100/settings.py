@@ -66,6 +66,12 @@ class BoiNames(BaseModel):
     divisions_flag: tuple[str, ...] = ("Divisions",)
     # optional: only used to name the account segments, never to size them
     account_structure: tuple[str, ...] = ("GL_AccountStructure_svc",)
+    # optional: Job Cost (none answering = the company has no Job Cost), and the company's
+    # open batches (GL_CompanyActiveBatch: ModuleCode, BatchNo, Comment), where the
+    # connector finds its own open batch again after a restart (none: a new batch)
+    job_cost_jobs: tuple[str, ...] = ("JC_Job_svc",)
+    job_cost_details: tuple[str, ...] = ("JC_JobCostDetail_svc",)
+    batch_registry: tuple[str, ...] = ("GL_CompanyActiveBatch_svc",)
 
     @field_validator(
         "open_invoices",
@@ -74,6 +80,9 @@ class BoiNames(BaseModel):
         "batch_flag",
         "divisions_flag",
         "account_structure",
+        "job_cost_jobs",
+        "job_cost_details",
+        "batch_registry",
     )
     @classmethod
     def _not_empty(cls, value: tuple[str, ...]) -> tuple[str, ...]:

@@ -11,6 +11,7 @@ warning. The probe file itself is written by `ml-connector sage probe` (app/cli/
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import json
 from dataclasses import dataclass
@@ -47,6 +48,32 @@ class AdapterNames:
     sgetcolumns_argument: bool  # sGetColumns is given the table name
     zero_fills_vendor_numbers: bool
     setting: str = "[pairs.<pair>.sage100]"  # where a person configures names
+    # object role or column -> what the adapter does without it (a warning, not a failure)
+    optional: dict[str, str] = dataclasses.field(default_factory=dict)
+
+
+# What the adapter does when the server has no such object or column: it goes on without it
+# (documented in docs/sage-adapter.md), so `check` warns and says what is lost.
+OPTIONAL: dict[str, str] = {
+    "job_cost_jobs": "Job Cost is read as not installed: a [job_cost] rules section stops "
+    "the cycle, and no line carries a job",
+    "job_cost_details": "Job Cost jobs cannot be checked: lines with a job go to review",
+    "batch_registry": "a restarted connector opens a new batch instead of finding its open "
+    "one again",
+    "sales_tax_amount": "tax stays on a distribution line (tax_freight = auto)",
+    "freight_amount": "freight stays on a distribution line (tax_freight = auto)",
+    "taxable_amount": "the read-back does not compare the taxable amount",
+    "non_taxable_amount": "the read-back does not compare the non-taxable amount",
+    "options_sales_tax": "'A/P calculates sales tax' reads as off: tax and freight stay on "
+    "lines (set sales_tax_in_ap to say otherwise)",
+    "tax_schedule": "vendors' tax schedules are not seen: a vendor whose schedule computes "
+    "tax is refused by Sage at nWrite (out of balance) instead of going to review first",
+    "vendor_receipt_of_invoice": "vendors that use P/O Receipt of Invoice Entry are not "
+    "recognised: their bills are written in A/P Invoice Data Entry (POs may stay on "
+    "backorder)",
+    "line_cost_code": "Job Cost lines cannot carry a cost code",
+    "line_cost_type": "Job Cost lines cannot carry a cost type",
+}
 
 
 def adapter_names(pair: PairSettings) -> AdapterNames:
@@ -86,6 +113,11 @@ def adapter_names(pair: PairSettings) -> AdapterNames:
             "vendors": ("AP_Vendor_svc",),
             "vendor_entry": ("AP_Vendor_bus",),
             "gl_accounts": ("GL_Account_svc",),
+            **{
+                role: tuple(getattr(names, role))
+                for role in ("job_cost_jobs", "job_cost_details", "batch_registry")
+                if hasattr(names, role)
+            },
         },
         columns=columns,
         separators=frozenset({"U+0160", "U+008A", "both"}),
@@ -95,6 +127,7 @@ def adapter_names(pair: PairSettings) -> AdapterNames:
         sgetcolumns_argument=True,
         zero_fills_vendor_numbers=True,
         setting="[pairs.<pair>.sage100.names] / [pairs.<pair>.sage100.columns]",
+        optional=OPTIONAL,
     )
 
 
@@ -225,6 +258,17 @@ def _object_rows(rows: Rows, probe: dict[str, Any], names: AdapterNames) -> list
                 f"Put {others[0]} first in names.{role} in {names.setting}, or install a "
                 "release that knows it; send the probe file to support."
             )
+        elif role in names.optional:
+            out.append(
+                rows.warning(
+                    name,
+                    f"the server accepts none of {', '.join(tried) or shown}: "
+                    + names.optional[role],
+                    f"If this Sage has it under another name, put that name first in "
+                    f"names.{role} in {names.setting}; send the probe file to support.",
+                )
+            )
+            continue
         elif untried:
             out.append(
                 rows.warning(
@@ -263,7 +307,19 @@ def _column_rows(rows: Rows, probe: dict[str, Any], names: AdapterNames) -> list
             continue
         alt = chosen.get(field)
         shown = ", ".join(candidates)
-        if alt:
+        if field in names.optional:
+            found = f"the server has {alt}, not {shown}" if alt else f"none of {shown}"
+            out.append(
+                rows.warning(
+                    name,
+                    f"{found}: {names.optional[field]}",
+                    f"Set {field} = {alt!r} in {names.setting} (columns)."
+                    if alt
+                    else "Send the probe file to support: its data_sources fact lists "
+                    "every column.",
+                )
+            )
+        elif alt:
             out.append(
                 rows.failed(
                     name,

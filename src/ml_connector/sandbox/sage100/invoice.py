@@ -52,6 +52,7 @@ from ml_connector.sandbox.sage100.schema import DELETE_INVOICE_LINES, Col
 from ml_connector.sandbox.sage100.values import coerce, money
 
 if TYPE_CHECKING:
+    from ml_connector.sandbox.sage100.behaviour import SandboxBehaviour
     from ml_connector.sandbox.sage100.session import SySession
 
 BATCH_TABLE = "GL_CompanyActiveBatch"
@@ -134,7 +135,18 @@ class ApInvoiceBus(BusinessObject):
     def check_key(self, parts: dict[str, str]) -> str | None:
         if not division_exists(self.session, parts["APDivisionNo"]):
             return f"Division {parts['APDivisionNo']} is not on file."
+        if self.behaviour.receipt_of_invoice == "refuse":
+            vendor = self.vendor_row(parts)
+            if vendor is not None and vendor.get("UsePOReceiptOfInvoice") == "Y":
+                return (
+                    f"Vendor {parts['APDivisionNo']}-{parts['VendorNo']} uses P/O Receipt of "
+                    "Invoice Entry: enter its invoices there."
+                )
         return None
+
+    @property
+    def behaviour(self) -> SandboxBehaviour:
+        return self.session.script.behaviour
 
     def new_record(self, parts: dict[str, str]) -> Record:
         rec = super().new_record(parts)
@@ -175,7 +187,21 @@ class ApInvoiceBus(BusinessObject):
         taxing = col.name in ("SalesTaxAmt", "FreightAmt", "TaxSchedule")
         if taxing and value and ap_option(self.session, "CalcSalesTaxInAP") != "Y":
             return f"{col.boi_name} cannot be entered: A/P does not calculate sales tax."
+        if col.name == "SalesTaxAmt" and value and self._untaxing_schedule():
+            return f"Sales tax cannot be entered: tax schedule {self._schedule()} computes no tax."
         return None
+
+    def _schedule(self) -> str:
+        return str(self._rec["TaxSchedule"]) if self._rec is not None else ""
+
+    def _untaxing_schedule(self) -> bool:
+        """With `zero_rate_tax = "refuse"`: the invoice has a schedule whose rate is 0."""
+        schedule = self._schedule()
+        return (
+            self.behaviour.zero_rate_tax == "refuse"
+            and bool(schedule)
+            and tax_rate(self.session, schedule) == 0
+        )
 
     def assign(self, col: Col, value: str | float) -> None:
         assert self._rec is not None
@@ -203,7 +229,9 @@ class ApInvoiceBus(BusinessObject):
             problem = account_problem(self.session, str(line["AccountKey"]))
             if problem:
                 return f"Line {line.get('LineKey') or ''}: {problem}".replace("Line : ", "")
-        problem = self._compute_tax(rec)
+        if money(rec["SalesTaxAmt"]) and self._untaxing_schedule():
+            return f"Sales tax cannot be entered: tax schedule {self._schedule()} computes no tax."
+        problem = self._compute_tax(rec, replace_tax=self.behaviour.tax_computed == "at_write")
         if problem:
             return problem
         distributed = sum((money(line["DistributionAmt"]) for line in self.lines), Decimal("0.00"))
@@ -232,8 +260,10 @@ class ApInvoiceBus(BusinessObject):
             return 0.0
         return tax_rate(self.session, schedule) or 0.0
 
-    def _compute_tax(self, rec: Record) -> str | None:
-        """Taxable / non-taxable from the lines; Sage's own sales tax under a taxing schedule."""
+    def _compute_tax(self, rec: Record, *, replace_tax: bool = True) -> str | None:
+        """Taxable / non-taxable from the lines; Sage's own sales tax under a taxing schedule
+        (`replace_tax`: at `nWrite` by default; as each line is written with
+        `behaviour.tax_computed = "per_line"`, see `lines_written`)."""
         zero = Decimal("0.00")
         taxable = sum(
             (money(x["DistributionAmt"]) for x in self.lines if x.get("TaxClass") != "NT"), zero
@@ -243,7 +273,7 @@ class ApInvoiceBus(BusinessObject):
         )
         rec["TaxableAmt"], rec["NonTaxableAmt"] = float(taxable), float(non_taxable)
         rate = self._rate(rec)
-        if rate:
+        if rate and replace_tax:
             rec["SalesTaxAmt"] = float(money(taxable * Decimal(str(rate)) / 100))
         division = self.conn.execute(
             "SELECT SalesTaxAcctKey, FreightAcctKey FROM AP_Division WHERE APDivisionNo = ?",
@@ -254,6 +284,12 @@ class ApInvoiceBus(BusinessObject):
             if money(rec[column]) and (division is None or not division[account]):
                 return f"Division {rec['APDivisionNo']} has no {what} account."
         return None
+
+    def lines_written(self) -> None:
+        """A line was written: with `tax_computed = "per_line"` Sage computes the header's
+        tax from the lines so far (the accounts are checked at `nWrite`)."""
+        if self.behaviour.tax_computed == "per_line" and self._rec is not None:
+            self._compute_tax(self._rec)
 
     def store(self, rec: Record, *, new: bool) -> None:
         if not rec["InvoiceDueDate"] and rec["InvoiceDate"]:

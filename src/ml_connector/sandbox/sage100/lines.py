@@ -99,6 +99,7 @@ class ApInvoiceLines(ComObject):
         else:
             self.bus.lines[self.index] = self.current
         self.reset()
+        self.bus.lines_written()
         return self._ok()
 
     @com_call
@@ -108,6 +109,7 @@ class ApInvoiceLines(ComObject):
             return self._fail("No written line is selected.")
         del self.bus.lines[self.index]
         self.reset()
+        self.bus.lines_written()
         return self._ok()
 
     def _goto(self, index: int) -> int:

@@ -11,7 +11,7 @@ Sequence, as on a Sage server:
     ss.nSetDate("A/P", "20260115")           # module (posting) date, needed before writes
     ss.nSetModule("A/P")
     ss.nSetProgram(ss.nLookupTask("AP_Invoice_ui"))   # rights are checked here
-    bus = pvx.NewObject("AP_Invoice_bus", ss)          # 0 + ss.sLastErrorMsg when refused
+    bus = pvx.NewObject("AP_Invoice_bus", ss)  # refused: raises, ss.sLastErrorMsg says why
 
 Faults (`ROOT/sandbox.toml`) are read when the session starts. A COM error (injected, or
 any later call on a poisoned session) raises `SandboxComError`.
@@ -341,19 +341,28 @@ class SySession(ComObject):
         from ml_connector.sandbox.sage100.catalog import create_object
 
         if not self.user_key:
-            return self._fail("A user must be logged on first (nSetUser).")
+            return self._refuse_object("A user must be logged on first (nSetUser).")
         if self.company is None:
-            return self._fail("The company has not been set (nSetCompany).")
+            return self._refuse_object("The company has not been set (nSetCompany).")
         if not self.task_key:
-            return self._fail(
+            return self._refuse_object(
                 f"{name}: the program has not been set (nSetProgram(nLookupTask(...)))."
             )
         made = create_object(self, name)
         if isinstance(made, str):
-            return self._fail(made)
+            return self._refuse_object(made)
         self._objects.append(made)
         self._ok()
         return made
+
+    def _refuse_object(self, message: str) -> int:
+        """A refused NewObject: the reason goes on the session (`oSS.sLastErrorMsg`), and
+        NewObject raises a COM exception carrying it (`behaviour.new_object_refusal`
+        "raise", as pvxcom does in public code) or answers 0 ("zero")."""
+        code = self._fail(message)
+        if self.script.behaviour.new_object_refusal == "raise":
+            raise provide_x_error(f"Error #90: {message}")
+        return code
 
     def _forget(self, obj: ComObject) -> None:
         if obj in self._objects:
