@@ -51,6 +51,10 @@ def main() -> int:
         page.get_by_role("button", name="Log in").click()
         page.goto(f"{web.url}/review")
         page.screenshot(path=out / "web-review.png")
+        # a missing GL account: the account for this bill only, or (admins) as a rule
+        gl = page.locator("section.problem", has_text="GL-7777")
+        gl.locator("select[name=account]").select_option("6400-00-100")
+        gl.screenshot(path=out / "web-review-gl.png")
         page.goto(f"{web.url}/bills?q=ferguson")
         page.screenshot(path=out / "web-bills.png")
         page.goto(f"{web.url}/bills/main/ap_bill/{DUP_BILL}")

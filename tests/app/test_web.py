@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -16,9 +17,11 @@ from ml_connector.app.config.files import config_from_mapping
 from ml_connector.app.web.backend import WebBackend
 from ml_connector.app.web.dashboard import create_webhook_app
 from ml_connector.app.web.health import RuntimeStatus
+from ml_connector.app.web.passwords import hash_password
 from ml_connector.app.web.site import create_web_app
 from ml_connector.clock import ManualClock, SystemClock
 from ml_connector.servicetitan.webhooks import WebhookVerifier
+from ml_connector.store.browse import Role, User
 from ml_connector.store.port import DocKind, PairId, ReviewItem, ReviewKind
 from ml_connector.store.sql import SqlStateStore
 
@@ -175,3 +178,73 @@ def test_on_a_network_address_a_login_is_required_and_clear_text_is_flagged(
     store.close()
     assert login.status_code == 200
     assert "travels unencrypted" in login.text
+
+
+def _call(
+    app: ASGIApp, method: str, url: str, *, cookie: str = "", client: str = "127.0.0.1", **kw: Any
+) -> httpx.Response:
+    """One request from `client`'s address, with the session cookie `cookie`."""
+
+    async def go() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app, client=(client, 50000))
+        cookies = {"mlc_session": cookie} if cookie else {}
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://127.0.0.1", cookies=cookies
+        ) as c:
+            return await c.request(method, url, **kw)
+
+    return asyncio.run(go())
+
+
+def _log_in(app: ASGIApp, name: str, password: str, client: str = "127.0.0.1") -> httpx.Response:
+    form = _call(app, "GET", "/login", client=client)
+    cookie = form.cookies["mlc_session"]
+    csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)
+    assert csrf is not None
+    data = {"csrf": csrf.group(1), "username": name, "password": password}
+    return _call(app, "POST", "/login", cookie=cookie, client=client, data=data)
+
+
+def _add_user(store: SqlStateStore, name: str, password: str) -> None:
+    with store.browse() as browse:
+        browse.add_user(
+            User(name, hash_password(password), Role.CLERK, created_at=datetime.now(UTC))
+        )
+
+
+def test_a_login_outlives_a_restart_and_logout_ends_it(tmp_path: Path) -> None:
+    app, store = _web_app(tmp_path, RuntimeStatus(["main"]), require_login=True)
+    _add_user(store, "maria", "Maria-web-pass-1")
+    logged_in = _log_in(app, "maria", "Maria-web-pass-1")
+    assert logged_in.status_code == 303
+    cookie = logged_in.cookies["mlc_session"]
+    assert _call(app, "GET", "/review", cookie=cookie).status_code == 200
+    store.close()
+    # `run` restarted: a new app on the same state database knows the session
+    again, store = _web_app(tmp_path, RuntimeStatus(["main"]), require_login=True)
+    page = _call(again, "GET", "/review", cookie=cookie)
+    assert page.status_code == 200
+    assert "maria (clerk)" in page.text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert csrf is not None
+    out = _call(again, "POST", "/logout", cookie=cookie, data={"csrf": csrf.group(1)})
+    assert out.status_code == 303
+    assert _call(again, "GET", "/review", cookie=cookie).status_code == 303  # to the login
+    store.close()
+
+
+def test_a_guesser_elsewhere_does_not_lock_a_user_out_of_her_own_pc(tmp_path: Path) -> None:
+    app, store = _web_app(tmp_path, RuntimeStatus(["main"]), require_login=True)
+    _add_user(store, "maria", "Maria-web-pass-1")
+    guesser, hers = "10.1.2.66", "10.1.2.12"
+    for _ in range(5):
+        assert _log_in(app, "maria", "guess", client=guesser).status_code == 401
+    paused = _log_in(app, "maria", "Maria-web-pass-1", client=guesser)
+    assert paused.status_code == 429  # not even the right password, from there
+    assert "Too many wrong passwords" in paused.text
+    assert _log_in(app, "maria", "Maria-web-pass-1", client=hers).status_code == 303
+    with store.transaction() as tx:
+        refused = [e for e in tx.iter_audit() if e.action == "login_refused"]
+    store.close()
+    assert len(refused) == 5
+    assert {e.details["address"] for e in refused} == {guesser}

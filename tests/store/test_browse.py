@@ -4,17 +4,19 @@ runs and audit pages with filters."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 
 from ml_connector.clock import ManualClock
-from ml_connector.store.browse import AuditFilter, BillFilter, Role, User
+from ml_connector.store.browse import AuditFilter, BillFilter, Role, User, WebSession
 from ml_connector.store.errors import StoreNotFoundError, UserExistsError
 from ml_connector.store.port import (
     AuditEvent,
     DocKind,
+    GlOverride,
     LedgerEntry,
     LedgerStatus,
     PairId,
@@ -136,3 +138,55 @@ def test_runs_page_newest_first(store: SqlStateStore) -> None:
     assert [r.id for r in page.items] == list(reversed(ids))[:5]
     assert page.items[0].summary == {"written": 3}
     assert other.total == 0
+
+
+def test_web_sessions_round_trip_and_purge(store: SqlStateStore) -> None:
+    with store.browse() as browse:
+        browse.add_user(User("maria", "scrypt$x", Role.CLERK, created_at=T0, created_by="it"))
+        for i, who in enumerate(("maria", None, None, None)):
+            browse.add_session(
+                WebSession(
+                    id_hash=f"h{i}",
+                    csrf=f"c{i}",
+                    username=who,
+                    created_at=T0,
+                    last_seen_at=T0 + timedelta(minutes=i),
+                    expires_at=T0 + timedelta(hours=1 if i != 3 else -1),
+                )
+            )
+        browse.set_session_flash("h0", ("saved", "again"))
+        browse.touch_session("h1", T0 + timedelta(hours=2), T0 + timedelta(hours=3))
+    with store.browse() as browse:
+        mine = browse.get_session("h0")
+        assert mine is not None
+        assert (mine.username, mine.role, mine.flash) == ("maria", Role.CLERK, ("saved", "again"))
+        anon = browse.get_session("h1")
+        assert anon is not None
+        assert (anon.role, anon.expires_at) == (None, T0 + timedelta(hours=3))
+        # h3 expired; of the anonymous h1 and h2, only the newest one is kept
+        assert browse.purge_sessions(T0, keep_anonymous=1) == 2
+        assert [browse.get_session(h) is not None for h in ("h0", "h1", "h2", "h3")] == [
+            True,
+            True,
+            False,
+            False,
+        ]
+        browse.update_user("maria", T0, active=False)  # disabled: her sessions end
+        assert browse.get_session("h0") is None
+        browse.delete_session("h1")
+        assert browse.get_session("h1") is None
+
+
+def test_gl_overrides_one_per_document(store: SqlStateStore) -> None:
+    first = GlOverride(MAIN, DocKind.AP_BILL, 7, "fp1", "6400-00-100", "maria", T0, "x", ("e 1",))
+    with store.transaction() as tx:
+        tx.set_gl_override(first)
+        tx.set_gl_override(replace(first, fingerprint="fp2", account="6900-00-100", lines=()))
+        tx.set_gl_override(replace(first, doc_id=8))
+    with store.transaction() as tx:
+        found = tx.get_gl_override(MAIN, DocKind.AP_BILL, 7)
+        assert found is not None
+        assert (found.fingerprint, found.account, found.lines) == ("fp2", "6900-00-100", ())
+        assert tx.get_gl_override(MAIN, DocKind.INVOICE, 7) is None
+        assert sorted(o.doc_id for o in tx.gl_overrides(MAIN)) == [7, 8]
+        assert tx.gl_overrides(PairId("other")) == []

@@ -38,6 +38,8 @@ TABLES = {
     "audit_events",
     "outbox",
     "users",
+    "gl_overrides",
+    "web_sessions",
 }
 
 
@@ -134,4 +136,5 @@ def test_setuptools_ships_the_migrations() -> None:
         "0001_initial.py",
         "0002_pair_leases.py",
         "0003_web_users.py",
+        "0004_overrides_sessions.py",
     ]

@@ -391,7 +391,11 @@ def test_unmapped_line_goes_to_review_until_a_rule_exists(world: World) -> None:
     queue = ReviewQueue(PAIR, world.store, world.clock)
     [item] = [r for r in queue.items() if r.doc_id == BASE_ID + 70]
     assert item.kind is ReviewKind.UNMAPPED_GL
-    assert item.suggestion == "add a GL rule (or a fallback account), then resolve this item"
+    assert item.suggestion == (
+        "give the lines an active Sage account for this bill in review (web app: Map; "
+        "CLI: review resolve --account), or add a GL rule (or a fallback account), "
+        "then resolve this item"
+    )
     # the controller adds a fallback account, then retries the item
     queue.retry(item.id or 0, by="maria")
     second = world.cycle()

@@ -59,9 +59,14 @@ def test_login_roles_logout_and_refused_writes(web_login: WebWorld, browser: Any
     row.get_by_role("button", name="Ignore").click()
     assert "Ignored" in page.locator(".flash").inner_text()
     row = page.locator("section.problem", has_text="GL-7777")
-    row.locator("select[name=account]").select_option("6400-00-100")
-    row.get_by_role("button", name="Map").click()
-    assert "an admin does it" in page.locator(".flash").inner_text()
+    assert row.locator("input[name=scope][value=rule]").is_disabled()
+    csrf = row.locator("input[name=csrf]").first.input_value()
+    forced = page.request.post(
+        f"{web.url}{row.locator('form.map-gl').get_attribute('action')}",
+        form={"csrf": csrf, "account": "6400-00-100", "scope": "rule"},
+    )
+    assert "an admin does it" in forced.text()
+    assert "7777" not in web.gl_rules.read_text(encoding="utf-8")
     with web.store() as store, store.transaction() as tx:
         mine = [e for e in tx.iter_audit() if e.actor == "maria"]
     assert {"login", "review_ignored"} <= {e.action for e in mine}
@@ -81,5 +86,7 @@ def test_login_roles_logout_and_refused_writes(web_login: WebWorld, browser: Any
     page.goto(f"{web.url}/review")
     row = page.locator("section.problem", has_text="GL-7777")
     row.locator("select[name=account]").select_option("6400-00-100")
+    row.locator("input[name=scope][value=rule]").check()
     row.get_by_role("button", name="Map").click()
-    assert "GL rule saved" in page.locator(".flash").inner_text()
+    assert "GL rule saved: 7777 -> 6400-00-100" in page.locator(".flash").inner_text()
+    assert 'st_gl_account = "7777"' in web.gl_rules.read_text(encoding="utf-8")

@@ -54,12 +54,21 @@ def test_a_clerk_resolves_each_kind_of_review_item(web: WebWorld, browser: Any) 
     # create the vendor in Sage
     _problem(page, "Spectrum Business").get_by_role("button", name="Create vendor").click()
     assert "Created Sage vendor 00-" in _flash(page)
-    # an unknown ServiceTitan GL account: map it to an active Sage account, kept as a rule
+    # ... and its Sage number goes to the ServiceTitan vendor's externalData, as the
+    # engine's vendor step does (write_vendor_number_to_st is on in this config)
+    assert "kept in ServiceTitan vendor 620" in _flash(page)
+    # an unknown ServiceTitan GL account: an active Sage account for this bill only (the
+    # default), no rule written
     row = _problem(page, "GL-7777")
+    assert row.locator("input[name=scope][value=once]").is_checked()
     row.locator("select[name=account]").select_option("6400-00-100")
     row.get_by_role("button", name="Map").click()
-    assert "GL rule saved: 7777 -> 6400-00-100" in _flash(page)
-    assert 'st_gl_account = "7777"' in web.gl_rules.read_text(encoding="utf-8")
+    assert "Account 6400-00-100 set for 1 bill(s) only" in _flash(page)
+    assert "7777" not in web.gl_rules.read_text(encoding="utf-8")
+    page.goto(f"{web.url}/bills/main/ap_bill/{GL_BILL}")
+    assert "6400-00-100, set by local user" in page.locator("#gl-override").inner_text()
+    assert "this revision" in page.locator("#gl-override").inner_text()
+    page.goto(f"{web.url}/review")
     # a suspected duplicate: not one, write this revision
     _problem(page, "DUP-77").get_by_role("button", name="Accept").click()
     assert "Accepted" in _flash(page)
@@ -97,6 +106,7 @@ def test_a_clerk_resolves_each_kind_of_review_item(web: WebWorld, browser: Any) 
     )
     assert links[608].vendor_no == "GRAINGE"
     assert links[620].vendor_no.startswith("SPECTR")
+    assert web.st_vendor_number(620) == links[620].vendor_no
     # created with the ServiceTitan vendor's address, as the engine creates vendors
     assert web.sage_vendor(links[620].vendor_no)[:3] == (
         "Spectrum Business",
@@ -109,7 +119,9 @@ def test_a_clerk_resolves_each_kind_of_review_item(web: WebWorld, browser: Any) 
     assert duplicate.status is LedgerStatus.WRITTEN
     actions = {e.action for e in events}
     assert {"review_resolved_requeued", "review_retry", "review_ignored"} <= actions
-    assert {"vendor_created", "gl_rule_added", "sync_requested"} <= actions
+    assert {"vendor_created", "vendor_number_saved", "gl_override_set", "sync_requested"} <= (
+        actions
+    )
     page.goto(f"{web.url}/review")
     assert _problem(page, "GL-7777").count() == 0
     assert _problem(page, "DUP-77").count() == 0

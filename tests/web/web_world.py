@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from cli_world import (
     SAGE_PASSWORD,
@@ -39,6 +40,7 @@ from ml_connector.app.service.runner import Runner
 from ml_connector.clock import SystemClock
 from ml_connector.sandbox.sage100 import init_root
 from ml_connector.sandbox.servicetitan.server import RunningSandbox, running_sandbox
+from ml_connector.servicetitan.records import Vendor
 from ml_connector.store.port import PairId, VendorLink
 from ml_connector.store.sql import SqlStateStore
 
@@ -46,6 +48,8 @@ CHROMIUM = os.environ.get("ML_CONNECTOR_CHROMIUM", "/usr/bin/chromium")
 GL_BILL = 3900001
 DUP_BILL = 3900002
 PAIR = PairId("main")
+APPLICATION_GUID = "00000000-0000-4000-8000-0000000c11e0"  # cli_world's config
+SB_APP_KEY = SANDBOX_SETTINGS.app_key
 PASSWORDS = {"maria": "Maria-web-pass-1", "admin": "Admin-web-pass-2"}
 
 
@@ -111,6 +115,17 @@ class WebWorld:
         finally:
             conn.close()
         return {(str(v).strip(), str(n).strip()): float(a) for v, n, a in rows}
+
+    def st_vendor_number(self, st_vendor_id: int) -> str | None:
+        """The Sage number kept in a ServiceTitan vendor's externalData (ours), or None."""
+        response = httpx.get(
+            self.sb.api_url("inventory", f"vendors/{st_vendor_id}"),
+            params={"externalDataApplicationGuid": APPLICATION_GUID},
+            headers={"Authorization": f"Bearer {self.sb.token()}", "ST-App-Key": SB_APP_KEY},
+            timeout=30.0,
+        )
+        response.raise_for_status()
+        return Vendor.model_validate(response.json()).external_value("sage100VendorNo")
 
 
 class MinutesBehind(SystemClock):
@@ -197,6 +212,8 @@ def open_web_world(
         text = text.replace(
             "[pairs.main.sync]\n", '[pairs.main.sync]\ngl_rules = "gl-rules.toml"\n'
         )
+        assert "write_vendor_number_to_st = false" in text
+        text = text.replace("write_vendor_number_to_st = false", "write_vendor_number_to_st = true")
         if require_login:
             text = text.replace("require_login = false", "require_login = true")
         config.write_text(text, encoding="utf-8")

@@ -47,6 +47,22 @@ class User:
 
 
 @dataclass(frozen=True, slots=True)
+class WebSession:
+    """A web app session as stored: `id_hash` is the SHA-256 (hex) of the session id, which
+    itself lives only in the browser's cookie. `role` comes from the user's account at
+    read time (None when not logged in, or the account is gone or disabled)."""
+
+    id_hash: str
+    csrf: str
+    username: str | None
+    created_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime
+    flash: tuple[str, ...] = ()
+    role: Role | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Page(Generic[T]):
     items: tuple[T, ...]
     total: int  # every match, not only this page
@@ -106,6 +122,17 @@ class BrowseTx(Protocol):
         active: bool | None = None,
     ) -> None: ...
     def record_login(self, username: str, at: datetime) -> None: ...
+
+    # web sessions (a new password or a disabled account ends the user's sessions)
+    def add_session(self, session: WebSession) -> None: ...
+    def get_session(self, id_hash: str) -> WebSession | None: ...
+    def touch_session(self, id_hash: str, last_seen_at: datetime, expires_at: datetime) -> None: ...
+    def set_session_flash(self, id_hash: str, flash: tuple[str, ...]) -> None: ...
+    def delete_session(self, id_hash: str) -> None: ...
+    def purge_sessions(self, now: datetime, *, keep_anonymous: int) -> int:
+        """Delete expired sessions, and the oldest not-logged-in ones beyond
+        `keep_anonymous`; returns how many went."""
+        ...
 
     # bills
     def bills(self, where: BillFilter, *, offset: int, limit: int) -> Page[LedgerEntry]: ...

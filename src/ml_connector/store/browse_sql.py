@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Select, and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ml_connector.store import rows
-from ml_connector.store.browse import AuditFilter, BillFilter, Page, Role, User
+from ml_connector.store import rows, sessions_sql
+from ml_connector.store.browse import AuditFilter, BillFilter, Page, Role, User, WebSession
 from ml_connector.store.errors import StoreNotFoundError, UserExistsError
 from ml_connector.store.port import (
     AuditEvent,
@@ -113,6 +113,8 @@ class SqlBrowseTx:
             raise StoreNotFoundError(
                 f"there is no user named {name!r}", operation="update_user", record=f"user {name}"
             )
+        if password_hash is not None or active is False:
+            sessions_sql.delete_of_user(self._conn, name)  # logged out everywhere
 
     def record_login(self, username: str, at: datetime) -> None:
         with translated("record_login"):
@@ -121,6 +123,26 @@ class SqlBrowseTx:
                 .where(users.c.username == username.strip().lower())
                 .values(last_login_at=at)
             )
+
+    # web sessions (`ml_connector.store.sessions_sql`) ------------------------------------
+
+    def add_session(self, session: WebSession) -> None:
+        sessions_sql.add(self._conn, session)
+
+    def get_session(self, id_hash: str) -> WebSession | None:
+        return sessions_sql.get(self._conn, id_hash)
+
+    def touch_session(self, id_hash: str, last_seen_at: datetime, expires_at: datetime) -> None:
+        sessions_sql.touch(self._conn, id_hash, last_seen_at, expires_at)
+
+    def set_session_flash(self, id_hash: str, flash: tuple[str, ...]) -> None:
+        sessions_sql.set_flash(self._conn, id_hash, flash)
+
+    def delete_session(self, id_hash: str) -> None:
+        sessions_sql.delete_one(self._conn, id_hash)
+
+    def purge_sessions(self, now: datetime, *, keep_anonymous: int) -> int:
+        return sessions_sql.purge(self._conn, now, keep_anonymous)
 
     # bills ----------------------------------------------------------------------------
 

@@ -144,6 +144,26 @@ class AuditEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class GlOverride:
+    """A person's Sage GL account for the lines of one document that the GL rules cannot
+    place, valid only for the revision it was set for (`fingerprint`): a new revision of
+    the document in ServiceTitan goes back to the rules."""
+
+    pair: PairId
+    kind: DocKind
+    doc_id: int
+    fingerprint: str
+    account: str  # formatted, as Sage shows it ("6100-00-100")
+    set_by: str
+    set_at: datetime
+    note: str = ""
+    # the lines the person placed ("expense 4"), as the review listed them: these go to
+    # `account` even if a rule for them appears meanwhile; empty: every line the rules
+    # cannot place
+    lines: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class RunRecord:
     id: int
     pair: PairId
@@ -231,6 +251,11 @@ class StateTx(Protocol):
     def set_review_status(
         self, review_id: int, status: ReviewStatus, *, by: str, at: datetime, note: str = ""
     ) -> None: ...
+
+    # one-off GL accounts (one per document; a new one replaces the old)
+    def set_gl_override(self, override: GlOverride) -> None: ...
+    def get_gl_override(self, pair: PairId, kind: DocKind, doc_id: int) -> GlOverride | None: ...
+    def gl_overrides(self, pair: PairId) -> list[GlOverride]: ...
 
     # audit log
     def append_audit(self, event: AuditEvent) -> int: ...

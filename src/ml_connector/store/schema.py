@@ -15,6 +15,10 @@ Safety nets kept by the database itself, not only by the code:
 - `pair_leases`: at most one lease row per pair (the primary key).
 - `users`: the web app's accounts; one row per user name (case-insensitive: stored lower
   case), the password only as a salted hash.
+- `gl_overrides`: a person's one-off Sage GL account for one document, at most one per
+  document, valid only for the revision (fingerprint) it was set for.
+- `web_sessions`: the web app's sessions, keyed by the SHA-256 of the session id (the id
+  itself is only in the browser's cookie).
 """
 
 from __future__ import annotations
@@ -222,4 +226,36 @@ users = Table(
     Column("updated_at", UtcDateTime(), nullable=False),
     Column("last_login_at", UtcDateTime(), nullable=True),
     UniqueConstraint("username", name="uq_users_username"),
+)
+
+# a person's Sage account for the lines of one document revision the GL rules cannot place
+gl_overrides = Table(
+    "gl_overrides",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("pair", String(PAIR), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("doc_id", BigInteger(), nullable=False),
+    Column("fingerprint", String(FINGERPRINT), nullable=False),
+    Column("account", String(SHORT), nullable=False),
+    Column("set_by", String(NAME), nullable=False),
+    Column("set_at", UtcDateTime(), nullable=False),
+    Column("note", Text(), nullable=False),
+    Column("lines", JsonDocument(), nullable=False),  # {"lines": [the refs placed]}
+    UniqueConstraint("pair", "kind", "doc_id", name="uq_gl_overrides_doc"),
+)
+
+# the web app's sessions: the SHA-256 of the session id, never the id itself
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("id_hash", String(SHORT), primary_key=True),
+    Column("csrf", String(SHORT), nullable=False),
+    Column("username", String(NAME), nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("last_seen_at", UtcDateTime(), nullable=False),
+    Column("expires_at", UtcDateTime(), nullable=False),
+    Column("flash", JsonDocument(), nullable=False),
+    Index("ix_web_sessions_expires_at", "expires_at"),
+    Index("ix_web_sessions_username", "username"),
 )

@@ -26,6 +26,7 @@ from ml_connector.store.errors import SageKeyTakenError, StoreNotFoundError, Ven
 from ml_connector.store.port import (
     AuditEvent,
     DocKind,
+    GlOverride,
     LedgerEntry,
     LedgerStatus,
     OutboxItem,
@@ -39,6 +40,7 @@ from ml_connector.store.port import (
 from ml_connector.store.schema import (
     audit_events,
     cursors,
+    gl_overrides,
     ledger,
     outbox,
     review_items,
@@ -61,6 +63,20 @@ _LEDGER_BY_KEY = select(ledger).where(
     ledger.c.sage_vendor_no == bindparam("vendor"),
     ledger.c.sage_invoice_no == bindparam("invoice"),
 )
+
+
+def _gl_override(r: Row[Any]) -> GlOverride:
+    return GlOverride(
+        pair=PairId(r.pair),
+        kind=DocKind(r.kind),
+        doc_id=int(r.doc_id),
+        fingerprint=r.fingerprint,
+        account=r.account,
+        set_by=r.set_by,
+        set_at=r.set_at,
+        note=r.note,
+        lines=tuple(str(x) for x in (r.lines or {}).get("lines", ())),
+    )
 
 
 class SqlStateTx:
@@ -321,6 +337,38 @@ class SqlStateTx:
             )
 
     # audit log ------------------------------------------------------------------------
+
+    # one-off GL accounts -------------------------------------------------------------
+
+    def set_gl_override(self, override: GlOverride) -> None:
+        values = {
+            "pair": override.pair,
+            "kind": str(override.kind),
+            "doc_id": override.doc_id,
+            "fingerprint": override.fingerprint,
+            "account": override.account,
+            "set_by": override.set_by[:128],
+            "set_at": override.set_at,
+            "note": override.note,
+            "lines": {"lines": list(override.lines)},
+        }
+        record = f"{override.kind} {override.doc_id}"
+        with translated("set_gl_override", record):
+            stmt = self._upsert(values, table=gl_overrides, keys=["pair", "kind", "doc_id"])
+            self._conn.execute(stmt, values)
+
+    def get_gl_override(self, pair: PairId, kind: DocKind, doc_id: int) -> GlOverride | None:
+        t = gl_overrides.c
+        with translated("get_gl_override", f"{kind} {doc_id}"):
+            r = self._one_row(
+                select(gl_overrides).where(t.pair == pair, t.kind == str(kind), t.doc_id == doc_id)
+            )
+        return None if r is None else _gl_override(r)
+
+    def gl_overrides(self, pair: PairId) -> list[GlOverride]:
+        with translated("gl_overrides", f"pair {pair}"):
+            found = self._conn.execute(select(gl_overrides).where(gl_overrides.c.pair == pair))
+            return [_gl_override(r) for r in found]
 
     def append_audit(self, event: AuditEvent) -> int:
         record = f"audit {event.action}" + (

@@ -3,6 +3,9 @@
 - `resolve`: the person fixed the cause. The document is re-queued (its ledger entry goes
   back to INTENT, so the next cycle fetches it by id whatever the cursor says). By kind:
   an ambiguous/unknown vendor may be resolved with the Sage vendor to link (a manual link);
+  an unmapped GL item may be resolved with a one-off Sage account for this document (a
+  `GlOverride` for the revision in review: the lines the rules cannot place post there; a
+  new revision goes back to the rules; the caller checks the account is active in Sage);
   a suspected duplicate resolved means "it is not a duplicate: write it" (for this
   revision); changed-after-export resolved means "Sage was adjusted by hand": the new
   revision is accepted and nothing is written again; export-mark-failed resolved means
@@ -22,6 +25,7 @@ from ml_connector.clock import Clock
 from ml_connector.errors import ConfigError
 from ml_connector.store.port import (
     AuditEvent,
+    GlOverride,
     LedgerStatus,
     OutboxItem,
     PairId,
@@ -82,10 +86,18 @@ class ReviewQueue:
 
     # --- operations ----------------------------------------------------------------------
     def resolve(
-        self, review_id: int, *, by: str, note: str = "", vendor: str | None = None
+        self,
+        review_id: int,
+        *,
+        by: str,
+        note: str = "",
+        vendor: str | None = None,
+        account: str | None = None,
     ) -> ReviewItem:
         """`vendor` ("FERGUSO" or "01-FERGUSO") links the document's ServiceTitan vendor by
-        hand (ambiguous / unknown vendor items only)."""
+        hand (ambiguous / unknown vendor items only). `account` (a formatted Sage account,
+        checked active by the caller) is the one-off account for this revision of the
+        document's unmapped lines (unmapped GL items only)."""
         now = self.clock.now()
         with self.store.transaction() as tx:
             item = self._open_item(tx, review_id)
@@ -100,6 +112,9 @@ class ReviewQueue:
                 self._manual_link(tx, item, vendor, by)
                 details["vendor"] = vendor
                 details["also_resolved"] = self._resolve_same_vendor(tx, item, by)
+            if account:
+                self._one_off_account(tx, item, account, by, note)
+                details["account"] = account
             if item.kind is ReviewKind.CHANGED_AFTER_EXPORT:
                 self._accept_revision(tx, item, by)
                 action = "review_resolved_accepted"
@@ -275,6 +290,44 @@ class ReviewQueue:
             hint=f"say which Sage vendor it is: review resolve {item.id} --vendor {example} "
             "(division-vendor number, from Vendor Maintenance or `review show`), or ignore "
             "the item",
+        )
+
+    def _one_off_account(
+        self, tx: StateTx, item: ReviewItem, account: str, by: str, note: str
+    ) -> None:
+        if item.kind is not ReviewKind.UNMAPPED_GL:
+            raise ReviewError(
+                f"review item {item.id} is about {item.kind}: only a missing GL account takes "
+                "an account"
+            )
+        fingerprint = str(item.details.get("fingerprint") or "")
+        if item.doc_kind is None or item.doc_id is None or not fingerprint:
+            raise ReviewError(f"review item {item.id} names no document revision to map")
+        tx.set_gl_override(
+            GlOverride(
+                pair=self.pair,
+                kind=item.doc_kind,
+                doc_id=item.doc_id,
+                fingerprint=fingerprint,
+                account=account,
+                set_by=by,
+                set_at=self.clock.now(),
+                note=note,
+                lines=tuple(
+                    str(line["line"])
+                    for line in item.details.get("unmapped") or []
+                    if isinstance(line, dict) and line.get("line")
+                ),
+            )
+        )
+        self._audit(
+            tx,
+            item,
+            "gl_override_set",
+            by,
+            f"one-off Sage GL account {account} set by {by} for the lines of {item.doc_kind} "
+            f"{item.doc_id} that the GL rules cannot place (this revision only)",
+            {"review_id": item.id, "account": account, "fingerprint": fingerprint, "note": note},
         )
 
     def _manual_link(self, tx: StateTx, item: ReviewItem, vendor: str, by: str) -> None:

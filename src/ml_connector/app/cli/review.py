@@ -20,6 +20,7 @@ from ml_connector.app.cli.options import ConfigOpt, JsonOpt, PairOpt, pairs_of
 
 if TYPE_CHECKING:
     from ml_connector.app.runtime import Runtime
+    from ml_connector.sage100.port import GlAccount
     from ml_connector.store.port import ReviewItem
     from ml_connector.sync.review import ReviewQueue
 
@@ -178,50 +179,137 @@ def review_resolve(
             "division-vendor number, e.g. 00-FERGUSO."
         ),
     ] = None,
+    create_vendor: Annotated[
+        bool,
+        typer.Option(
+            "--create-vendor",
+            help="For vendor items: create the ServiceTitan vendor in Sage (a number derived "
+            "from its name, as the sync does) and link it.",
+        ),
+    ] = False,
+    account: Annotated[
+        str | None,
+        typer.Option(
+            help="For missing GL account items: the active Sage GL account (e.g. 6400-00-100) "
+            "for this bill's lines the GL rules cannot place, this revision only.",
+        ),
+    ] = None,
+    save_rule: Annotated[
+        bool,
+        typer.Option(
+            "--save-rule",
+            help="With --account: save it as a rule in the pair's GL rules file (lines with "
+            "the same ServiceTitan GL account) instead of for this bill only.",
+        ),
+    ] = False,
     by: _BY = "",
     note: _NOTE = "",
 ) -> None:
     """The cause is fixed: re-queue the document (or link the vendor given).
 
-    A vendor item needs --vendor (which Sage vendor it is), unless the ServiceTitan vendor
-    was linked meanwhile with `vendors link`.
+    A vendor item needs --vendor (which Sage vendor it is) or --create-vendor, unless the
+    ServiceTitan vendor was linked meanwhile with `vendors link`. A missing GL account item
+    takes --account: for this bill only (a new revision of the bill in ServiceTitan goes
+    back to the rules), or with --save-rule as a rule for every bill.
     """
     from ml_connector.app.runtime import open_cli_runtime
+    from ml_connector.sync.review import ReviewError
 
+    chosen = [
+        o
+        for o, v in (
+            ("--vendor", vendor),
+            ("--create-vendor", create_vendor),
+            ("--account", account),
+        )
+        if v
+    ]
+    if len(chosen) > 1:
+        raise ReviewError(f"give one of {', '.join(chosen)}, not several")
+    if save_rule and not account:
+        raise ReviewError("--save-rule goes with --account")
+    who = by or _default_by()
     with open_cli_runtime(config) as rt:
         queue = _queue(rt, pair)
-        if vendor is not None:
-            queue.get(review_id)  # an unknown item is reported before Sage is asked
-            _check_sage_vendor(rt, str(queue.pair), vendor)
         open_before = {i.id for i in queue.items() if i.id is not None}
-        item = queue.resolve(review_id, by=by or _default_by(), note=note, vendor=vendor)
-        also = sorted(open_before - {i.id for i in queue.items() if i.id is not None} - {item.id})
-    typer.echo(f"review item {item.id} resolved; the next cycle picks the document up again")
+        said = _resolve(rt, queue, review_id, who, note, vendor, create_vendor, account, save_rule)
+        also = sorted(open_before - {i.id for i in queue.items() if i.id is not None} - {review_id})
+    typer.echo(f"review item {review_id} resolved; the next cycle picks the document up again")
+    for line in said:
+        typer.echo(line)
     if also:
         typer.echo(f"also resolved, with the same vendor link: {', '.join(str(i) for i in also)}")
 
 
-def _check_sage_vendor(rt: Runtime, pair: str, vendor: str) -> None:
-    """A vendor typed by a person must be on file in Sage and active: otherwise every bill
-    re-queued by the link would only come back rejected."""
-    from ml_connector.sage100.port import DivisionNo, SageVendorNo
-    from ml_connector.sync.review import ReviewError
-    from ml_connector.sync.settings import split_vendor
+def _resolve(
+    rt: Runtime,
+    queue: ReviewQueue,
+    review_id: int,
+    by: str,
+    note: str,
+    vendor: str | None,
+    create_vendor: bool,
+    account: str | None,
+    save_rule: bool,
+) -> list[str]:
+    """The resolution asked for, through the operations the web app uses too
+    (`sync.review_actions`); what to tell the person."""
+    from ml_connector.app.config.gl_rules_file import add_st_account_rule
+    from ml_connector.sync.review_actions import (
+        StSide,
+        create_vendor_for,
+        link_vendor_for,
+        map_gl_account,
+    )
 
-    division, vendor_no = split_vendor(vendor, rt.config.pair(pair).sage100.ap_division)
-    found = rt.pair(pair).sage.vendor(DivisionNo(division), SageVendorNo(vendor_no))
-    if found is None:
-        raise ReviewError(
-            f"Sage vendor {division}-{vendor_no} is not on file in company "
-            f"{rt.config.pair(pair).sage100.company}",
-            hint="check the number in Vendor Maintenance (division-vendor, e.g. 00-FERGUSO)",
+    name = str(queue.pair)
+    if not (vendor or create_vendor or account):
+        queue.resolve(review_id, by=by, note=note)
+        return []
+    parts = rt.pair(name)
+    st = StSide(parts.engine.settings, parts.source)
+    if vendor:
+        _, _, said = link_vendor_for(
+            queue,
+            parts.sage,
+            review_id,
+            vendor,
+            by=by,
+            note=note,
+            company=rt.config.pair(name).sage100.company,
+            st=st,
         )
-    if found.status.upper() == "I":
-        raise ReviewError(
-            f"Sage vendor {division}-{vendor_no} ({found.name}) is inactive: Sage refuses "
-            "invoices for it",
-            hint="pick an active vendor, or make this one active in Vendor Maintenance first",
+        return [said] if said else []
+    if create_vendor:
+        created, _, said = create_vendor_for(queue, parts.sage, review_id, by=by, note=note, st=st)
+        made = f"created Sage vendor {created.division_no}-{created.vendor_no} {created.name}"
+        return [made, said] if said else [made]
+    rules = rt.config.pair(name).sync.gl_rules
+
+    def save(found: GlAccount, st_accounts: tuple[str, ...]) -> str:
+        add_st_account_rule(
+            rules,
+            name=f"ServiceTitan {', '.join(st_accounts)} (added by {by}, review item {review_id})",
+            st_gl_accounts=st_accounts,
+            account=found.account,
         )
+        return str(rules)
+
+    done = map_gl_account(
+        queue,
+        parts.sage,
+        [review_id],
+        account or "",
+        by=by,
+        note=note,
+        save_rule=save if save_rule else None,
+    )
+    if done.rule:
+        return [
+            f"GL rule saved in {done.rule}: lines of its ServiceTitan GL account -> "
+            f"{done.account.account}"
+        ]
+    return [f"account {done.account.account} set for this bill's current revision only"]
 
 
 @review_app.command("retry")

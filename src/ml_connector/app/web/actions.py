@@ -3,10 +3,13 @@ the CLI (`ReviewQueue`, `ml_connector.sync.review_actions`), audited with their 
 
 An action names one review item (the row's primary item); it applies to the whole problem
 the item belongs to, recomputed from the store at the time of the action:
-- link a Sage vendor / create the vendor: `ReviewQueue.resolve(vendor=...)` resolves every
-  open item of that ServiceTitan vendor and re-queues its bills;
-- map a GL account: a rule in the pair's GL rules file (admins), then every item of the
-  problem is resolved (its bills re-queued);
+- link a Sage vendor / create the vendor (`link_vendor_for` / `create_vendor_for`):
+  `ReviewQueue.resolve(vendor=...)` resolves every open item of that ServiceTitan vendor
+  and re-queues its bills; the Sage number goes to the ServiceTitan vendor's externalData
+  when the pair says so, through the engine's own operation;
+- map a GL account (`map_gl_account`): for these bills only (a one-off account for each
+  bill's revision in review; clerks and admins), or saved as a rule in the pair's GL rules
+  file (admins); every item of the problem is resolved (its bills re-queued);
 - accept (a suspected duplicate for this revision, a change after export, a mark made by
   hand), retry, ignore (with a reason): every item of the problem.
 The effect shows after the next cycle; "Sync now" asks the scheduler for one at once.
@@ -16,16 +19,17 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
+from ml_connector.app.config.gl_rules_file import add_st_account_rule
 from ml_connector.app.web.context import Visit, Web
-from ml_connector.app.web.gl_rules_file import add_st_account_rule
 from ml_connector.app.web.queue import Problem, doc_keys, group
 from ml_connector.errors import ConnectorError
+from ml_connector.sage100.port import GlAccount
 from ml_connector.store.port import PairId, ReviewKind, ReviewStatus
 from ml_connector.sync.review import ReviewError, ReviewQueue
 from ml_connector.sync.review_actions import (
-    active_accounts,
-    check_vendor_on_file,
     create_vendor_for,
+    link_vendor_for,
+    map_gl_account,
 )
 
 ACCEPTABLE = frozenset(
@@ -81,23 +85,33 @@ def _act(web: Web, visit: Visit, action: str, problem: Problem, note: str) -> st
         if not vendor:
             raise ReviewError("pick a Sage vendor to link (or search for one)")
         facts = web.backend.pair(problem.pair)
-        found = check_vendor_on_file(
-            web.backend.sage(problem.pair), vendor, division=facts.division, company=facts.company
+        found, _, said = link_vendor_for(
+            queue,
+            web.backend.sage(problem.pair),
+            primary,
+            vendor,
+            by=by,
+            note=note,
+            company=facts.company,
+            st=web.backend.st_side(problem.pair),
         )
-        queue.resolve(primary, by=by, note=note, vendor=vendor)
         return (
             f"Linked to Sage vendor {found.division_no}-{found.vendor_no} {found.name}: "
-            f"{len(problem.bills)} bill(s) re-queued; {NEXT_CYCLE}"
+            f"{len(problem.bills)} bill(s) re-queued; {NEXT_CYCLE}" + (f". {said}" if said else "")
         )
     if action == "create-vendor":
-        st_id = problem.primary.details.get("st_vendor_id")
-        st_vendor = web.backend.st_vendor(problem.pair, int(st_id)) if st_id is not None else None
-        created, _ = create_vendor_for(
-            queue, web.backend.sage(problem.pair), primary, by=by, note=note, st_vendor=st_vendor
+        created, _, said = create_vendor_for(
+            queue,
+            web.backend.sage(problem.pair),
+            primary,
+            by=by,
+            note=note,
+            st=web.backend.st_side(problem.pair),
         )
         return (
             f"Created Sage vendor {created.division_no}-{created.vendor_no} {created.name} and "
             f"linked it: {len(problem.bills)} bill(s) re-queued; {NEXT_CYCLE}"
+            + (f". {said}" if said else "")
         )
     if action == "map-gl":
         return _map_gl(web, visit, queue, problem, note)
@@ -123,48 +137,42 @@ def _act(web: Web, visit: Visit, action: str, problem: Problem, note: str) -> st
 def _map_gl(web: Web, visit: Visit, queue: ReviewQueue, problem: Problem, note: str) -> str:
     if problem.kind is not ReviewKind.UNMAPPED_GL:
         raise ReviewError("only a missing GL account can be mapped")
-    if not web.access.is_admin(visit.session):
-        raise ReviewError("saving a GL rule changes the setup: an admin does it")
-    if visit.form.get("save_rule") != "on":
+    as_rule = visit.form.get("scope", "once") == "rule"
+    if as_rule and not web.access.is_admin(visit.session):
         raise ReviewError(
-            "a mapping is kept as a GL rule: tick 'save as a rule' (a one-off account for a "
-            "single bill is not supported yet)"
+            "saving a GL rule changes the setup: an admin does it (or use the account for "
+            "these bills only)"
         )
-    wanted = visit.form.get("account", "").strip()
-    accounts = active_accounts(web.backend.sage(problem.pair))
-    account = next(
-        (a for a in accounts if wanted in (a.account, a.raw_account, a.account_key)), None
-    )
-    if account is None:
-        raise ReviewError(f"{wanted!r} is not an active Sage GL account: pick one from the list")
     facts = web.backend.pair(problem.pair)
-    st_accounts = problem.st_gl_accounts
-    add_st_account_rule(
-        facts.gl_rules,
-        name=f"ServiceTitan {', '.join(st_accounts)} (added by {visit.actor}, "
-        f"review item {problem.primary.id})",
-        st_gl_accounts=st_accounts,
-        account=account.account,
-    )
-    for item_id in problem.ids:
-        queue.resolve(
-            item_id,
-            by=visit.actor,
-            note=note or f"GL rule added: {', '.join(st_accounts)} -> {account.account}",
+    actor = visit.actor
+
+    def save_rule(account: GlAccount, st_accounts: tuple[str, ...]) -> str:
+        add_st_account_rule(
+            facts.gl_rules,
+            name=f"ServiceTitan {', '.join(st_accounts)} (added by {actor}, "
+            f"review item {problem.primary.id})",
+            st_gl_accounts=st_accounts,
+            account=account.account,
         )
-    web.audit(
-        visit.actor,
-        "gl_rule_added",
-        f"GL rule added by {visit.actor}: ServiceTitan GL account {', '.join(st_accounts)} "
-        f"-> Sage {account.account} ({account.description})",
-        str(problem.pair),
-        st_gl_accounts=list(st_accounts),
-        account=account.account,
-        rules_file=str(facts.gl_rules),
+        return str(facts.gl_rules)
+
+    done = map_gl_account(
+        queue,
+        web.backend.sage(problem.pair),
+        problem.ids,
+        visit.form.get("account", ""),
+        by=actor,
+        note=note,
+        save_rule=save_rule if as_rule else None,
     )
+    if done.rule:
+        return (
+            f"GL rule saved: {', '.join(problem.st_gl_accounts)} -> {done.account.account}; "
+            f"{len(problem.bills)} bill(s) re-queued; {NEXT_CYCLE}"
+        )
     return (
-        f"GL rule saved: {', '.join(st_accounts)} -> {account.account}; "
-        f"{len(problem.bills)} bill(s) re-queued; {NEXT_CYCLE}"
+        f"Account {done.account.account} set for {len(problem.bills)} bill(s) only (not a "
+        f"rule; a new revision of a bill goes back to the rules); {NEXT_CYCLE}"
     )
 
 

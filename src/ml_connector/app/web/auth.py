@@ -1,8 +1,14 @@
 """Who is using the web app: sessions, logins, CSRF tokens and the access rule.
 
-- Sessions live in this process's memory (a restart logs everyone out), keyed by a random
-  token in an HttpOnly, SameSite=Strict cookie (Secure under TLS); an idle session ends
-  after `session_hours`. Their number is capped, oldest dropped first.
+- Sessions live in the state database (`web_sessions`: a restart logs nobody out), keyed
+  by the SHA-256 of a random token that only the browser keeps, in an HttpOnly,
+  SameSite=Strict cookie (Secure under TLS); a session ends when idle for `session_hours`
+  (its expiry moves on as it is used), at logout (its row is deleted), and when its user
+  is disabled or gets a new password. The role is read from the account at each request.
+  Sessions not logged in are capped (the oldest go first); expired ones are purged.
+- Login throttling (`LoginThrottle`) counts wrong passwords per user name *and client
+  address*: a guesser elsewhere pauses only their own tries, never the user's own PC; one
+  address guessing many names is paused as a whole.
 - Every session, logged in or not, carries a CSRF token; every POST must send it back in
   the form (`csrf`), compared in constant time. So no page elsewhere can make a browser
   act here, not even on 127.0.0.1.
@@ -14,15 +20,22 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import secrets
 import threading
-from collections import OrderedDict
-from dataclasses import dataclass, field, replace
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from ml_connector.clock import Clock
-from ml_connector.store.browse import Role
+from ml_connector.store.browse import BrowseTx, Role, WebSession
+
+
+class BrowsingStore(Protocol):
+    def browse(self) -> AbstractContextManager[BrowseTx]: ...
+
 
 COOKIE = "mlc_session"
 LOCAL_ACTOR = "local user"
@@ -32,7 +45,7 @@ OPEN_PATHS = ("/login", "/healthz", "/metrics", "/static/")
 
 @dataclass(frozen=True, slots=True)
 class Session:
-    token: str
+    token: str  # the session id, as in the cookie (stored only as its hash)
     csrf: str
     last_seen: datetime
     username: str | None = None  # None: not logged in
@@ -40,31 +53,45 @@ class Session:
     flash: tuple[str, ...] = field(default=())
 
 
-class SessionStore:
-    """Thread-safe, in memory, idle sessions expire."""
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
-    def __init__(self, clock: Clock, *, idle: timedelta, max_sessions: int = MAX_SESSIONS):
+
+class SessionStore:
+    """The web app's sessions, in the state database (through `browse()`)."""
+
+    TOUCH_EVERY = timedelta(seconds=60)  # last-seen is written at most once a minute
+
+    def __init__(
+        self,
+        store: BrowsingStore,
+        clock: Clock,
+        *,
+        idle: timedelta,
+        max_anonymous: int = MAX_SESSIONS,
+    ) -> None:
+        self._store = store
         self._clock = clock
         self._idle = idle
-        self._max = max_sessions
-        self._lock = threading.Lock()
-        self._sessions: OrderedDict[str, Session] = OrderedDict()
+        self._max = max_anonymous
 
     def get(self, token: str | None) -> Session | None:
-        if not token:
+        """The live session of this cookie value; None when unknown, expired, or its user
+        is gone or disabled (then the row is deleted)."""
+        if not token or len(token) > 200:
             return None
+        key = token_hash(token)
         now = self._clock.now()
-        with self._lock:
-            found = self._sessions.get(token)
+        with self._store.browse() as browse:
+            found = browse.get_session(key)
             if found is None:
                 return None
-            if now - found.last_seen > self._idle:
-                del self._sessions[token]
+            if found.expires_at <= now or (found.username and found.role is None):
+                browse.delete_session(key)
                 return None
-            found = replace(found, last_seen=now)
-            self._sessions[token] = found
-            self._sessions.move_to_end(token)
-            return found
+            if now - found.last_seen_at >= self.TOUCH_EVERY:
+                browse.touch_session(key, now, now + self._idle)
+        return Session(token, found.csrf, now, found.username, found.role, found.flash)
 
     def new(self, *, username: str | None = None, role: Role | None = None) -> Session:
         session = Session(
@@ -74,65 +101,95 @@ class SessionStore:
             username=username,
             role=role,
         )
-        with self._lock:
-            self._sessions[session.token] = session
-            while len(self._sessions) > self._max:
-                self._sessions.popitem(last=False)
+        now = session.last_seen
+        with self._store.browse() as browse:
+            browse.purge_sessions(now, keep_anonymous=self._max - 1)
+            browse.add_session(
+                WebSession(
+                    id_hash=token_hash(session.token),
+                    csrf=session.csrf,
+                    username=username,
+                    created_at=now,
+                    last_seen_at=now,
+                    expires_at=now + self._idle,
+                )
+            )
         return session
 
     def drop(self, token: str) -> None:
-        with self._lock:
-            self._sessions.pop(token, None)
+        with self._store.browse() as browse:
+            browse.delete_session(token_hash(token))
 
     def flash(self, token: str, message: str) -> None:
         """A message shown once, on the next page (after a POST's redirect)."""
-        with self._lock:
-            found = self._sessions.get(token)
+        key = token_hash(token)
+        with self._store.browse() as browse:
+            found = browse.get_session(key)
             if found is not None:
-                self._sessions[token] = replace(found, flash=(*found.flash, message))
+                browse.set_session_flash(key, (*found.flash, message)[-10:])
 
     def take_flash(self, token: str) -> tuple[str, ...]:
-        with self._lock:
-            found = self._sessions.get(token)
+        key = token_hash(token)
+        with self._store.browse() as browse:
+            found = browse.get_session(key)
             if found is None or not found.flash:
                 return ()
-            self._sessions[token] = replace(found, flash=())
+            browse.set_session_flash(key, ())
             return found.flash
 
 
 class LoginThrottle:
-    """After `limit` failed logins for one user name, refuse further tries for `pause`
-    (without checking the password); a success clears the count. In memory, like the
-    sessions: it slows a guesser down, it does not replace a strong password."""
+    """After `limit` wrong passwords for one user name from one client address, refuse that
+    pair's tries for `pause` (without checking the password); after `address_limit` from one
+    address across all names, that address's. A success clears the pair's count. In
+    memory: it slows a guesser down, it does not replace a strong password."""
 
-    def __init__(self, clock: Clock, *, limit: int = 5, pause: timedelta = timedelta(minutes=5)):
+    def __init__(
+        self,
+        clock: Clock,
+        *,
+        limit: int = 5,
+        address_limit: int = 20,
+        pause: timedelta = timedelta(minutes=5),
+    ):
         self._clock = clock
         self._limit = limit
+        self._address_limit = address_limit
         self._pause = pause
         self._lock = threading.Lock()
-        self._failures: dict[str, tuple[int, datetime]] = {}
+        self._failures: dict[tuple[str, str], tuple[int, datetime]] = {}
 
-    def blocked_for(self, username: str) -> timedelta | None:
-        with self._lock:
-            count, last = self._failures.get(username, (0, self._clock.now()))
-        if count < self._limit:
+    def _left(self, key: tuple[str, str], limit: int) -> timedelta | None:
+        count, last = self._failures.get(key, (0, self._clock.now()))
+        if count < limit:
             return None
         left = last + self._pause - self._clock.now()
         return left if left > timedelta(0) else None
 
-    def failed(self, username: str) -> None:
+    def blocked_for(self, username: str, address: str) -> timedelta | None:
+        with self._lock:
+            mine = self._left((username, address), self._limit)
+            everyone = self._left(("", address), self._address_limit)
+        waits = [w for w in (mine, everyone) if w is not None]
+        return max(waits) if waits else None
+
+    def failed(self, username: str, address: str) -> None:
         now = self._clock.now()
         with self._lock:
-            count, last = self._failures.get(username, (0, now))
-            if count >= self._limit and now - last >= self._pause:
-                count = 0  # the pause is over: a fresh allowance
-            self._failures[username] = (count + 1, now)
+            for key, limit in (
+                ((username, address), self._limit),
+                (("", address), self._address_limit),
+            ):
+                count, last = self._failures.get(key, (0, now))
+                if count >= limit and now - last >= self._pause:
+                    count = 0  # the pause is over: a fresh allowance
+                self._failures[key] = (count + 1, now)
             while len(self._failures) > MAX_SESSIONS:
                 self._failures.pop(next(iter(self._failures)))
 
-    def succeeded(self, username: str) -> None:
+    def succeeded(self, username: str, address: str) -> None:
         with self._lock:
-            self._failures.pop(username, None)
+            self._failures.pop((username, address), None)
 
 
 def csrf_ok(session: Session | None, sent: str | None) -> bool:

@@ -4,8 +4,9 @@
 Sage 100 adapter (through `sage_of`: in `run`, the same adapter the scheduler's cycles
 use, whose BOI calls are serialised on its own thread), each pair's GL rules file, and
 `wake(pair)` to ask the scheduler for a cycle now, and a ServiceTitan vendor's record
-(to create it in Sage with its address). `from_runtime` builds it from the
-app's `Runtime`.
+and what a vendor action needs of ServiceTitan (`st_side`: the pair's sync settings and
+its source, to create a vendor with its address and keep the Sage number in its
+externalData, as the engine does). `from_runtime` builds it from the app's `Runtime`.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from ml_connector.servicetitan.port import ServiceTitanSource
 from ml_connector.servicetitan.records import Vendor
 from ml_connector.store.port import PairId
 from ml_connector.store.sql import SqlStateStore
+from ml_connector.sync.review_actions import StSide
+from ml_connector.sync.settings import SyncSettings
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +45,7 @@ class WebBackend:
         sage_of: Callable[[str], Sage100],
         wake: Callable[[str], None] | None = None,
         source_of: Callable[[str], ServiceTitanSource] | None = None,
+        settings_of: Callable[[str], SyncSettings] | None = None,
     ) -> None:
         self._config = config
         self.store = store
@@ -49,6 +53,7 @@ class WebBackend:
         self._sage_of = sage_of
         self._wake = wake
         self._source_of = source_of
+        self._settings_of = settings_of
         self._lock = threading.Lock()
 
     @classmethod
@@ -60,6 +65,7 @@ class WebBackend:
             lambda name: rt.pair(name).sage,
             wake,
             lambda name: rt.pair(name).source,
+            lambda name: rt.pair(name).engine.settings,
         )
 
     def pairs(self) -> list[PairFacts]:
@@ -86,6 +92,13 @@ class WebBackend:
             source = self._source_of(name)
         guid = self._config.pair(name).sync.application_guid
         return source.vendor(st_vendor_id, external_data_application_guid=guid)
+
+    def st_side(self, name: str) -> StSide | None:
+        """The pair's sync settings and ServiceTitan source (None without them)."""
+        if self._source_of is None or self._settings_of is None:
+            return None
+        with self._lock:
+            return StSide(self._settings_of(name), self._source_of(name))
 
     def can_wake(self) -> bool:
         return self._wake is not None

@@ -157,11 +157,6 @@ class Web:
                 )
             )
 
-    def _still_active(self, username: str) -> bool:
-        with self.backend.store.browse() as browse:
-            user = browse.get_user(username)
-        return user is not None and user.active
-
     # --- the wrapper ----------------------------------------------------------------------
     def _headers(self, response: Response) -> Response:
         for name, value in SECURITY_HEADERS.items():
@@ -187,16 +182,10 @@ class Web:
             if not self.access.login_required and request.url.hostname not in LOOPBACK_NAMES:
                 # a page of another site renamed to 127.0.0.1 (DNS rebinding) gets nothing
                 return PlainTextResponse(REFUSED_HOST, status_code=403)
-            session = self.sessions.get(request.cookies.get(COOKIE))
-            if (
-                session is not None
-                and session.username
-                and not await run_in_threadpool(self._still_active, session.username)
-            ):
-                self.sessions.drop(session.token)  # disabled since: logged out
-                session = None
+            # a disabled account's session is gone (`SessionStore.get`): logged out
+            session = await run_in_threadpool(self.sessions.get, request.cookies.get(COOKIE))
             if session is None:
-                session = self.sessions.new()
+                session = await run_in_threadpool(self.sessions.new)
             actor = self.access.actor(session)
             path = request.url.path
             if actor is None and not self.access.is_open(path):

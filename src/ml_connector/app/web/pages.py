@@ -140,6 +140,7 @@ def bill(web: Web, visit: Visit) -> Response:
     doc_id = int(params["doc_id"])
     with web.backend.store.transaction() as tx:
         entry = tx.get_ledger(pair, kind, doc_id)
+        override = tx.get_gl_override(pair, kind, doc_id)
     with web.backend.store.browse() as browse:
         history = browse.audit(
             AuditFilter(pair=pair, doc_kind=kind, doc_id=doc_id), offset=0, limit=500
@@ -155,6 +156,7 @@ def bill(web: Web, visit: Visit) -> Response:
         history=list(reversed(history.items)),
         history_total=history.total,
         reviews=reviews,
+        override=override,
     )
 
 

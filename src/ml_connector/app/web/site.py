@@ -45,14 +45,16 @@ def login(web: Web, visit: Visit) -> Response:
         return web.render(visit, "login.html", next_path=next_path, error="")
     username = visit.form.get("username", "").strip().lower()[:128]
     password = visit.form.get("password", "")
-    wait = web.throttle.blocked_for(username)
+    # the peer's address (behind a reverse proxy, the proxy's: then every client shares it)
+    address = visit.request.client.host if visit.request.client else ""
+    wait = web.throttle.blocked_for(username, address)
     if wait is not None:
         minutes = max(1, round(wait.total_seconds() / 60))
         page = web.render(
             visit,
             "login.html",
             next_path=next_path,
-            error=f"Too many wrong passwords for this user: try again in {minutes} minute(s).",
+            error=f"Too many wrong passwords from this computer: try again in {minutes} minute(s).",
         )
         page.status_code = 429
         return page
@@ -60,15 +62,20 @@ def login(web: Web, visit: Visit) -> Response:
         user = browse.get_user(username) if username else None
     ok = verify_password(password, user.password_hash if user else dummy_hash())
     if user is None or not ok or not user.active:
-        web.throttle.failed(username)
+        web.throttle.failed(username, address)
         log.warning("web login refused", username=username)
-        web.audit(username or "(no name)", "login_refused", f"login refused for {username!r}")
+        web.audit(
+            username or "(no name)",
+            "login_refused",
+            f"login refused for {username!r} from {address or 'an unknown address'}",
+            address=address,
+        )
         page = web.render(
             visit, "login.html", next_path=next_path, error="Wrong user name or password."
         )
         page.status_code = 401
         return page
-    web.throttle.succeeded(username)
+    web.throttle.succeeded(username, address)
     # a new session on login: a token seen before logging in is worth nothing after
     web.sessions.drop(visit.session.token)
     visit.session = web.sessions.new(username=user.username, role=user.role)
@@ -105,7 +112,9 @@ def create_web_app(
         backend=backend,
         status=status,
         access=Access(login_required=exposed or settings.require_login),
-        sessions=SessionStore(backend.clock, idle=timedelta(hours=settings.session_hours)),
+        sessions=SessionStore(
+            backend.store, backend.clock, idle=timedelta(hours=settings.session_hours)
+        ),
         tls=tls,
         exposed_without_tls=exposed and not tls,
         throttle=LoginThrottle(backend.clock),

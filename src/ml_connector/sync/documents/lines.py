@@ -2,8 +2,10 @@
 
 - Item, expense and invoice lines go through the `GlMapper` (rules file, or the default
   rule: the ServiceTitan GL account number equals an active Sage account number, formatted
-  or raw). A line the mapper cannot place goes to the configured fallback account (flagged
-  in the audit log) or, without one, sends the document to review.
+  or raw). A line the mapper cannot place goes to the one-off account a person set for
+  this revision of the document (`GlOverride`, from the review queue: a new revision goes
+  back to the rules), else to the configured fallback account (flagged in the audit log)
+  or, without one, sends the document to review.
 - Tax and freight go to the invoice header (`SalesTaxAmt` / `FreightAmt`, which Sage posts
   to the AP division's accounts) when `SyncSettings.tax_freight` says so ("auto": the company
   calculates sales tax in A/P, the division has the account and no other account is
@@ -28,7 +30,7 @@ from ml_connector.errors import ConfigError
 from ml_connector.money import ZERO
 from ml_connector.sage100.port import LINE_COMMENT_LEN, AccountKey, ApInvoiceLine, CompanyInfo
 from ml_connector.servicetitan.records import BudgetCode
-from ml_connector.store.port import ReviewKind
+from ml_connector.store.port import DocKind, GlOverride, ReviewKind
 from ml_connector.sync.context import CycleContext
 from ml_connector.sync.documents.source import SourceDocument, SourceLine
 from ml_connector.sync.errors import UnmappedJobCostError, UnmappedLineError
@@ -59,7 +61,11 @@ class Unmapped:
     @property
     def suggestion(self) -> str:
         if self.kind is ReviewKind.UNMAPPED_GL:
-            return "add a GL rule (or a fallback account), then resolve this item"
+            return (
+                "give the lines an active Sage account for this bill in review (web app: Map; "
+                "CLI: review resolve --account), or add a GL rule (or a fallback account), "
+                "then resolve this item"
+            )
         return (
             "set up the job's cost code in Sage Job Cost, or correct the [job_cost] rules or "
             "the line's job or budget code in ServiceTitan, then resolve this item"
@@ -98,6 +104,7 @@ class LineMapper:
         self._rules: GlRules | None = None
         self._company: CompanyInfo | None = None
         self._job_cost: JobCostMapper | None = None
+        self._overrides: dict[tuple[DocKind, int], GlOverride] | None = None
 
     def _gl_rules(self) -> GlRules:
         if self._rules is None:
@@ -183,8 +190,93 @@ class LineMapper:
                 self._special[what] = AccountKey(division_default) if division_default else None
         return self._special[what]
 
-    def distribute(self, doc: SourceDocument) -> Distribution | Unmapped:
+    def _override(self, doc: SourceDocument, fp: str | None, *, fresh: bool) -> GlOverride | None:
+        """The one-off account a person set for this revision of `doc`, if any. The pair's
+        overrides are read once per cycle; `fresh` reads the document's own again (one
+        set while this cycle runs)."""
+        if fp is None:
+            return None
+        if self._overrides is None:
+            with self._ctx.store.transaction() as tx:
+                mine = tx.gl_overrides(self._ctx.pair)
+            self._overrides = {(o.kind, o.doc_id): o for o in mine}
+        found = self._overrides.get((doc.kind, doc.doc_id))
+        if found is None and fresh:
+            with self._ctx.store.transaction() as tx:
+                found = tx.get_gl_override(self._ctx.pair, doc.kind, doc.doc_id)
+        return found if found is not None and found.fingerprint == fp else None
+
+    def _one_off(
+        self, line: SourceLine, override: GlOverride, why: str
+    ) -> tuple[AccountKey | None, dict[str, Any]]:
+        """The line on the person's one-off account: (key, what the audit records), or
+        (None, why not) when that account is no longer active in Sage."""
+        key = self._ctx.sage_ref().account_key(override.account)
+        if key is None:
+            return None, {
+                "line": line.ref,
+                "amount": str(line.amount),
+                "st_gl_account": line.st_gl_account,
+                "why": f"the account {override.account} set for this bill by "
+                f"{override.set_by} is not an active Sage GL account",
+            }
+        return key, {
+            "line": line.ref,
+            "account_key": key,
+            "account": override.account,
+            "rule": f"one-off account set by {override.set_by}",
+            "fallback": False,
+            "why": why,
+        }
+
+    def _place(
+        self,
+        doc: SourceDocument,
+        fp: str | None,
+        line: SourceLine,
+        dims: LineDimensions,
+        override: GlOverride | None,
+    ) -> tuple[AccountKey | None, dict[str, Any]]:
+        """An item or expense line's account: (key, what the audit records), or (None, why
+        it has none). A line a person placed once goes to their account; otherwise the
+        rules, then (for a line they cannot place) the person's one-off account for this
+        revision, then the configured fallback."""
+        if override is not None and line.ref in override.lines:
+            return self._one_off(line, override, "placed by a person for this revision")
+        try:
+            mapping = self._gl_mapper().map(dims)
+        except UnmappedLineError as exc:
+            override = override or self._override(doc, fp, fresh=True)
+            if override is not None:
+                return self._one_off(line, override, exc.message)
+            fallback = self._configured("fallback", self._ctx.settings.fallback_gl_account, None)
+            if fallback is None:
+                return None, {
+                    "line": line.ref,
+                    "amount": str(line.amount),
+                    "st_gl_account": line.st_gl_account,
+                    "why": exc.message,
+                }
+            return fallback, {
+                "line": line.ref,
+                "account_key": fallback,
+                "rule": "fallback",
+                "fallback": True,
+                "why": exc.message,
+            }
+        key = AccountKey(mapping.account_key)
+        return key, {
+            "line": line.ref,
+            "account_key": key,
+            "account": mapping.account,
+            "rule": mapping.rule,
+            "fallback": mapping.fallback,
+        }
+
+    def distribute(self, doc: SourceDocument, fp: str | None = None) -> Distribution | Unmapped:
+        """`fp`: the revision's fingerprint (a one-off account applies to it alone)."""
         s = self._ctx.settings
+        override = self._override(doc, fp, fresh=False)
         division = self._ctx.sage_ref().division(s.division)
         out: list[ApInvoiceLine] = []
         rules: list[dict[str, Any]] = []
@@ -251,44 +343,13 @@ class LineMapper:
                         rules.append(
                             {"line": line.ref, "job_cost": "/".join(job), "rule": found.rule}
                         )
-                try:
-                    mapping = self._gl_mapper().map(dims)
-                except UnmappedLineError as exc:
-                    fallback = self._configured("fallback", s.fallback_gl_account, None)
-                    if fallback is None:
-                        unmapped.append(
-                            {
-                                "line": line.ref,
-                                "amount": str(line.amount),
-                                "st_gl_account": line.st_gl_account,
-                                "why": exc.message,
-                            }
-                        )
-                        continue
-                    key = fallback
+                key, record = self._place(doc, fp, line, dims, override)
+                if key is None:
+                    unmapped.append(record)
+                    continue
+                rules.append(record)
+                if record.get("fallback"):
                     fallback_used.append(line.ref)
-                    rules.append(
-                        {
-                            "line": line.ref,
-                            "account_key": key,
-                            "rule": "fallback",
-                            "fallback": True,
-                            "why": exc.message,
-                        }
-                    )
-                else:
-                    key = AccountKey(mapping.account_key)
-                    if mapping.fallback:
-                        fallback_used.append(line.ref)
-                    rules.append(
-                        {
-                            "line": line.ref,
-                            "account_key": key,
-                            "account": mapping.account,
-                            "rule": mapping.rule,
-                            "fallback": mapping.fallback,
-                        }
-                    )
             out.append(
                 ApInvoiceLine(
                     account_key=key,

@@ -274,7 +274,7 @@ class DocumentProcessor:
         setup = setup_review(ctx, doc, vendor)
         if setup is not None:
             return self._hold(doc, fp, prior, setup, vendor=vendor.label)
-        dist = self.lines.distribute(doc)
+        dist = self.lines.distribute(doc, fp)
         if isinstance(dist, Unmapped):
             return self._hold(doc, fp, prior, dist, vendor=vendor.label)
         return self.writer.write(doc, fp, prior, vendor, dist)

@@ -12,16 +12,16 @@ from collections.abc import Mapping
 from typing import Any
 
 from ml_connector.sage100.errors import VendorExistsError
-from ml_connector.sage100.port import (
-    VENDOR_NAME_LEN,
-    DivisionNo,
-    NewVendor,
-    SageVendor,
-    SageVendorNo,
-)
+from ml_connector.sage100.port import SageVendor
 from ml_connector.servicetitan.records import Address, NewStVendor, Vendor
 from ml_connector.store.port import ReviewItem, ReviewKind, StateTx, VendorLink
 from ml_connector.sync.context import CycleContext, jsonable
+from ml_connector.sync.vendors.create import (
+    new_vendor_for,
+    number_message,
+    st_number,
+    write_number_to_st,
+)
 from ml_connector.sync.vendors.fields import (
     encode_snapshot,
     sage_values,
@@ -127,23 +127,11 @@ class VendorActions:
         ctx = self.ctx
         division = ctx.settings.division
         name = (st.name or "").strip()
-        values = st_values(st)
         for _ in range(5):
             number = propose_vendor_no(
                 name, lambda n: (division, n) in self._held or matcher.is_taken(division, n)
             )
-            new = NewVendor(
-                division_no=DivisionNo(division),
-                vendor_no=SageVendorNo(number),
-                name=name[:VENDOR_NAME_LEN],
-                address_line1=values.address[0][:30],
-                address_line2=values.address[1][:30],
-                city=values.address[2][:20],
-                state=values.address[3][:2],
-                zip_code=values.address[4][:10],
-                telephone_no=values.phone[:17],
-                email_address=values.email,
-            )
+            new = new_vendor_for(name, division, number, st)
             action = VendorAction(
                 "create_in_sage",
                 st.id,
@@ -326,50 +314,31 @@ class VendorActions:
 
     # --- the Sage number on the ServiceTitan vendor ----------------------------------------
     def _number(self, sage: SageVendor) -> str:
-        if sage.division_no == self.ctx.settings.division:
-            return str(sage.vendor_no)
-        return label(sage)
+        return st_number(sage, self.ctx.settings.division)
 
     def save_number_in_st(self, st: Vendor, sage: SageVendor) -> None:
-        """PATCH (Merge) the Sage number into the ST vendor's externalData, then re-read."""
+        """PATCH (Merge) the Sage number into the ST vendor's externalData, then re-read
+        (`create.write_number_to_st`, the same operation a person's actions use)."""
         ctx = self.ctx
-        s = ctx.settings
-        if not s.write_vendor_number_to_st or not s.application_guid or ctx.dry_run:
+        if ctx.dry_run:
             return
-        wanted = self._number(sage)
-        if st.external_value(s.external_data_key) == wanted:
+        result = write_number_to_st(ctx.source, ctx.settings, st, sage)
+        if result is None:
             return
-        ctx.source.patch_vendor(
-            st.id,
-            {
-                "externalData": {
-                    "applicationGuid": s.application_guid,
-                    "patchMode": "Merge",
-                    "externalData": [{"key": s.external_data_key, "value": wanted}],
-                }
-            },
-        )
-        after = ctx.source.vendor(st.id, external_data_application_guid=s.application_guid)
-        kept = after.external_value(s.external_data_key) == wanted
+        action_name, message = number_message(result)
         action = VendorAction(
-            "number_saved", st.id, label(sage), st.name or "", side="st", reason=wanted
+            "number_saved", st.id, label(sage), st.name or "", side="st", reason=result.wanted
         )
         with ctx.store.transaction() as tx:
-            if kept:
-                self.record(
-                    action,
-                    tx,
-                    "vendor_number_saved",
-                    f"Sage number {wanted} kept in ServiceTitan vendor {st.id}'s externalData",
-                )
-                self.snapshot(tx, after, sage)
+            if result.kept:
+                self.record(action, tx, action_name, message)
+                self.snapshot(tx, result.after, sage)
             else:
                 ctx.errors.append(f"ServiceTitan vendor {st.id} did not keep the Sage number")
                 ctx.audit(
                     tx,
-                    "vendor_number_not_saved",
-                    f"ServiceTitan vendor {st.id} did not keep the Sage number {wanted} "
-                    "(re-read after PATCH)",
+                    action_name,
+                    message,
                     details={"st_vendor_id": st.id, "sage_vendor": label(sage)},
                 )
         ctx.commit()  # recorded right after the ServiceTitan write
