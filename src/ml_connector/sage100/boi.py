@@ -38,6 +38,7 @@ from ml_connector.sage100.changestamp import changed_since_filter, is_at_or_afte
 from ml_connector.sage100.errors import (
     InvoiceExistsError,
     RecordLockedError,
+    SageReadBackError,
     SageSessionError,
     SageVerifyError,
 )
@@ -352,9 +353,13 @@ class BoiSage100:
         self._verify(record, chosen[-1])
         return written
 
+    def verify_invoice(self, invoice: NewApInvoice) -> None:
+        self._verify(str(invoice.key), invoice)
+
     def _verify(self, record: str, invoice: NewApInvoice) -> None:
         """The read-back, retried on a new session after a COM failure; a read-back that
-        cannot run at all is an error (STOP, to review), never skipped."""
+        cannot run at all is `SageReadBackError` (the engine reads it back again later),
+        never skipped."""
         last: RecordLockedError | SageSessionError | None = None
         for _ in range(_VERIFY_TRIES):
             try:
@@ -367,12 +372,11 @@ class BoiSage100:
                 log.warning("sage_invoice_readback_retry", record=record, reason=exc.message)
         assert last is not None  # the loop ran at least once
         log.error("sage_invoice_not_verified", record=record, reason=last.message)
-        raise SageVerifyError(
+        raise SageReadBackError(
             f"{record} was written (nWrite answered 1) but could not be read back: {last.message}",
-            operation="create_invoice",
+            operation="verify_invoice",
             record=record,
-            hint="Check the invoice in A/P Invoice Data Entry before the register is updated; "
-            "it is not written again.",
+            hint="The connector reads it back again in its next cycle; it is not written again.",
         ) from last
 
     # ---- locks ------------------------------------------------------------------------

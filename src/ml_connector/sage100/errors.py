@@ -9,6 +9,7 @@ Sage100Error
 ├── SageRejectedError       SKIP   Sage refused this record (its own message in `sage_message`)
 ├── VendorExistsError       SKIP   the vendor number asked for is taken
 └── SageVerifyError         STOP   a read-back differs from what was written; bad result set
+    └── SageReadBackError   STOP   written (nWrite answered 1), but the read-back could not run
 """
 
 from __future__ import annotations
@@ -78,3 +79,11 @@ class SageVerifyError(Sage100Error):
     """
 
     action = Action.STOP
+
+
+class SageReadBackError(SageVerifyError):
+    """The invoice was written (`nWrite` answered 1), but the read-back after it could not
+    run: COM faults or record locks kept failing it through every retry. Nothing was found
+    wrong; the engine keeps the write started (its key and the "writing" mark) and reads the
+    invoice back again in a later cycle. Stops the cycle all the same: a session that cannot
+    read is most likely down."""

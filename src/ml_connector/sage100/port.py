@@ -384,4 +384,11 @@ class Sage100(Protocol):
         """
         ...
 
+    def verify_invoice(self, invoice: NewApInvoice) -> None:
+        """Read back the invoice under `invoice.key` from A/P Invoice Data Entry and compare
+        it with `invoice` (the read-back `create_invoice` makes after its write, for a later
+        cycle when that one could not run). SageVerifyError when it reads back differently
+        or is not there; SageReadBackError when the read-back could not run."""
+        ...
+
     def close(self) -> None: ...

@@ -262,6 +262,11 @@ class StateTx(Protocol):
     def iter_audit(
         self, *, since: datetime | None = None, pair: PairId | None = None
     ) -> Iterator[AuditEvent]: ...
+    def last_audit(
+        self, pair: PairId, kind: DocKind, doc_id: int, action: str
+    ) -> AuditEvent | None:
+        """The newest event `action` of one document (a bill's history index), or None."""
+        ...
 
     # outbox
     def add_outbox(self, item: OutboxItem) -> int: ...

@@ -389,6 +389,24 @@ class SqlStateTx:
             events = [rows.audit_event(r) for r in self._conn.execute(stmt)]
         return iter(events)
 
+    def last_audit(
+        self, pair: PairId, kind: DocKind, doc_id: int, action: str
+    ) -> AuditEvent | None:
+        stmt = (
+            select(audit_events)
+            .where(
+                audit_events.c.pair == pair,
+                audit_events.c.doc_kind == kind.value,
+                audit_events.c.doc_id == doc_id,
+                audit_events.c.action == action,
+            )
+            .order_by(audit_events.c.id.desc())
+            .limit(1)
+        )
+        with translated("last_audit", f"{kind.value} {doc_id}"):
+            row = self._conn.execute(stmt).first()
+        return None if row is None else rows.audit_event(row)
+
     # outbox ---------------------------------------------------------------------------
 
     def add_outbox(self, item: OutboxItem) -> int:

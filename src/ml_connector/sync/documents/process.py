@@ -22,10 +22,11 @@ from typing import Any, Protocol
 
 from ml_connector.errors import Action, ConnectorError, Sage100Error
 from ml_connector.money import ZERO
-from ml_connector.sage100.errors import RecordLockedError, SageSessionError, SageVerifyError
+from ml_connector.sage100.errors import SageVerifyError
 from ml_connector.store.port import DocKind, LedgerEntry, LedgerStatus, ReviewKind
 from ml_connector.sync import state
 from ml_connector.sync.context import CycleContext
+from ml_connector.sync.documents import readback
 from ml_connector.sync.documents.changes import changed_after_export
 from ml_connector.sync.documents.fingerprint import fingerprint
 from ml_connector.sync.documents.lines import LineMapper, Unmapped
@@ -114,10 +115,14 @@ class DocumentProcessor:
             if isinstance(exc, SharedLoadError):
                 raise  # the cycle's failure, not this document's: no attempt is charged
             if exc.action is Action.STOP:
-                if isinstance(exc, SageVerifyError):
+                if isinstance(exc, SageVerifyError) and readback.could_not_run(exc):
+                    # Written, and its read-back could not run: nothing was found wrong. The
+                    # write stays started; the next cycle reads it back (`readback`).
+                    self._read_back_later(doc, fp, prior, exc)
+                elif isinstance(exc, SageVerifyError):
                     # Written, but read back differently: never let a later cycle take it
                     # for ours (or for someone else's); a person compares the two.
-                    self._review_unverified(doc, fp, prior, exc)
+                    readback.review_unverified(ctx, doc, fp, prior, exc, read_back_ran=True)
                 raise CycleStoppedError(
                     f"{doc.label}: {exc.message}", record=exc.record, hint=exc.hint
                 ) from exc
@@ -143,25 +148,13 @@ class DocumentProcessor:
         except Exception as exc:  # noqa: BLE001 -- the per-document path records any failure
             return self._retry(doc, fp, prior, f"unexpected {type(exc).__name__}: {exc}", None)
 
-    def _review_unverified(
+    def _read_back_later(
         self, doc: SourceDocument, fp: str, prior: LedgerEntry | None, exc: SageVerifyError
     ) -> None:
-        started = self._started_write(doc)
-        # a read-back that Sage kept failing (COM, locks) found nothing wrong: say so
-        unread = isinstance(exc.__cause__, SageSessionError | RecordLockedError)
-        how = "it could not be read back" if unread else "it read back differently"
-        self.ctx.send_to_review(
-            doc,
-            started.fingerprint if started else fp,  # the revision sent to Sage
-            ReviewKind.SAGE_REJECTED,
-            f"{doc.label}: written to Sage, but {how}: {exc.describe()}",
-            "compare the invoice in A/P Invoice Data Entry with the ServiceTitan bill, correct "
-            "it in Sage, then ignore this item (it is not written again)",
-            prior=started or prior,
-            details={"error": type(exc).__name__},
-            sage_key=started.sage_key if started else None,
-            amount=started.amount if started else None,
-        )
+        """One more attempt of the document: the started write (key, "writing" mark) is
+        kept for the read-back of the next cycle; after `max_attempts`, review."""
+        why = f"written to Sage, but it could not be read back: {exc.describe()}"
+        self._retry(doc, fp, prior, why, exc)
 
     def _retry(
         self,

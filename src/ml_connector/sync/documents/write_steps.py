@@ -267,11 +267,27 @@ def record_written(
 
 
 def record_recovered(
-    ctx: CycleContext, doc: SourceDocument, prior: LedgerEntry, found: ExistingInvoice
+    ctx: CycleContext,
+    doc: SourceDocument,
+    prior: LedgerEntry,
+    found: ExistingInvoice,
+    *,
+    verified: str = "",
 ) -> None:
     """An earlier attempt's write found in Sage: WRITTEN (the revision that was sent), with
-    the audit event and the outbox item."""
+    the audit event and the outbox item. `verified`: what a later read-back compared, for a
+    write whose read-back right after `nWrite` failed."""
     label = str(found.key)
+    if verified:
+        message = (
+            f"{doc.label} written to Sage as {label} ({found.where}) by an earlier attempt "
+            f"whose read-back failed; verified later ({verified}): recorded as written"
+        )
+    else:
+        message = (
+            f"{doc.label} found in Sage as {label} ({found.where}) from an earlier attempt "
+            "whose ledger commit was lost: recorded as written, not written again"
+        )
     with ctx.store.transaction() as tx:
         state.put(
             tx,
@@ -284,14 +300,14 @@ def record_recovered(
                 written_fingerprint=prior.fingerprint,
             ),
         )
-        ctx.audit(
-            tx,
-            "written",
-            f"{doc.label} found in Sage as {label} ({found.where}) from an earlier attempt "
-            "whose ledger commit was lost: recorded as written, not written again",
-            doc=doc,
-            details={"sage_key": label, "recovered": True, "amount": str(found.amount)},
-        )
+        details: dict[str, object] = {
+            "sage_key": label,
+            "recovered": True,
+            "amount": str(found.amount),
+        }
+        if verified:
+            details["verified_later"] = verified
+        ctx.audit(tx, "written", message, doc=doc, details=details)
         enqueue_export(ctx, tx, doc, label)
 
 

@@ -26,10 +26,11 @@ the full reference and job number.
 
 from __future__ import annotations
 
-from ml_connector.sage100.errors import InvoiceExistsError
+from ml_connector.sage100.errors import InvoiceExistsError, SageVerifyError
 from ml_connector.sage100.port import ApInvoiceKey, ExistingInvoice
 from ml_connector.store.port import LedgerEntry, ReviewKind
 from ml_connector.sync.context import CycleContext
+from ml_connector.sync.documents import readback
 from ml_connector.sync.documents import write_steps as step
 from ml_connector.sync.documents.changes import changed_after_export
 from ml_connector.sync.documents.duplicates import SuspectedDuplicate
@@ -50,10 +51,18 @@ class InvoiceWriter:
         whose invoice is in Sage and ours -> WRITTEN.
 
         Runs before anything else is decided about the document (even if it has been
-        canceled since: what is in Sage is then reported as changed after export)."""
+        canceled since: what is in Sage is then reported as changed after export). A write
+        that Sage accepted but whose read-back failed is read back again (`readback`)."""
         if prior.status not in RECOVERABLE or prior.sage_key is None:
             return None
-        for earlier in self._ctx.sage.find_invoice(to_key(prior.sage_key)):
+        sent = readback.sent_invoice(self._ctx, doc, prior)
+        found = self._ctx.sage.find_invoice(to_key(prior.sage_key))
+        if sent is not None:
+            checked = readback.check(self._ctx, doc, fp, prior, sent, found)
+            if isinstance(checked, Outcome):
+                return checked
+            return self._recovered(doc, fp, prior, checked.found, verified=checked.how)
+        for earlier in found:
             if is_ours(earlier, prior, doc):
                 return self._recovered(doc, fp, prior, earlier)
         return None
@@ -113,7 +122,13 @@ class InvoiceWriter:
         invoice = step.new_invoice(ctx, doc, key, amount, dist)
         step.record_intent(ctx, doc, fp, prior, key, writing=True)
         ctx.commit()  # the intent and the mark are durable before Sage is written
-        written = step.write_to_sage(ctx, invoice)
+        try:
+            written = step.write_to_sage(ctx, invoice)
+        except SageVerifyError as exc:
+            # Sage answered the write; the read-back after it failed: keep what was sent,
+            # for the read-back of a later cycle (the processor decides the rest)
+            readback.record_unverified(ctx, doc, invoice, exc)
+            raise
         if isinstance(written, InvoiceExistsError):
             return self._already(
                 doc,
@@ -231,7 +246,13 @@ class InvoiceWriter:
         )
 
     def _recovered(
-        self, doc: SourceDocument, fp: str, prior: LedgerEntry, found: ExistingInvoice
+        self,
+        doc: SourceDocument,
+        fp: str,
+        prior: LedgerEntry,
+        found: ExistingInvoice,
+        *,
+        verified: str = "",
     ) -> Outcome:
         ctx = self._ctx
         label = str(found.key)
@@ -244,12 +265,14 @@ class InvoiceWriter:
                 vendor=vendor,
                 invoice_no=found.key.invoice_no,
             )
-        step.record_recovered(ctx, doc, prior, found)
+        step.record_recovered(ctx, doc, prior, found, verified=verified)
         ctx.commit()
         outcome = ctx.outcome(
             doc,
             Outcome.RECOVERED,
-            f"{label} written before a crash; recorded",
+            f"{label} read back ({verified}); recorded"
+            if verified
+            else f"{label} written before a crash; recorded",
             vendor=vendor,
             invoice_no=found.key.invoice_no,
         )
