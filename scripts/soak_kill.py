@@ -45,7 +45,7 @@ from proof_world import (  # the script's own folder, put on the path above
 )
 
 from ml_connector.sandbox.servicetitan.server import running_sandbox
-from ml_connector.store.port import LedgerStatus, PairId
+from ml_connector.store.port import LedgerStatus, PairId, ReviewStatus
 from ml_connector.store.sql import SqlStateStore
 
 ST_FAULTS = {"rate429": 0.04, "rate5xx": 0.04, "token_lifetime": 4, "retry_after": 1}
@@ -66,6 +66,12 @@ class SoakResult:
     adjusted: int
     extra: int
     left_in_intent: int
+    # written and in Sage, but in review because the read-back never ran (should be 0), or
+    # because it read back differently; read-backs that failed, and those done by a later cycle
+    unread_in_review: int
+    differently_in_review: int
+    read_backs_failed: int
+    verified_later: int
     exit_codes: dict[str, int]
     seconds: float
     machine: str
@@ -185,6 +191,8 @@ def run_soak(
         try:
             with store.transaction() as tx:
                 ledger = list(tx.iter_ledger(PairId("main")))
+                reviews = tx.list_reviews(PairId("main"), ReviewStatus.OPEN)
+                events = list(tx.iter_audit(pair=PairId("main")))
         finally:
             store.close()
         intent = [e.doc_id for e in ledger if e.status is LedgerStatus.INTENT]
@@ -208,6 +216,10 @@ def run_soak(
         adjusted=len(result.adjusted),
         extra=len(result.extra),
         left_in_intent=len(intent),
+        unread_in_review=sum("could not be read back" in r.reason for r in reviews),
+        differently_in_review=sum("read back differently" in r.reason for r in reviews),
+        read_backs_failed=sum(e.action == "read_back_failed" for e in events),
+        verified_later=sum(e.action == "written" and "verified_later" in e.details for e in events),
         exit_codes=codes,
         seconds=round(time.monotonic() - started, 1),
         machine=machine(),

@@ -296,6 +296,32 @@ def test_review_status_of_an_unknown_item_is_an_error(store: SqlStateStore) -> N
         tx.set_review_status(404, ReviewStatus.RESOLVED, by="x", at=T0)
 
 
+def test_last_audit_is_the_newest_event_of_one_action_of_one_document(
+    store: SqlStateStore,
+) -> None:
+    def event(minute: int, action: str, doc_id: int, pair: PairId = MAIN) -> AuditEvent:
+        return AuditEvent(
+            at=T0 + timedelta(minutes=minute),
+            pair=pair,
+            action=action,
+            doc_kind=DocKind.AP_BILL,
+            doc_id=doc_id,
+            details={"n": minute},
+        )
+
+    with store.transaction() as tx:
+        tx.append_audit(event(1, "read_back_failed", 5))
+        newest = tx.append_audit(event(2, "read_back_failed", 5))
+        tx.append_audit(event(3, "written", 5))
+        tx.append_audit(event(4, "read_back_failed", 6))
+        tx.append_audit(event(5, "read_back_failed", 5, WEST))
+    with store.transaction() as tx:
+        found = tx.last_audit(MAIN, DocKind.AP_BILL, 5, "read_back_failed")
+        assert found is not None and (found.id, found.details) == (newest, {"n": 2})
+        assert tx.last_audit(MAIN, DocKind.AP_BILL, 7, "read_back_failed") is None
+        assert tx.last_audit(MAIN, DocKind.INVOICE, 5, "read_back_failed") is None
+
+
 def test_audit_append_and_iterate(store: SqlStateStore) -> None:
     with store.transaction() as tx:
         run_id = tx.start_run(MAIN, T0, dry_run=False)

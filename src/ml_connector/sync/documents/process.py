@@ -5,7 +5,9 @@ write; and what happens when that fails (by the error's `action`).
   fetched again next cycle, and goes to review after `max_attempts`. Five in a row end the
   cycle (Sage or ServiceTitan is down: no point hammering it).
 - SKIP: review (SAGE_REJECTED for Sage's refusals, INVALID_DOCUMENT otherwise).
-- STOP: `CycleStoppedError`, which ends the cycle for the pair.
+- STOP: `CycleStoppedError`, which ends the cycle for the pair. A written invoice whose
+  read-back could not run is not sent to review: it counts as an attempt (RETRY's ledger)
+  and the next cycle reads it back (`readback`); one that read back differently is.
 
 Only the document's own work can fail it: the reads every document shares (reference data,
 the session and its invoice index, the batch) go through `shared_loads` first, and when

@@ -7,7 +7,8 @@ steps of `write_steps` in order:
    the vendor holds in the ledger;
 2. recover (`InvoiceWriter.recover`, run by the processor before anything else is decided):
    an earlier attempt's INTENT whose invoice is in Sage with the intended amount and our
-   marker (or an empty comment after a write was started) is ours -> WRITTEN;
+   marker (or an empty comment after a write was started) is ours -> WRITTEN; one that Sage
+   accepted but could not read back is read back now (`readback`);
 3. record the intent (document, fingerprint, target key, amount) and commit;
 4. look up Sage under the key (entry, open, history): found -> ALREADY_IN_SAGE;
 5. check duplicates (`duplicates`): the same reference in another form under the same
