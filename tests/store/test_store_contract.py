@@ -317,7 +317,8 @@ def test_last_audit_is_the_newest_event_of_one_action_of_one_document(
         tx.append_audit(event(5, "read_back_failed", 5, WEST))
     with store.transaction() as tx:
         found = tx.last_audit(MAIN, DocKind.AP_BILL, 5, "read_back_failed")
-        assert found is not None and (found.id, found.details) == (newest, {"n": 2})
+        assert found is not None
+        assert (found.id, found.details) == (newest, {"n": 2})
         assert tx.last_audit(MAIN, DocKind.AP_BILL, 7, "read_back_failed") is None
         assert tx.last_audit(MAIN, DocKind.INVOICE, 5, "read_back_failed") is None
 

@@ -98,7 +98,8 @@ def _written_unread(world: World, read_back_down: Callable[[bool], list[int]]) -
     assert any("could not be read back" in e for e in summary.errors), summary.errors
     entry = _ledger(world)
     assert (entry.status, entry.last_error, entry.attempts) == (LedgerStatus.INTENT, WRITING, 1)
-    assert entry.sage_key is not None and entry.sage_key.invoice_no == REF
+    assert entry.sage_key is not None
+    assert entry.sage_key.invoice_no == REF
     assert _reviews(world) == []
     assert world.sage_entry()[("FERGUS", REF)][0] == Decimal("123.45")
     [event] = _events(world, "read_back_failed")
@@ -145,7 +146,8 @@ def test_an_unread_invoice_changed_by_hand_goes_to_review_and_is_never_written_a
     assert entry.status is LedgerStatus.REVIEW
     assert "written to Sage, but it read back differently" in entry.last_error
     assert "amount 100.00 instead of 123.45" in entry.last_error
-    assert entry.sage_key is not None and entry.sage_key.invoice_no == REF  # the key stays
+    assert entry.sage_key is not None
+    assert entry.sage_key.invoice_no == REF
     [item] = _reviews(world)
     assert _in_sage(world) == [("FERGUS", REF)]
     assert world.sage_entry()[("FERGUS", REF)][0] == Decimal("100.00")  # as the clerk left it
@@ -172,7 +174,8 @@ def test_a_read_back_that_never_runs_goes_to_review_after_max_attempts(
     entry = _ledger(world)
     assert entry.status is LedgerStatus.REVIEW
     assert "failed 3 times: written to Sage, but it could not be read back" in entry.last_error
-    assert entry.sage_key is not None and entry.amount == Decimal("123.45")  # a retry recognises it
+    assert entry.sage_key is not None
+    assert entry.amount == Decimal("123.45")
     assert _in_sage(world) == [("FERGUS", REF)]
 
     # once Sage reads again, a person's retry records it as written, not written again
