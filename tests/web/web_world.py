@@ -181,8 +181,13 @@ def _hand_keyed_duplicate(sage_root: Path) -> None:
 
 @contextmanager
 def open_web_world(
-    tmp: Path, monkeypatch: pytest.MonkeyPatch, *, require_login: bool = False
+    tmp: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    require_login: bool = False,
+    before_run: Callable[[RunningSandbox, Path], None] | None = None,
 ) -> Iterator[WebWorld]:
+    """`before_run(sandbox, sage_root)` adds a test's own data before the first cycle."""
     for key, value in SECRET_ENV.items():
         monkeypatch.setenv(key, value)
     cli.register_all()
@@ -231,6 +236,8 @@ def open_web_world(
                     input=f"{PASSWORDS[name]}\n",
                 )
                 assert result.exit_code == 0, (result.output, repr(result.exception))
+        if before_run is not None:
+            before_run(sb, sage_root)
         runner = Runner(config, interval=timedelta(hours=6), dashboard_port=0)
         thread = threading.Thread(target=runner.run, name="runner")
         thread.start()
