@@ -316,7 +316,8 @@ def map_gl_account(
         raise ReviewError(
             "the unmapped lines carry no ServiceTitan GL account to write a rule for",
             hint="use the account for this bill only, or add a rule by budget code to the "
-            "GL rules file",
+            "GL rules file (a tax or freight line: set the pair's tax_account / "
+            "freight_account)",
         )
     where = save_rule(account, st_accounts)
     for item in items:
