@@ -4,6 +4,7 @@ what the person decided reaches Sage on the next `sync --once`."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -250,3 +251,36 @@ def test_a_one_off_account_also_places_a_tax_line_without_an_account(tax_world: 
     placed = [r for r in written.details["gl"] if "one-off" in str(r.get("rule"))]
     assert len(placed) == 2
     assert all(r["rule"] == "one-off account set by maria" for r in placed)
+
+
+def test_review_list_suggests_an_account_for_a_missing_gl_account(gl_world: World) -> None:
+    """The command for a missing GL account is `resolve --account`: with a placeholder at
+    first (a pasted placeholder is refused by name); once a person gave the bill a one-off
+    account and the bill then changed in ServiceTitan, that account."""
+    world = gl_world
+    world.cli("vendors", "link", "--st-vendor", "601", "--sage-vendor", "00-FERGUS")
+    assert world.cli("sync", "--once").exit_code == 0
+    item = _gl_item(world, GL_BILL)
+    tail = f" -c {world.config}"
+    assert item["command"] == f"ml-connector review resolve {item['id']} --account ACCOUNT{tail}"
+    pasted = world.sub(*item["command"].split()[1:])
+    assert pasted.returncode == 2
+    assert "'ACCOUNT' is not an active Sage GL account" in pasted.stderr
+
+    result = world.cli(
+        "review", "resolve", str(item["id"]), "--account", "6900-00-100", "--by", "maria"
+    )
+    assert result.exit_code == 0, result.stdout
+    lines = [("90.00", {"id": 9, "name": "?", "number": "7777", "type": "x"})]
+    world.sb.upsert(  # edited in ServiceTitan before the next cycle: back to the rules
+        "ap-bills", [ap_bill(GL_BILL, reference="GL-ONCE", amount="90.00", lines=lines)]
+    )
+    assert world.cli("sync", "--once").exit_code == 0
+    again = _gl_item(world, GL_BILL)
+    assert again["id"] != item["id"]
+    assert again["command"] == (
+        f"ml-connector review resolve {again['id']} --account 6900-00-100{tail}"
+    )
+    shown = json.loads(world.cli("review", "show", str(again["id"])).stdout)
+    assert shown["command"] == again["command"]
+    assert "GL-ONCE" not in _invoices(world.sage_root)  # nothing written meanwhile
