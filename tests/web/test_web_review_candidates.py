@@ -4,42 +4,21 @@ one `review list` suggests: the best candidate that is not inactive.
 
 ServiceTitan vendor 690 "ABC Plumbing Supply" scores closest to Sage's inactive
 ABCPLUM "ABC Plumbing Supply (closed)" (seed), then to ABCPLHE "ABC Plumbing & Heating",
-an active vendor keyed in Sage by hand before the first cycle."""
+an active vendor keyed in Sage by hand before the first cycle (`web_world.abc_plumbing`)."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from engine_bills import ap_bill
-from web_world import PAIR, WebWorld, open_web_world
+from web_world import ABC_PLUMBING, PAIR, WebWorld, abc_plumbing, open_web_world
 
 from ml_connector.app.cli.review import next_command
-from ml_connector.sandbox.servicetitan.server import RunningSandbox
 from ml_connector.store.port import ReviewStatus
 
-ST_VENDOR = (690, "ABC Plumbing Supply")
-
-
-def _abc_plumbing(sb: RunningSandbox, sage_root: Path) -> None:
-    sb.upsert("vendors", [{"id": ST_VENDOR[0], "name": ST_VENDOR[1], "active": True}])
-    sb.upsert("ap-bills", [ap_bill(3_900_690, reference="ABC-1", amount="40.00", vendor=ST_VENDOR)])
-    conn = sqlite3.connect(sage_root / "ABC.sqlite")
-    try:  # a copy of the seed's ABCPLUM row, active, under another number and name
-        cursor = conn.execute("SELECT * FROM AP_Vendor WHERE VendorNo = 'ABCPLUM'")
-        row = dict(zip([d[0] for d in cursor.description], cursor.fetchone(), strict=True))
-        row.update(VendorNo="ABCPLHE", VendorName="ABC Plumbing & Heating", VendorStatus="A")
-        marks = ", ".join("?" for _ in row)
-        conn.execute(
-            f"INSERT INTO AP_Vendor ({', '.join(row)}) VALUES ({marks})",  # noqa: S608
-            tuple(row.values()),
-        )
-        conn.commit()
-    finally:
-        conn.close()
+ST_VENDOR = ABC_PLUMBING
 
 
 def _row(page: Any) -> Any:
@@ -50,7 +29,7 @@ def _row(page: Any) -> Any:
 
 @pytest.fixture
 def abc_web(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[WebWorld]:
-    with open_web_world(tmp_path, monkeypatch, before_run=_abc_plumbing) as world:
+    with open_web_world(tmp_path, monkeypatch, before_run=abc_plumbing) as world:
         yield world
 
 

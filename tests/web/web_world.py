@@ -51,6 +51,7 @@ PAIR = PairId("main")
 APPLICATION_GUID = "00000000-0000-4000-8000-0000000c11e0"  # cli_world's config
 SB_APP_KEY = SANDBOX_SETTINGS.app_key
 PASSWORDS = {"maria": "Maria-web-pass-1", "admin": "Admin-web-pass-2"}
+ABC_PLUMBING = (690, "ABC Plumbing Supply")  # ServiceTitan vendor of `abc_plumbing`
 
 
 def browser_unavailable() -> str | None:
@@ -172,6 +173,30 @@ def _hand_keyed_duplicate(sage_root: Path) -> None:
         marks = ", ".join("?" for _ in row)
         conn.execute(
             f"INSERT INTO AP_OpenInvoice ({', '.join(row)}) VALUES ({marks})",  # noqa: S608
+            tuple(row.values()),
+        )
+        conn.commit()
+    finally:
+        conn.close()
+
+
+def abc_plumbing(sb: RunningSandbox, sage_root: Path) -> None:
+    """A `before_run` whose vendor scores closest to an inactive Sage vendor: ServiceTitan
+    vendor 690 "ABC Plumbing Supply" (one bill) against the seed's inactive ABCPLUM "ABC
+    Plumbing Supply (closed)" and ABCPLHE "ABC Plumbing & Heating", an active vendor keyed
+    in Sage by hand (a copy of ABCPLUM's row)."""
+    sb.upsert("vendors", [{"id": ABC_PLUMBING[0], "name": ABC_PLUMBING[1], "active": True}])
+    sb.upsert(
+        "ap-bills", [ap_bill(3_900_690, reference="ABC-1", amount="40.00", vendor=ABC_PLUMBING)]
+    )
+    conn = sqlite3.connect(sage_root / "ABC.sqlite")
+    try:
+        cursor = conn.execute("SELECT * FROM AP_Vendor WHERE VendorNo = 'ABCPLUM'")
+        row = dict(zip([d[0] for d in cursor.description], cursor.fetchone(), strict=True))
+        row.update(VendorNo="ABCPLHE", VendorName="ABC Plumbing & Heating", VendorStatus="A")
+        marks = ", ".join("?" for _ in row)
+        conn.execute(
+            f"INSERT INTO AP_Vendor ({', '.join(row)}) VALUES ({marks})",  # noqa: S608
             tuple(row.values()),
         )
         conn.commit()
