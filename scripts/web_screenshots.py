@@ -20,9 +20,11 @@ for helpers in ("web", "cli", "sync"):
     sys.path.insert(0, str(ROOT / "tests" / helpers))
 
 from web_world import (  # noqa: E402
+    ABC_PLUMBING,
     CHROMIUM,
     DUP_BILL,
     PASSWORDS,
+    abc_plumbing,
     browser_unavailable,
     open_web_world,
 )
@@ -63,6 +65,18 @@ def main() -> int:
         page.screenshot(path=out / "web-runs.png")
         page.goto(f"{web.url}/audit")
         page.screenshot(path=out / "web-audit.png")
+        browser.close()
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        open_web_world(Path(tmp), monkeypatch, before_run=abc_plumbing) as web,
+        sync_playwright() as pw,
+    ):  # a vendor whose closest Sage vendor is inactive: greyed, the active one ticked
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page(viewport=SIZE)
+        page.goto(f"{web.url}/review")
+        heading = page.locator("h2", has_text=f"Which Sage vendor? {ABC_PLUMBING[1]}")
+        row = page.locator("section.problem", has=heading)
+        row.locator("form.link-vendor").screenshot(path=out / "web-review-inactive.png")
         browser.close()
     monkeypatch.undo()
     for png in sorted(out.glob("web-*.png")):

@@ -248,3 +248,35 @@ def test_a_guesser_elsewhere_does_not_lock_a_user_out_of_her_own_pc(tmp_path: Pa
     store.close()
     assert len(refused) == 5
     assert {e.details["address"] for e in refused} == {guesser}
+
+
+def test_a_vendor_row_whose_candidates_are_all_inactive_ticks_none(tmp_path: Path) -> None:
+    app, store = _web_app(tmp_path, RuntimeStatus(["main"]))
+    closed = {"division_no": "00", "name": "ABC Plumbing Supply (closed)", "score": 80.0}
+    with store.transaction() as tx:
+        tx.add_review(
+            ReviewItem(
+                pair=PairId("main"),
+                kind=ReviewKind.AMBIGUOUS_VENDOR,
+                doc_kind=None,
+                doc_id=None,
+                subject="st_vendor:690",
+                reason="The matching Sage vendor 00-ABCPLUM is inactive.",
+                suggestion="pick another",
+                details={
+                    "st_vendor_id": 690,
+                    "st_vendor_name": "ABC Plumbing Supply",
+                    "candidates": [
+                        {**closed, "vendor_no": "ABCPLUM", "status": "I"},
+                        {**closed, "vendor_no": "ABCPLU2", "status": "I"},
+                    ],
+                },
+            )
+        )
+    page = AsgiClient(app).get("/review").text
+    store.close()
+    radios = re.findall(r'<input type="radio" name="vendor"[^>]*>', page)
+    assert len(radios) == 2
+    assert all("disabled" in r and "checked" not in r for r in radios)
+    assert "Every candidate is inactive in Sage" in page
+    assert page.count("inactive in Sage</span>") == 2

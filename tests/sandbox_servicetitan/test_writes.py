@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 from typing import Any
 
 from st_sandbox_http import Api
 
-from ml_connector.sandbox.servicetitan.server import RunningSandbox
+from ml_connector.sandbox.servicetitan.server import RunningSandbox, running_sandbox
+from ml_connector.sandbox.servicetitan.settings import SandboxSettings
 
 OURS = str(uuid.UUID(int=0xAB12))
 THEIRS = str(uuid.UUID(int=0xCD34))
@@ -207,3 +209,29 @@ def test_admin_sets_vendor_external_data(fresh: RunningSandbox) -> None:
     assert shown["externalData"] == [{"key": "sageVendorNo", "value": "WINSUPP"}]
     assert "_external" not in shown
     api.close()
+
+
+def test_vendor_writes_need_the_write_scope(tmp_path: Path) -> None:
+    """An application registered without `tn.inv.vendors:w` reads vendors but may not
+    create or patch them: 403 naming the scope (reference/servicetitan.md: 403 on scopes
+    the app lacks); nothing changes."""
+    scope = SandboxSettings().scope.replace("tn.inv.vendors:w", "")
+    with running_sandbox(tmp_path / "state", size=20, settings=SandboxSettings(scope=scope)) as sb:
+        api = Api(sb)
+        before = api.ok("inventory", "vendors/602")
+        patch = {
+            "externalData": {
+                "applicationGuid": OURS,
+                "patchMode": "Merge",
+                "externalData": [{"key": "sage100VendorNo", "value": "FERGWAT"}],
+            }
+        }
+        for method, path, body in (
+            ("PATCH", "vendors/602", patch),
+            ("POST", "vendors", _new_vendor()),
+        ):
+            refused = api.send(method, "inventory", path, body)
+            assert refused.status_code == 403, refused.text
+            assert "tn.inv.vendors:w" in refused.text
+        assert api.ok("inventory", "vendors/602") == before
+        api.close()

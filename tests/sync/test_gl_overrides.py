@@ -205,3 +205,34 @@ def test_a_link_made_while_servicetitan_is_down_stays_made(world: World) -> None
     assert link is not None
     assert link.vendor_no == found.vendor_no == "GRAINGE"
     assert "vendor_number_not_saved" in events
+
+
+def test_a_tax_line_a_person_placed_stays_on_their_account(world: World) -> None:
+    """A tax line with no account (none configured, none in the AP division) goes to review
+    with the item line; the one-off account places both, and keeps the tax line for this
+    revision even when a tax account is configured meanwhile (as a rule appearing
+    meanwhile does not move an item line the person placed)."""
+    no_tax = replace(world.settings, fallback_gl_account=None, tax_account=None)
+    with sqlite3.connect(world.sage_root / "ABC.sqlite") as conn:
+        conn.execute("UPDATE AP_Division SET SalesTaxAcctKey = '' WHERE APDivisionNo = '00'")
+    bill = ap_bill(
+        BILL, reference="ONCE-1", amount="87.50", tax="7.50",
+        lines=[("80.00", {"number": "7777"})],
+    )  # fmt: skip
+    world.st.upsert("ap-bills", [bill])
+    world.cycle(settings=no_tax)
+    review_id = _item(world)
+    queue = ReviewQueue(PAIR, world.store, world.clock)
+    item = queue.get(review_id)
+    assert [u.get("line_kind") for u in item.details["unmapped"]] == [None, "tax"]
+    assert "tax_account" in item.suggestion
+    map_gl_account(queue, world.sage, [review_id], "6900-00-100", by="maria")
+    later = replace(no_tax, tax_account="5250-00-100")  # configured after the person acted
+    written = [o for o in world.cycle(settings=later).outcomes if o.doc_id == BILL]
+    assert [o.outcome for o in written] == [Outcome.WRITTEN]
+    with sqlite3.connect(world.sage_root / "ABC.sqlite") as conn:
+        rows = conn.execute(
+            "SELECT AccountKey, DistributionAmt FROM AP_InvoiceDetail WHERE InvoiceNo = 'ONCE-1'"
+        ).fetchall()
+    one_off = world.account_key("6900-00-100")
+    assert sorted((str(k).strip(), float(a)) for k, a in rows) == [(one_off, 7.5), (one_off, 80.0)]

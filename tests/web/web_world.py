@@ -51,6 +51,7 @@ PAIR = PairId("main")
 APPLICATION_GUID = "00000000-0000-4000-8000-0000000c11e0"  # cli_world's config
 SB_APP_KEY = SANDBOX_SETTINGS.app_key
 PASSWORDS = {"maria": "Maria-web-pass-1", "admin": "Admin-web-pass-2"}
+ABC_PLUMBING = (690, "ABC Plumbing Supply")  # ServiceTitan vendor of `abc_plumbing`
 
 
 def browser_unavailable() -> str | None:
@@ -179,10 +180,39 @@ def _hand_keyed_duplicate(sage_root: Path) -> None:
         conn.close()
 
 
+def abc_plumbing(sb: RunningSandbox, sage_root: Path) -> None:
+    """A `before_run` whose vendor scores closest to an inactive Sage vendor: ServiceTitan
+    vendor 690 "ABC Plumbing Supply" (one bill) against the seed's inactive ABCPLUM "ABC
+    Plumbing Supply (closed)" and ABCPLHE "ABC Plumbing & Heating", an active vendor keyed
+    in Sage by hand (a copy of ABCPLUM's row)."""
+    sb.upsert("vendors", [{"id": ABC_PLUMBING[0], "name": ABC_PLUMBING[1], "active": True}])
+    sb.upsert(
+        "ap-bills", [ap_bill(3_900_690, reference="ABC-1", amount="40.00", vendor=ABC_PLUMBING)]
+    )
+    conn = sqlite3.connect(sage_root / "ABC.sqlite")
+    try:
+        cursor = conn.execute("SELECT * FROM AP_Vendor WHERE VendorNo = 'ABCPLUM'")
+        row = dict(zip([d[0] for d in cursor.description], cursor.fetchone(), strict=True))
+        row.update(VendorNo="ABCPLHE", VendorName="ABC Plumbing & Heating", VendorStatus="A")
+        marks = ", ".join("?" for _ in row)
+        conn.execute(
+            f"INSERT INTO AP_Vendor ({', '.join(row)}) VALUES ({marks})",  # noqa: S608
+            tuple(row.values()),
+        )
+        conn.commit()
+    finally:
+        conn.close()
+
+
 @contextmanager
 def open_web_world(
-    tmp: Path, monkeypatch: pytest.MonkeyPatch, *, require_login: bool = False
+    tmp: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    require_login: bool = False,
+    before_run: Callable[[RunningSandbox, Path], None] | None = None,
 ) -> Iterator[WebWorld]:
+    """`before_run(sandbox, sage_root)` adds a test's own data before the first cycle."""
     for key, value in SECRET_ENV.items():
         monkeypatch.setenv(key, value)
     cli.register_all()
@@ -231,6 +261,8 @@ def open_web_world(
                     input=f"{PASSWORDS[name]}\n",
                 )
                 assert result.exit_code == 0, (result.output, repr(result.exception))
+        if before_run is not None:
+            before_run(sb, sage_root)
         runner = Runner(config, interval=timedelta(hours=6), dashboard_port=0)
         thread = threading.Thread(target=runner.run, name="runner")
         thread.start()

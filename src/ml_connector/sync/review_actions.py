@@ -10,7 +10,8 @@
   the next cycle's matcher finds it by its exact name.
 - `link_vendor_for`: link the Sage vendor a person picked (checked on file and active).
   Both keep the Sage number in the ServiceTitan vendor's externalData when the pair says
-  so (`write_vendor_number_to_st`), through the engine's own `write_number_to_st`.
+  so (`write_vendor_number_to_st`), through the engine's own `write_number_to_st`
+  (`number_to_st`, which `vendors link` uses too).
 - `map_gl_account`: an unmapped GL problem resolved with an active Sage account, either
   once (a `GlOverride` for each document's revision in review) or saved as a rule (by a
   `save_rule` the caller gives, which edits the rules file).
@@ -105,7 +106,12 @@ class StSide:
 
 
 def _audit(
-    queue: ReviewQueue, item: ReviewItem, action: str, by: str, message: str, **details: Any
+    queue: ReviewQueue,
+    item: ReviewItem | None,
+    action: str,
+    by: str,
+    message: str,
+    **details: Any,
 ) -> None:
     with queue.store.transaction() as tx:
         tx.append_audit(
@@ -114,12 +120,68 @@ def _audit(
                 pair=queue.pair,
                 action=action,
                 actor=by,
-                doc_kind=item.doc_kind,
-                doc_id=item.doc_id,
+                doc_kind=item.doc_kind if item is not None else None,
+                doc_id=item.doc_id if item is not None else None,
                 message=message,
                 details=details,
             )
         )
+
+
+@dataclass(frozen=True, slots=True)
+class NumberInSt:
+    """What became of the Sage number on the ServiceTitan side after a person's action."""
+
+    saved: bool  # written and read back, or nothing to write (False: it is not there)
+    message: str  # for the person; "" when nothing was written
+
+
+def number_to_st(
+    queue: ReviewQueue,
+    item: ReviewItem | None,
+    st: StSide,
+    st_vendor: Vendor | None,
+    sage: SageVendor,
+    *,
+    by: str,
+) -> NumberInSt:
+    """The engine's `write_number_to_st` after a person's link or creation (`item`: the
+    review item it came from, if any), audited `vendor_number_saved` /
+    `vendor_number_not_saved` with the person's name. A ServiceTitan failure is reported,
+    never raised: what the person did in Sage and in the links stays done."""
+    if st.source is None or st_vendor is None:
+        return NumberInSt(True, "")
+    where = f"{sage.division_no}-{sage.vendor_no}"
+    try:
+        result = write_number_to_st(st.source, st.settings, st_vendor, sage)
+    except ConnectorError as exc:
+        message = (
+            f"the Sage number {where} could not be written to ServiceTitan vendor "
+            f"{st_vendor.id}: {exc.describe()}"
+        )
+        _audit(
+            queue,
+            item,
+            "vendor_number_not_saved",
+            by,
+            message,
+            st_vendor_id=st_vendor.id,
+            sage_vendor=where,
+        )
+        return NumberInSt(False, message)
+    if result is None:
+        return NumberInSt(True, "")
+    action, message = number_message(result)
+    _audit(
+        queue,
+        item,
+        action,
+        by,
+        f"{message} (asked by {by})",
+        st_vendor_id=st_vendor.id,
+        sage_vendor=where,
+    )
+    return NumberInSt(result.kept, message)
 
 
 def keep_number_in_st(
@@ -131,32 +193,9 @@ def keep_number_in_st(
     *,
     by: str,
 ) -> str:
-    """The engine's `write_number_to_st` after a person's link or creation, audited; a
-    sentence for the person ("" when there was nothing to write)."""
-    if st.source is None or st_vendor is None:
-        return ""
-    try:
-        result = write_number_to_st(st.source, st.settings, st_vendor, sage)
-    except ConnectorError as exc:
-        message = (
-            f"the Sage number could not be written to ServiceTitan vendor {st_vendor.id}: "
-            f"{exc.describe()}"
-        )
-        _audit(queue, item, "vendor_number_not_saved", by, message, st_vendor_id=st_vendor.id)
-        return message
-    if result is None:
-        return ""
-    action, message = number_message(result)
-    _audit(
-        queue,
-        item,
-        action,
-        by,
-        f"{message} (asked by {by})",
-        st_vendor_id=st_vendor.id,
-        sage_vendor=f"{sage.division_no}-{sage.vendor_no}",
-    )
-    return message
+    """`number_to_st` for a review action: a sentence for the person ("" when there was
+    nothing to write)."""
+    return number_to_st(queue, item, st, st_vendor, sage, by=by).message
 
 
 def _st_vendor_of(item: ReviewItem, st: StSide | None) -> Vendor | None:
@@ -316,7 +355,8 @@ def map_gl_account(
         raise ReviewError(
             "the unmapped lines carry no ServiceTitan GL account to write a rule for",
             hint="use the account for this bill only, or add a rule by budget code to the "
-            "GL rules file",
+            "GL rules file (a tax or freight line: set the pair's tax_account / "
+            "freight_account)",
         )
     where = save_rule(account, st_accounts)
     for item in items:

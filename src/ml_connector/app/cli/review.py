@@ -3,7 +3,8 @@
 Each operation goes through `sync.review.ReviewQueue` (the dashboard uses the same), is
 audited with who did it (`--by`, default the login name) and takes effect on the next
 cycle. `review list` gives, for each item, the command that acts on it with the item's
-own id (and the best Sage candidate of a vendor item), ready to copy. The modules behind
+own id (the best Sage candidate of a vendor item; for a missing GL account the account a
+person gave an earlier revision of the bill, else a placeholder), ready to copy. The modules behind
 the commands are imported when a command runs, so `review --help` stays quick.
 """
 
@@ -19,9 +20,11 @@ import typer
 from ml_connector.app.cli.options import ConfigOpt, JsonOpt, PairOpt, pairs_of
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from ml_connector.app.runtime import Runtime
     from ml_connector.sage100.port import GlAccount
-    from ml_connector.store.port import ReviewItem
+    from ml_connector.store.port import GlOverride, ReviewItem
     from ml_connector.sync.review import ReviewQueue
 
 review_app = typer.Typer(
@@ -45,10 +48,20 @@ def _queue(rt: Runtime, pair: str | None) -> ReviewQueue:
     )
 
 
-def next_command(item: ReviewItem, config: Path | None = None, *, several: bool = False) -> str:
+ACCOUNT_PLACEHOLDER = "ACCOUNT"  # shell-safe (no <...>); refused by name if pasted as is
+
+
+def next_command(
+    item: ReviewItem,
+    config: Path | None = None,
+    *,
+    several: bool = False,
+    account: str | None = None,
+) -> str:
     """The command that acts on `item`, with its id, ready to copy ("" when the fix is made
     elsewhere, e.g. a bill corrected in ServiceTitan). `config` and `several` (pairs) add
-    the `-c` and `--pair` it needs."""
+    the `-c` and `--pair` it needs; `account` is the Sage account to suggest for a missing
+    GL account (`earlier_account`), else a placeholder."""
     from ml_connector.store.port import ReviewKind
     from ml_connector.sync.review import VENDOR_KINDS, suggested_vendor
 
@@ -57,18 +70,33 @@ def next_command(item: ReviewItem, config: Path | None = None, *, several: bool 
         action = f"resolve {item.id} --vendor {suggested_vendor(item) or 'DD-VENDORNO'}"
     elif item.kind in (ReviewKind.SUSPECTED_DUPLICATE, ReviewKind.CHANGED_AFTER_EXPORT):
         action = f"resolve {item.id}"  # "not a duplicate: write it" / "Sage adjusted by hand"
-    elif item.kind in (
-        ReviewKind.UNMAPPED_GL,
-        ReviewKind.SAGE_REJECTED,
-        ReviewKind.EXPORT_MARK_FAILED,
-    ):
-        action = f"retry {item.id}"  # once the rule, the Sage setup or the mark is fixed
+    elif item.kind is ReviewKind.UNMAPPED_GL:
+        # an account for this bill only (a rule or the fallback is the other way out)
+        action = f"resolve {item.id} --account {account or ACCOUNT_PLACEHOLDER}"
+    elif item.kind in (ReviewKind.SAGE_REJECTED, ReviewKind.EXPORT_MARK_FAILED):
+        action = f"retry {item.id}"  # once the Sage setup or the mark is fixed
     else:
         return ""  # e.g. a bill to correct in ServiceTitan: picked up when it changes
     tail = f" --pair {item.pair}" if several else ""
     if config is not None:
         tail += f" -c {config}"
     return f"ml-connector review {action}{tail}"
+
+
+def earlier_account(item: ReviewItem, overrides: Sequence[GlOverride]) -> str | None:
+    """For a missing GL account item: the one-off account a person gave an earlier revision
+    of the same bill (the bill changed since, so it went back to the rules), to suggest
+    again. None otherwise, and when the override is for this very revision (then it is the
+    account itself that is no longer active)."""
+    from ml_connector.store.port import ReviewKind
+
+    if item.kind is not ReviewKind.UNMAPPED_GL:
+        return None
+    fingerprint = str(item.details.get("fingerprint") or "")
+    for o in overrides:
+        if (o.kind, o.doc_id) == (item.doc_kind, item.doc_id) and o.fingerprint != fingerprint:
+            return o.account
+    return None
 
 
 def _item_dict(item: ReviewItem, command: str = "") -> dict[str, Any]:
@@ -101,12 +129,23 @@ def review_list(
 
     with open_cli_runtime(config) as rt:
         items: list[ReviewItem] = []
+        overrides: list[GlOverride] = []
         for name in pairs_of(rt, pair):
             with rt.store.transaction() as tx:
                 items += tx.list_reviews(PairId(name), None if all_items else ReviewStatus.OPEN)
+                overrides += tx.gl_overrides(PairId(name))
         several = len(rt.config.pairs) > 1
     commands = {
-        i.id: (next_command(i, config, several=several) if i.status == "open" else "")
+        i.id: (
+            next_command(
+                i,
+                config,
+                several=several,
+                account=earlier_account(i, [o for o in overrides if o.pair == i.pair]),
+            )
+            if i.status == "open"
+            else ""
+        )
         for i in items
     }
     if as_json:
@@ -150,9 +189,17 @@ def review_show(review_id: int, config: ConfigOpt = None, pair: PairOpt = None) 
     from ml_connector.app.runtime import open_cli_runtime
 
     with open_cli_runtime(config) as rt:
-        item = _queue(rt, pair).get(review_id)
+        queue = _queue(rt, pair)
+        item = queue.get(review_id)
+        with rt.store.transaction() as tx:
+            overrides = tx.gl_overrides(queue.pair)
         several = len(rt.config.pairs) > 1
-    command = next_command(item, config, several=several) if item.status == "open" else ""
+    account = earlier_account(item, overrides)
+    command = (
+        next_command(item, config, several=several, account=account)
+        if item.status == "open"
+        else ""
+    )
     typer.echo(json.dumps(_item_dict(item, command), indent=2, default=str))
 
 

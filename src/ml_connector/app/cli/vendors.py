@@ -4,7 +4,9 @@
   to review, with scores and reasons, over every vendor (cursors ignored); writes nothing.
   Without `--preview` it runs the vendor step once, for real.
 - `vendors link` / `vendors unlink`: a person's link, audited with their name; `link`
-  resolves the open review items waiting on that vendor (its bills are re-queued).
+  resolves the open review items waiting on that vendor (its bills are re-queued) and,
+  with `write_vendor_number_to_st`, keeps the Sage number in the ServiceTitan vendor's
+  externalData as review resolve and the sync do (`review_actions.number_to_st`).
 - `gl check`: the ServiceTitan GL accounts, budget codes and business units that have no
   valid Sage account under the GL rules, before any bill needs them.
 
@@ -32,6 +34,7 @@ from ml_connector.clock import Clock
 from ml_connector.errors import ConfigError
 from ml_connector.sage100.port import DivisionNo, Sage100, SageVendorNo
 from ml_connector.servicetitan.port import ServiceTitanSource
+from ml_connector.servicetitan.records import Vendor
 from ml_connector.store.port import (
     AuditEvent,
     PairId,
@@ -44,6 +47,7 @@ from ml_connector.store.port import (
 )
 from ml_connector.sync.gl.mapping import GlMapper, GlRules, gl_check
 from ml_connector.sync.review import ReviewQueue
+from ml_connector.sync.review_actions import StSide, number_to_st
 from ml_connector.sync.settings import SyncSettings, split_vendor
 from ml_connector.sync.vendors.fields import snapshot_stream
 from ml_connector.sync.vendors.run import run_vendor_sync
@@ -111,6 +115,51 @@ def _audit_by_hand(
     )
 
 
+def _link_by_hand(
+    p: PairParts, st: Vendor, division: str, number: str, sage_name: str, who: str
+) -> tuple[str, list[int]]:
+    """Record a person's link (audited) and find the open review items it settles: (what
+    was done, the items to resolve). The same link made again changes nothing (so that
+    the command can be run again for the number in ServiceTitan); any other link of
+    either side is refused."""
+    now = p.clock.now()
+    label = f"{division}-{number}"
+    with p.store.transaction() as tx:
+        mine = tx.get_link_by_st(p.pair, st.id)
+        if mine is not None and (mine.division_no, mine.vendor_no) == (division, number):
+            return (
+                f"ServiceTitan vendor {st.name!r} ({st.id}) is already linked to Sage vendor "
+                f"{label}: nothing changed",
+                [],
+            )
+        if mine is not None:
+            raise ConfigError(
+                f"ServiceTitan vendor {st.id} is already linked to "
+                f"{mine.division_no}-{mine.vendor_no}",
+                hint="unlink it first (ml-connector vendors unlink)",
+            )
+        other = tx.get_link_by_sage(p.pair, division, number)
+        if other is not None:
+            raise ConfigError(
+                f"Sage vendor {label} is already linked to ServiceTitan vendor "
+                f"{other.st_vendor_id}",
+                hint="unlink that one first",
+            )
+        tx.add_link(VendorLink(p.pair, st.id, division, number, "manual", None, now, who))
+        waiting = [
+            item.id
+            for item in tx.list_reviews(p.pair, ReviewStatus.OPEN)
+            if item.id is not None and _about_vendor(item, st.id, label)
+        ]
+        message = (
+            f"ServiceTitan vendor {st.name!r} ({st.id}) linked to Sage vendor {label} "
+            f"{sage_name!r} by hand"
+        )
+        details = {"st_vendor_id": st.id, "sage_vendor": label}
+        _audit_by_hand(tx, p, now, who, "vendor_linked_by_hand", message, details)
+    return message, waiting
+
+
 def register(app: typer.Typer, *, opener: Opener | None = None) -> None:
     """Add `vendors ...` and `gl check` to the CLI."""
     open_rt = opener or _app_opener
@@ -175,7 +224,11 @@ def register(app: typer.Typer, *, opener: Opener | None = None) -> None:
         pair: PairOpt = None,
         by: ByOpt = None,
     ) -> None:
-        """Link a ServiceTitan vendor to a Sage vendor by hand."""
+        """Link a ServiceTitan vendor to a Sage vendor by hand.
+
+        With write_vendor_number_to_st on, the Sage number then goes to the ServiceTitan
+        vendor's externalData, as the sync does; if ServiceTitan refuses, the link stays
+        and the same command run again tries the number once more."""
         who = by or getpass.getuser()
         with open_rt(config) as rt:
             p = _parts(rt, pair)
@@ -183,44 +236,25 @@ def register(app: typer.Typer, *, opener: Opener | None = None) -> None:
             found = p.sage.vendor(DivisionNo(division), SageVendorNo(number))
             if found is None:
                 raise ConfigError(f"Sage has no vendor {division}-{number}")
-            st = p.source.vendor(st_vendor)
-            now = p.clock.now()
-            with p.store.transaction() as tx:
-                mine = tx.get_link_by_st(p.pair, st_vendor)
-                if mine is not None:
-                    raise ConfigError(
-                        f"ServiceTitan vendor {st_vendor} is already linked to "
-                        f"{mine.division_no}-{mine.vendor_no}",
-                        hint="unlink it first (ml-connector vendors unlink)",
-                    )
-                other = tx.get_link_by_sage(p.pair, division, number)
-                if other is not None:
-                    raise ConfigError(
-                        f"Sage vendor {division}-{number} is already linked to ServiceTitan "
-                        f"vendor {other.st_vendor_id}",
-                        hint="unlink that one first",
-                    )
-                tx.add_link(
-                    VendorLink(p.pair, st_vendor, division, number, "manual", None, now, who)
-                )
-                waiting = [
-                    item.id
-                    for item in tx.list_reviews(p.pair, ReviewStatus.OPEN)
-                    if item.id is not None
-                    and _about_vendor(item, st_vendor, f"{division}-{number}")
-                ]
-                message = (
-                    f"ServiceTitan vendor {st.name!r} ({st_vendor}) linked to Sage vendor "
-                    f"{division}-{number} {found.name!r} by hand"
-                )
-                details = {"st_vendor_id": st_vendor, "sage_vendor": f"{division}-{number}"}
-                _audit_by_hand(tx, p, now, who, "vendor_linked_by_hand", message, details)
+            guid = p.settings.application_guid  # with our externalData: is the number there?
+            st = p.source.vendor(st_vendor, external_data_application_guid=guid)
             queue = ReviewQueue(p.pair, p.store, p.clock, division=p.settings.division)
+            message, waiting = _link_by_hand(p, st, division, number, found.name, who)
             for review_id in waiting:
                 queue.resolve(review_id, by=who, note=f"vendor linked by hand to {sage_vendor}")
+            in_st = number_to_st(queue, None, StSide(p.settings, p.source), st, found, by=who)
         typer.echo(message)
         if waiting:
             typer.echo(f"{len(waiting)} review items resolved; their bills are re-queued")
+        if in_st.saved:
+            if in_st.message:
+                typer.echo(in_st.message)
+        else:
+            typer.echo(
+                f"warning: {in_st.message}. The link is made; run the same command again "
+                "to try the number once more.",
+                err=True,
+            )
 
     @vendors.command("unlink")
     def unlink(

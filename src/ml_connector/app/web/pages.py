@@ -17,7 +17,7 @@ from starlette.responses import Response
 
 from ml_connector.app.web import chart
 from ml_connector.app.web.context import Visit, Web
-from ml_connector.app.web.queue import KIND_TITLES, doc_keys, group
+from ml_connector.app.web.queue import KIND_TITLES, VENDOR_STATUS, doc_keys, group
 from ml_connector.errors import ConnectorError
 from ml_connector.store.audit_export import export_audit_csv
 from ml_connector.store.browse import AuditFilter, BillFilter
@@ -80,6 +80,7 @@ def review(web: Web, visit: Visit) -> Response:
         accounts=accounts,
         sage_problem=problem_msg,
         kinds=KIND_TITLES,
+        vendor_status=VENDOR_STATUS,
         ReviewKind=ReviewKind,
     )
 

@@ -6,8 +6,9 @@ Open review items are grouped so that one decision is one row:
 - unmapped-GL items whose unmapped lines name the same ServiceTitan GL account(s);
 - anything else: one item, one row.
 Each problem carries its bills (from the ledger: amount, date, reference, vendor name),
-their total, and the candidates the matcher scored. `primary` is the item the actions
-act on; the others follow it (see `ml_connector.app.web.actions`).
+their total, and the candidates the matcher scored (with their Sage status; `suggested`
+is the one to pre-select, the same as the CLI's: never an inactive vendor). `primary` is
+the item the actions act on; the others follow it (see `ml_connector.app.web.actions`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ml_connector.store.port import DocKind, LedgerEntry, PairId, ReviewItem, ReviewKind
+from ml_connector.sync.review import suggested_candidate
 
 VENDOR_KINDS = frozenset({ReviewKind.AMBIGUOUS_VENDOR, ReviewKind.UNKNOWN_VENDOR})
 
@@ -32,6 +34,9 @@ KIND_TITLES: Mapping[ReviewKind, str] = {
     ReviewKind.INVALID_DOCUMENT: "Bill cannot be written as it is",
     ReviewKind.EXPORT_MARK_FAILED: "Not marked exported in ServiceTitan",
 }
+
+# a Sage vendor's VendorStatus as a person reads it (an item may predate the status: "")
+VENDOR_STATUS: Mapping[str, str] = {"A": "active", "I": "inactive in Sage", "T": "temporary"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +78,12 @@ class Problem:
     @property
     def title(self) -> str:
         return KIND_TITLES.get(self.kind, str(self.kind))
+
+    @property
+    def suggested(self) -> str | None:
+        """The candidate to pre-select, as division-vendor: the one `review list` suggests
+        (the best that is not inactive in Sage; None when every one is)."""
+        return suggested_candidate(dict(c) for c in self.candidates)
 
     @property
     def vendor_name(self) -> str:

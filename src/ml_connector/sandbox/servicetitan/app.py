@@ -4,8 +4,9 @@ Every API call (`/{module}/v2/tenant/{tenant}/...`) goes through `guarded`, in t
 injected latency; `Authorization: Bearer <token>` (401 when missing, invalid or expired);
 `ST-App-Key` (401 when missing, 403 when wrong); the tenant in the path (403 when the token's
 tenant differs, 404 when it is not a number); the 60 requests per second window per app and
-tenant (429 with `Retry-After`); the module licence (403 naming it); injected 429/5xx; then
-the handler. Errors use the official `ApiErrorResponse` shape.
+tenant (429 with `Retry-After`); the module licence (403 naming it); the write scope of
+the few writes that check one (`WRITE_SCOPES`, 403 naming it); injected 429/5xx; then the
+handler. Errors use the official `ApiErrorResponse` shape.
 """
 
 from __future__ import annotations
@@ -125,6 +126,22 @@ async def _token(request: Request) -> Response:
     )
 
 
+# Writes that need a write scope of the token (`SandboxSettings.scope`): the scope names
+# follow ServiceTitan's `tn.<module>.<resource>:w` (reference/servicetitan.md). Only these
+# are checked; reads and other writes pass whatever the scope says.
+WRITE_SCOPES = {("inventory", "vendors"): "tn.inv.vendors:w"}
+
+
+def _write_scope(request: Request) -> str | None:
+    """The scope a write needs, or None (a read, or a write not checked)."""
+    if request.method in ("GET", "HEAD"):
+        return None
+    parts = request.url.path.strip("/").split("/")  # module, v2, tenant, id, resource, ...
+    if len(parts) < 5:
+        return None
+    return WRITE_SCOPES.get((parts[0], parts[4]))
+
+
 def _check(request: Request, state: SandboxState, module: str) -> None:
     header = request.headers.get("authorization", "").strip()
     token = header[7:].strip() if header.lower().startswith("bearer ") else header
@@ -172,6 +189,13 @@ def _check(request: Request, state: SandboxState, module: str) -> None:
     if module in faults.unlicensed:
         raise ApiProblem(
             403, f"The tenant is not licensed for the '{module}' module.", data={"module": module}
+        )
+    needed = _write_scope(request)
+    if needed is not None and needed not in str(claims.get("scope", "")).split():
+        raise ApiProblem(
+            403,
+            f"Forbidden: the application has no '{needed}' scope.",
+            data={"scope": needed},
         )
     drawn = state.faults.draw()
     if drawn == "429":

@@ -10,7 +10,8 @@
   to the AP division's accounts) when `SyncSettings.tax_freight` says so ("auto": the company
   calculates sales tax in A/P, the division has the account and no other account is
   configured); otherwise they are lines on the configured accounts, else on the AP
-  division's sales tax and freight accounts.
+  division's sales tax and freight accounts, else on the person's one-off account (as
+  above; never the fallback), else the document goes to review.
 - With a `[job_cost]` section in the rules and Job Cost in Sage, each line on a ServiceTitan
   job carries the Sage job, cost code and cost type (`jobcost.JobCostMapper`), checked
   against the job's cost codes; a line that cannot sends the document to review.
@@ -28,7 +29,13 @@ from typing import Any
 
 from ml_connector.errors import ConfigError
 from ml_connector.money import ZERO
-from ml_connector.sage100.port import LINE_COMMENT_LEN, AccountKey, ApInvoiceLine, CompanyInfo
+from ml_connector.sage100.port import (
+    LINE_COMMENT_LEN,
+    AccountKey,
+    ApDivision,
+    ApInvoiceLine,
+    CompanyInfo,
+)
 from ml_connector.servicetitan.records import BudgetCode
 from ml_connector.store.port import DocKind, GlOverride, ReviewKind
 from ml_connector.sync.context import CycleContext
@@ -61,10 +68,20 @@ class Unmapped:
     @property
     def suggestion(self) -> str:
         if self.kind is ReviewKind.UNMAPPED_GL:
+            lines = self.details.get("unmapped", ())
+            kinds = sorted({str(u["line_kind"]) for u in lines if u.get("line_kind")})
+            fixes = []
+            if any(not u.get("line_kind") for u in lines) or not kinds:
+                fixes.append("add a GL rule (or a fallback account)")
+            if kinds:
+                fixes.append(
+                    f"set the pair's {' / '.join(k + '_account' for k in kinds)} (or the AP "
+                    "division's account in Sage)"
+                )
+            otherwise = ", or ".join(fixes)
             return (
                 "give the lines an active Sage account for this bill in review (web app: Map; "
-                "CLI: review resolve --account), or add a GL rule (or a fallback account), "
-                "then resolve this item"
+                f"CLI: review resolve --account), or {otherwise}, then resolve this item"
             )
         return (
             "set up the job's cost code in Sage Job Cost, or correct the [job_cost] rules or "
@@ -273,6 +290,54 @@ class LineMapper:
             "fallback": mapping.fallback,
         }
 
+    def _tax_freight(
+        self,
+        doc: SourceDocument,
+        fp: str | None,
+        line: SourceLine,
+        override: GlOverride | None,
+        division: ApDivision | None,
+        header: dict[str, Decimal],
+    ) -> tuple[AccountKey | None, dict[str, Any]] | None:
+        """A tax or freight line: None when it goes to the invoice header (added to
+        `header`), else (key, what the audit records) or (None, why it has no account). A
+        line a person placed once goes to their account; otherwise the header, the
+        configured account or the AP division's, then the person's one-off account for
+        this revision (the same as for item lines: no fallback account, which is for
+        lines of goods and services)."""
+        if override is not None and line.ref in override.lines:
+            return self._one_off(line, override, "placed by a person for this revision")
+        s = self._ctx.settings
+        default = None
+        if division:
+            default = (
+                division.sales_tax_account_key
+                if line.kind == "tax"
+                else division.freight_account_key
+            )
+        wanted = s.tax_account if line.kind == "tax" else s.freight_account
+        if self._in_header(line.kind, wanted, default):
+            header[line.kind] += line.amount
+            return None
+        key = self._configured(line.kind, wanted, default)
+        if key is not None:
+            return key, {
+                "line": line.ref,
+                "account_key": key,
+                "rule": f"{line.kind} account",
+                "fallback": False,
+            }
+        why = f"no {line.kind} account configured and AP division {s.division} has none"
+        override = override or self._override(doc, fp, fresh=True)
+        if override is not None:
+            return self._one_off(line, override, why)
+        return None, {
+            "line": line.ref,
+            "amount": str(line.amount),
+            "line_kind": line.kind,
+            "why": why,
+        }
+
     def distribute(self, doc: SourceDocument, fp: str | None = None) -> Distribution | Unmapped:
         """`fp`: the revision's fingerprint (a one-off account applies to it alone)."""
         s = self._ctx.settings
@@ -290,39 +355,15 @@ class LineMapper:
             key: AccountKey | None
             job = ("", "", "")
             if line.kind in ("tax", "freight"):
-                default = (
-                    (
-                        division.sales_tax_account_key
-                        if line.kind == "tax"
-                        else division.freight_account_key
-                    )
-                    if division
-                    else None
-                )
-                wanted = s.tax_account if line.kind == "tax" else s.freight_account
-                if self._in_header(line.kind, wanted, default):
-                    header[line.kind] += line.amount
+                placed = self._tax_freight(doc, fp, line, override, division, header)
+                if placed is None:
                     rules.append({"line": line.ref, "rule": f"{line.kind} in the invoice header"})
                     continue
-                key = self._configured(line.kind, wanted, default)
+                key, record = placed
                 if key is None:
-                    unmapped.append(
-                        {
-                            "line": line.ref,
-                            "amount": str(line.amount),
-                            "why": f"no {line.kind} account configured and AP division "
-                            f"{s.division} has none",
-                        }
-                    )
+                    unmapped.append(record)
                     continue
-                rules.append(
-                    {
-                        "line": line.ref,
-                        "account_key": key,
-                        "rule": f"{line.kind} account",
-                        "fallback": False,
-                    }
-                )
+                rules.append(record)
             else:
                 dims = LineDimensions(
                     st_gl_account=line.st_gl_account,
