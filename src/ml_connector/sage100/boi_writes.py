@@ -118,10 +118,16 @@ _BATCH = "selected_batch"
 def note_lookup(s: BoiSession, key: ApInvoiceKey, *, found: bool) -> None:
     """Remember (or forget) that `key` was just looked up and is not in Sage."""
     absent: dict[ApInvoiceKey, float] = s.cache.setdefault(_ABSENT, {})
-    if found:
-        absent.pop(key, None)
-    else:
-        absent[key] = s.clock.monotonic()
+    now = s.clock.monotonic()
+    absent.pop(key, None)
+    # Keys looked up and then not written (a suspected duplicate, a dry run) no longer
+    # count after LOOKUP_FRESH_SECONDS: the oldest (insertion order) is let go once stale,
+    # one per lookup, so the session does not keep one per document.
+    oldest = next(iter(absent), None)
+    if oldest is not None and now - absent[oldest] > LOOKUP_FRESH_SECONDS:
+        del absent[oldest]
+    if not found:
+        absent[key] = now
 
 
 def _looked_up_absent(s: BoiSession, key: ApInvoiceKey) -> bool:
