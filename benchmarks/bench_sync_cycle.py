@@ -64,6 +64,8 @@ from ml_connector.sync.summary import CycleSummary
 PAGE_SIZE = int(os.environ.get("BENCH_PAGE_SIZE", "1000"))  # the client's default
 ST_IN_PROCESS = os.environ.get("BENCH_ST_IN_PROCESS", "") == "1"
 SAGE_PROCESS = os.environ.get("BENCH_SAGE_PROCESS", "") == "1"
+# BoiSettings.invoice_key_whole (off by default until the probe confirms it on a server)
+KEY_WHOLE = os.environ.get("BENCH_INVOICE_KEY_WHOLE", "") == "1"
 
 
 def _serve_st(state_dir: Path, size: int, conn: Any) -> None:
@@ -266,7 +268,11 @@ def run_size(
             )
             sage = BoiSage100(
                 BoiSettings(
-                    home=str(root), company="ABC", user="sandbox", password=SecretStr("sandbox")
+                    home=str(root),
+                    company="ABC",
+                    user="sandbox",
+                    password=SecretStr("sandbox"),
+                    invoice_key_whole=KEY_WHOLE,
                 ),
                 lambda: CountingCom(make_script(), counts),
                 clock=clock,

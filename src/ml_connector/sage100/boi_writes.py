@@ -158,8 +158,7 @@ def write_invoice(s: BoiSession, inv: NewApInvoice) -> WrittenInvoice:
             check(bus.nSelectBatch(inv.batch_no), bus, f"nSelectBatch({inv.batch_no})", record=rec)
         if inv.batch_no:
             s.cache[_BATCH] = (bus, inv.batch_no)  # stays selected on this object
-        _set_key_parts(bus, inv, rec)
-        answer = return_code(bus.nSetKey())
+        answer = _set_new_key(bus, inv, rec, whole=s.settings.invoice_key_whole)
         if answer != 2:
             msg = last_error(bus)
             if answer == 1:
@@ -290,6 +289,25 @@ def verify_invoice(s: BoiSession, inv: NewApInvoice) -> None:
             hint="Check the invoice in A/P Invoice Data Entry before the register is updated, "
             "and check the column names in the connector's Sage settings (BoiColumns).",
         )
+
+
+def whole_invoice_key(key: ApInvoiceKey) -> str:
+    """The key as one string, as ProvideX keys AP_InvoiceHeader: division (2) + vendor
+    number padded to 7 + invoice number (the padding is unconfirmed: the probe's
+    `whole_key` fact settles it)."""
+    return f"{key.division_no}{key.vendor_no.ljust(VENDOR_NO_LEN)}{key.invoice_no}"
+
+
+def _set_new_key(bus: Any, inv: NewApInvoice, rec: str, *, whole: bool) -> int:
+    """`nSetKey`'s answer for the invoice's key: three `nSetKeyValue` and `nSetKey()`
+    (confirmed), or with `whole` (`BoiSettings.invoice_key_whole`) one `nSetKey(key)`.
+    A whole key no longer than an invoice number alone is given in parts: it could be
+    taken for the last part of a key whose leading parts are still set."""
+    key = whole_invoice_key(inv.key)
+    if whole and len(key) > INVOICE_NO_LEN:
+        return return_code(bus.nSetKey(key))
+    _set_key_parts(bus, inv, rec)
+    return return_code(bus.nSetKey())
 
 
 def _set_key_parts(bus: Any, inv: NewApInvoice, rec: str) -> None:

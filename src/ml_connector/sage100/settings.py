@@ -141,6 +141,11 @@ class BoiSettings(BaseModel):
     # open and history rows are fresh (invoice_index.fresh_for_keys); False: three exact
     # reads (entry, open, history) before every write
     key_lookup_from_index: bool = True
+    # the write's nSetKey with the whole key (division + vendor padded to 7 + invoice) in
+    # one call instead of three nSetKeyValue first: 3 BOI calls fewer per written invoice.
+    # Off until the probe's `whole_key` fact confirms Sage's padding on the server
+    # (docs/sage-adapter.md, "To confirm"); nSetKey must still answer 2, Adjustment$ "N"
+    invoice_key_whole: bool = False
     call_timeout_seconds: float = Field(default=600.0, gt=0)
 
     @field_validator("company")
