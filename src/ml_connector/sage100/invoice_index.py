@@ -3,12 +3,17 @@
 `find_invoices_by_reference` must find an invoice keyed by hand under any vendor, in
 entry, open invoices or history, and must stay fast against 100,000 history rows. One
 `nGetResultSets` per table fills the index when the session first needs it; afterwards a
-refresh (at most every `reference_index_max_age_seconds`) re-reads data entry whole (it is
-small: unposted invoices) and only the open and history rows stamped on or after the
-newest stamp already seen. The index is rebuilt from scratch every
-`reference_index_rebuild_seconds` and with every new session, which also forgets rows
-deleted in Sage. Invoices the adapter writes are added at once. Each row is filed under
-every key of its invoice number (`references.reference_keys`: strong and loose).
+refresh (at most every `reference_index_max_age_seconds`) re-reads data entry whole and
+only the open and history rows stamped on or after the newest stamp already seen. Data
+entry is small in daily use (unposted invoices) but holds every invoice a backfill writes
+until someone posts them, so a re-read is cut into slices of about
+`reference_index_slice_rows` rows by invoice number, where the index's own entry rows say
+(`InvoiceIndex.boundaries`); entry rows no slice returned are forgotten (mark and sweep),
+so a result set, and the memory it takes, does not grow with data entry. The index is
+rebuilt from scratch every `reference_index_rebuild_seconds` (in slices cut where the old
+index says) and with every new session, which also forgets rows deleted in Sage. Invoices
+the adapter writes are added at once. Each row is filed under every key of its invoice
+number (`references.reference_keys`: strong and loose).
 
 The same index answers the exact-key lookup before a first write (`holds_key`), when its
 open and history rows were read at most `KEY_FRESH_SECONDS` ago (`fresh_for_keys`
