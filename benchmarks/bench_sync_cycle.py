@@ -15,8 +15,12 @@ and creation, GL mapping, duplicate checks, writes), then a second cycle with no
 - peak memory (max RSS of this process). The ServiceTitan sandbox serves from its own
   process, as ServiceTitan is another machine for the product (`BENCH_ST_IN_PROCESS=1`:
   in this process, as before); the Sage sandbox stays in this process (it is the BOI
-  object model the adapter drives; real BOI runs in pvxcom.exe). Also reported: RSS before
-  the first cycle and after each;
+  object model the adapter drives) unless `BENCH_SAGE_PROCESS=1`, which serves it from
+  its own process as real BOI runs in pvxcom.exe (`sage_process.py`: one round trip per
+  BOI call), so that the peak is the connector's alone. Also reported: RSS before the
+  first cycle and after each;
+- `BENCH_INVOICE_KEY_WHOLE=1` turns on `BoiSettings.invoice_key_whole` (off by default
+  until a server's probe confirms it): 3 BOI calls fewer per written bill;
 - a projection for a real Sage server where every BOI call costs 5 ms or 20 ms:
   connector time + calls x latency per written bill.
 
