@@ -15,8 +15,12 @@ and creation, GL mapping, duplicate checks, writes), then a second cycle with no
 - peak memory (max RSS of this process). The ServiceTitan sandbox serves from its own
   process, as ServiceTitan is another machine for the product (`BENCH_ST_IN_PROCESS=1`:
   in this process, as before); the Sage sandbox stays in this process (it is the BOI
-  object model the adapter drives; real BOI runs in pvxcom.exe). Also reported: RSS before
-  the first cycle and after each;
+  object model the adapter drives) unless `BENCH_SAGE_PROCESS=1`, which serves it from
+  its own process as real BOI runs in pvxcom.exe (`sage_process.py`: one round trip per
+  BOI call), so that the peak is the connector's alone. Also reported: RSS before the
+  first cycle and after each;
+- `BENCH_INVOICE_KEY_WHOLE=1` turns on `BoiSettings.invoice_key_whole` (off by default
+  until a server's probe confirms it): 3 BOI calls fewer per written bill;
 - a projection for a real Sage server where every BOI call costs 5 ms or 20 ms:
   connector time + calls x latency per written bill.
 
@@ -63,6 +67,9 @@ from ml_connector.sync.summary import CycleSummary
 
 PAGE_SIZE = int(os.environ.get("BENCH_PAGE_SIZE", "1000"))  # the client's default
 ST_IN_PROCESS = os.environ.get("BENCH_ST_IN_PROCESS", "") == "1"
+SAGE_PROCESS = os.environ.get("BENCH_SAGE_PROCESS", "") == "1"
+# BoiSettings.invoice_key_whole (off by default until the probe confirms it on a server)
+KEY_WHOLE = os.environ.get("BENCH_INVOICE_KEY_WHOLE", "") == "1"
 
 
 def _serve_st(state_dir: Path, size: int, conn: Any) -> None:
@@ -215,9 +222,28 @@ class Measured:
     rss_before_mb: float  # both sandboxes seeded, before the first cycle
     rss_after_mb: tuple[float, float] = (0.0, 0.0)  # after the first and second cycle
     st_in_process: bool = False
+    sage_rss_mb: float | None = None  # the Sage sandbox's own process at the end, if any
 
 
-def run_size(size: int, *, quiet: bool = True, st_in_process: bool = ST_IN_PROCESS) -> Measured:
+@contextlib.contextmanager
+def sage_factory(root: Path, *, own_process: bool) -> Iterator[tuple[Any, Any]]:
+    """What BoiSage100 makes its ProvideX.Script with, and the child process if any."""
+    if not own_process:
+        yield (lambda: ProvideXScript(root, apartment="free")), None
+        return
+    from sage_process import sage_process  # beside this script
+
+    with sage_process(root) as child:
+        yield child.factory, child
+
+
+def run_size(
+    size: int,
+    *,
+    quiet: bool = True,
+    st_in_process: bool = ST_IN_PROCESS,
+    sage_own_process: bool = SAGE_PROCESS,
+) -> Measured:
     if quiet:
         structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     clock = SystemClock()
@@ -229,7 +255,10 @@ def run_size(size: int, *, quiet: bool = True, st_in_process: bool = ST_IN_PROCE
         init_root(root, seed="demo")
         store = SqlStateStore.open(f"sqlite:///{Path(tmp) / 'state.sqlite'}", clock=clock)
         store_counts.attach(store)
-        with st_sandbox(Path(tmp) / "st", size, in_process=st_in_process) as sb:
+        with (
+            st_sandbox(Path(tmp) / "st", size, in_process=st_in_process) as sb,
+            sage_factory(root, own_process=sage_own_process) as (make_script, sage_child),
+        ):
             source = ServiceTitanClient(
                 StEnvironment.custom(sb.base_url, sb.base_url + "/connect/token"),
                 StCredentials(
@@ -243,9 +272,13 @@ def run_size(size: int, *, quiet: bool = True, st_in_process: bool = ST_IN_PROCE
             )
             sage = BoiSage100(
                 BoiSettings(
-                    home=str(root), company="ABC", user="sandbox", password=SecretStr("sandbox")
+                    home=str(root),
+                    company="ABC",
+                    user="sandbox",
+                    password=SecretStr("sandbox"),
+                    invoice_key_whole=KEY_WHOLE,
                 ),
-                lambda: CountingCom(ProvideXScript(root, apartment="free"), counts),
+                lambda: CountingCom(make_script(), counts),
                 clock=clock,
             )
             settings = SyncSettings(
@@ -284,12 +317,13 @@ def run_size(size: int, *, quiet: bool = True, st_in_process: bool = ST_IN_PROCE
             rss_first = _rss_mb()
             second = cycle()
             rss_second = _rss_mb()
+            sage_rss = sage_child.rss_mb() if sage_child is not None else None
             sage.close()
             source.close()
         store.close()
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return Measured(
-        size, first, second, peak_mb, rss_before, (rss_first, rss_second), st_in_process
+        size, first, second, peak_mb, rss_before, (rss_first, rss_second), st_in_process, sage_rss
     )
 
 
@@ -331,10 +365,15 @@ def report(m: Measured) -> None:
         f"per 1,000 bills), {f.tokens} token(s)"
     )
     where = "in this process" if m.st_in_process else "in its own process"
+    sage_where = (
+        "in this process"
+        if m.sage_rss_mb is None
+        else f"in its own process, {m.sage_rss_mb:.0f} MB RSS at the end"
+    )
     print(
         f"  memory: peak (max RSS) {m.peak_mb:.0f} MB; RSS {m.rss_before_mb:.0f} MB before "
         f"the first cycle, {m.rss_after_mb[0]:.0f} MB after it, {m.rss_after_mb[1]:.0f} MB "
-        f"after the second (the Sage sandbox in this process, the ServiceTitan sandbox "
+        f"after the second (the Sage sandbox {sage_where}; the ServiceTitan sandbox "
         f"{where})"
     )
     own = per(f.wall, written)

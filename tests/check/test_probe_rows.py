@@ -192,3 +192,16 @@ def test_what_the_adapter_can_do_without_warns_and_says_what_is_lost() -> None:
     assert "'POReceiptOfInvoice'" in (fix or "")
     assert rows["probe: column options_sales_tax"][0] == "ok"
     assert rows["probe: column line_amount"][0] == "FAILED"  # not optional: still a failure
+
+
+def test_the_whole_invoice_key_is_checked_only_when_turned_on() -> None:
+    settled_no = _probe(whole_key=False)
+    assert "probe: whole invoice key" not in _rows(settled_no, _names())  # off: no row
+    verdict, fix = _rows(settled_no, _names(), invoice_key_whole=True)["probe: whole invoice key"]
+    assert verdict == "FAILED"
+    assert fix is not None
+    assert "invoice_key_whole = false" in fix
+    rows = _rows(_probe(whole_key=True), _names(), invoice_key_whole=True)
+    assert rows["probe: whole invoice key"][0] == "ok"
+    rows = _rows(_probe(), _names(), invoice_key_whole=True)  # a probe from before the fact
+    assert rows["probe: whole invoice key"][0] == "skipped"

@@ -82,6 +82,12 @@ def test_probe_records_every_fact_with_a_conclusion(world: World) -> None:
     assert facts["receipt_of_invoice_entry"]["observed"]["nClear"] == 1
     # Hajoca's OHFRANK: tax can be entered, and the sandbox computes it at nWrite only
     assert c["tax_entry"]["OHFRANK"] == {"tax_enterable": True, "computed_per_line": False}
+    # nSetKey with the whole key opens the key the parts name (the sandbox pads vendor
+    # numbers to 7 in its keys): what BoiSettings.invoice_key_whole rests on
+    assert c["whole_key"] is True
+    whole = facts["whole_key"]["observed"]
+    assert (whole["nSetKey"], whole["nClear"]) == (2, 1)
+    assert len(whole["key"]) == 2 + 7 + len("ZZPROBE")
 
 
 def test_probe_shows_a_table_and_writes_beside_the_config_by_default(world: World) -> None:

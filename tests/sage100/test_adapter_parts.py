@@ -139,3 +139,27 @@ def test_a_thread_that_cannot_start_com_fails_every_call_instead_of_hanging() ->
         with pytest.raises(OSError, match="CoInitialize"):
             boi.run(lambda: 1, timeout=5)
     boi.stop()
+
+
+def test_keys_looked_up_and_never_written_are_let_go_once_stale() -> None:
+    """A key the lookup found absent counts for the write for 5 s; one never written (a
+    suspected duplicate) used to stay for the whole session, one per document."""
+    from types import SimpleNamespace
+
+    from ml_connector.clock import ManualClock
+    from ml_connector.sage100 import boi_writes
+    from ml_connector.sage100.port import ApInvoiceKey, DivisionNo, SageInvoiceNo, SageVendorNo
+
+    def key(n: int) -> ApInvoiceKey:
+        return ApInvoiceKey(DivisionNo("00"), SageVendorNo("CED"), SageInvoiceNo(f"N{n}"))
+
+    clock = ManualClock()
+    session = SimpleNamespace(cache={}, clock=clock)
+    for n in range(100):
+        boi_writes.note_lookup(session, key(n), found=False)  # cache and clock: all it uses
+    clock.advance(boi_writes.LOOKUP_FRESH_SECONDS + 1)
+    for n in range(100, 250):
+        boi_writes.note_lookup(session, key(n), found=False)
+    assert len(session.cache["absent_keys"]) == 150  # the 100 stale ones are gone
+    assert boi_writes._looked_up_absent(session, key(200))  # a fresh one still counts, once
+    assert not boi_writes._looked_up_absent(session, key(200))

@@ -255,6 +255,40 @@ def test_the_reference_index_sees_new_history_rows_after_its_refresh_interval(
     ]
 
 
+def test_a_large_data_entry_is_re_read_in_slices_and_deletions_still_go_away(
+    company: Any,
+) -> None:
+    reads: list[str] = []
+
+    def counted(original: Any, *args: Any) -> Any:
+        reads.append(str(args[4]))  # the filter
+        return original(*args)
+
+    company.tamper.rules["AP_Invoice_bus.nGetResultSets"] = counted
+    sage = company.adapter(company.tampered_script, reference_index_slice_rows=3)
+    for n in range(10):  # keyed by hand; no invoice numbers in between for the new ones
+        company.entry_invoice("CED", f"Q{n:02d}", f"{n + 1}.00")
+    assert sage.find_invoices_by_reference("Q05", Decimal("6.00"))  # builds: entry whole
+    assert len(reads) == 1
+    with company.db() as conn:
+        conn.execute("DELETE FROM AP_InvoiceHeader WHERE InvoiceNo IN ('Q00', 'Q05', 'Q09')")
+    company.entry_invoice("FERGUS", "A1", "7.00")  # below every cut
+    company.entry_invoice("FERGUS", "Q04X", "8.00")  # between two held numbers
+    company.entry_invoice("FERGUS", "Z9", "9.00")  # above every cut
+    reads.clear()
+    company.clock.advance(31)
+    sage.find_invoices_by_reference("nothing", None)  # refreshes
+    assert len(reads) == 4  # 10 entry rows held, cut every 3rd: 3 cuts, 4 slices
+    assert all("InvoiceNo$" in r for r in reads)
+    held = {
+        f.key.invoice_no
+        for n in [*(f"Q{i:02d}" for i in range(10)), "A1", "Q04X", "Z9"]
+        for f in sage.find_invoices_by_reference(n, None)
+        if f.where == "entry"
+    }
+    assert held == {"Q01", "Q02", "Q03", "Q04", "Q06", "Q07", "Q08", "A1", "Q04X", "Z9"}
+
+
 # ---- session -------------------------------------------------------------------------
 
 

@@ -98,3 +98,51 @@ def test_switched_off_the_lookup_reads_entry_open_and_history(company: Any) -> N
     [found] = sage.find_invoice_to_write(invoice("1187-0042").key)
     assert found.where == "history"
     assert calls["nGetResultSets"] == 3
+
+
+# ---- nSetKey with the whole key (BoiSettings.invoice_key_whole, off by default) --------
+
+
+def test_the_whole_key_saves_three_calls_and_lands_under_the_intended_key(company: Any) -> None:
+    calls: Counter[str] = Counter()
+    sage = company.adapter(
+        factory=lambda: Counting(company.script(), calls), invoice_key_whole=True
+    )
+    sage.create_invoice(invoice("WARM-UP"))  # the company's settings, read once
+    calls.clear()
+    sage.create_invoice(invoice("1187-0042", vendor="CED"))  # CED: padded to 7 in the key
+    assert calls["nSetKeyValue"] == 0
+    assert calls["nSetKey"] == 1
+    # a one-character invoice number makes a 10-character whole key, which could be taken
+    # for the invoice number alone while the last key's parts are still set: given in parts
+    sage.create_invoice(invoice("7", vendor="FERGUS"))
+    assert calls["nSetKeyValue"] == 3
+    keys = company.rows("SELECT VendorNo, InvoiceNo FROM AP_InvoiceHeader ORDER BY InvoiceNo")
+    assert [(r["VendorNo"], r["InvoiceNo"]) for r in keys] == [
+        ("CED", "1187-0042"),
+        ("FERGUS", "7"),
+        ("FERGUS", "WARM-UP"),
+    ]
+    default = company.adapter(factory=lambda: Counting(company.script(), calls))
+    calls.clear()
+    default.create_invoice(invoice("1187-0043", vendor="CED"))
+    assert calls["nSetKeyValue"] == 3  # off by default: the confirmed three-part form
+
+
+@pytest.mark.parametrize("where", ["entry", "open", "history"])
+def test_with_the_whole_key_an_existing_invoice_is_still_refused_unchanged(
+    company: Any, where: str
+) -> None:
+    blind = lambda original, *args: (1, "", "")  # noqa: E731  # the lookup sees nothing
+    for name in ("AP_Invoice_bus", "AP_OpenInvoice_svc", "AP_InvoiceHistoryHeader_svc"):
+        company.tamper.rules[f"{name}.nGetResultSets"] = blind
+    if where == "entry":
+        company.entry_invoice("CED", "1187-0042", "80.00")
+    else:
+        company.posted_invoice("CED", "1187-0042", "80.00", where=where)
+    before = company.amounts("CED", "1187-0042")
+    sage = company.adapter(factory=company.tampered_script, invoice_key_whole=True)
+    said = "nSetKey answered 1" if where == "entry" else "adjustment of a posted invoice"
+    with pytest.raises(InvoiceExistsError, match=said):
+        sage.create_invoice(invoice("1187-0042", "100.00", vendor="CED"))
+    assert company.amounts("CED", "1187-0042") == before

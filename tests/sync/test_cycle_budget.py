@@ -27,9 +27,10 @@ def test_a_backfill_stays_within_its_commit_and_boi_call_budget() -> None:
     assert first.commits <= 2 * written + 8
     # every check kept: the key lookup answered by the fresh reference index (open and
     # history re-read every 5 s), nSetKey == 2 and the adjustment flag, the write, a bulk
-    # read-back (2): 28.1 per written bill on the demo data
+    # read-back (2): 28 per written bill on the demo data (27.9 here; docs/sage-adapter.md,
+    # "BOI calls per written invoice", says where each goes)
     boi = sum(first.boi.values())
-    assert boi <= 29 * written, (boi / written, first.boi.most_common(8))
+    assert boi <= 28.2 * written, (boi / written, first.boi.most_common(8))
     assert first.boi["nGetResultSets"] <= 2.3 * written  # the read-back, little else
     assert first.boi["nGetValue"] <= written + 5  # only the adjustment flag, no per-field read
     # a cycle with nothing new: one request per stream (two bill types, the vendors), one

@@ -68,6 +68,7 @@ def boi_settings(sage: Sage100Settings, password: SecretStr) -> BoiSettings:
         columns=sage.columns or BoiColumns(),
         sales_tax_in_ap=sage.sales_tax_in_ap,
         job_cost=sage.job_cost,
+        invoice_key_whole=sage.invoice_key_whole,
     )
 
 

@@ -118,10 +118,16 @@ _BATCH = "selected_batch"
 def note_lookup(s: BoiSession, key: ApInvoiceKey, *, found: bool) -> None:
     """Remember (or forget) that `key` was just looked up and is not in Sage."""
     absent: dict[ApInvoiceKey, float] = s.cache.setdefault(_ABSENT, {})
-    if found:
-        absent.pop(key, None)
-    else:
-        absent[key] = s.clock.monotonic()
+    now = s.clock.monotonic()
+    absent.pop(key, None)
+    # Keys looked up and then not written (a suspected duplicate, a dry run) no longer
+    # count after LOOKUP_FRESH_SECONDS: the oldest (insertion order) is let go once stale,
+    # one per lookup, so the session does not keep one per document.
+    oldest = next(iter(absent), None)
+    if oldest is not None and now - absent[oldest] > LOOKUP_FRESH_SECONDS:
+        del absent[oldest]
+    if not found:
+        absent[key] = now
 
 
 def _looked_up_absent(s: BoiSession, key: ApInvoiceKey) -> bool:
@@ -152,8 +158,7 @@ def write_invoice(s: BoiSession, inv: NewApInvoice) -> WrittenInvoice:
             check(bus.nSelectBatch(inv.batch_no), bus, f"nSelectBatch({inv.batch_no})", record=rec)
         if inv.batch_no:
             s.cache[_BATCH] = (bus, inv.batch_no)  # stays selected on this object
-        _set_key_parts(bus, inv, rec)
-        answer = return_code(bus.nSetKey())
+        answer = _set_new_key(bus, inv, rec, whole=s.settings.invoice_key_whole)
         if answer != 2:
             msg = last_error(bus)
             if answer == 1:
@@ -284,6 +289,25 @@ def verify_invoice(s: BoiSession, inv: NewApInvoice) -> None:
             hint="Check the invoice in A/P Invoice Data Entry before the register is updated, "
             "and check the column names in the connector's Sage settings (BoiColumns).",
         )
+
+
+def whole_invoice_key(key: ApInvoiceKey) -> str:
+    """The key as one string, as ProvideX keys AP_InvoiceHeader: division (2) + vendor
+    number padded to 7 + invoice number (the padding is unconfirmed: the probe's
+    `whole_key` fact settles it)."""
+    return f"{key.division_no}{key.vendor_no.ljust(VENDOR_NO_LEN)}{key.invoice_no}"
+
+
+def _set_new_key(bus: Any, inv: NewApInvoice, rec: str, *, whole: bool) -> int:
+    """`nSetKey`'s answer for the invoice's key: three `nSetKeyValue` and `nSetKey()`
+    (confirmed), or with `whole` (`BoiSettings.invoice_key_whole`) one `nSetKey(key)`.
+    A whole key no longer than an invoice number alone is given in parts: it could be
+    taken for the last part of a key whose leading parts are still set."""
+    key = whole_invoice_key(inv.key)
+    if whole and len(key) > INVOICE_NO_LEN:
+        return return_code(bus.nSetKey(key))
+    _set_key_parts(bus, inv, rec)
+    return return_code(bus.nSetKey())
 
 
 def _set_key_parts(bus: Any, inv: NewApInvoice, rec: str) -> None:

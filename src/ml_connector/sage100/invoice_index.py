@@ -3,12 +3,17 @@
 `find_invoices_by_reference` must find an invoice keyed by hand under any vendor, in
 entry, open invoices or history, and must stay fast against 100,000 history rows. One
 `nGetResultSets` per table fills the index when the session first needs it; afterwards a
-refresh (at most every `reference_index_max_age_seconds`) re-reads data entry whole (it is
-small: unposted invoices) and only the open and history rows stamped on or after the
-newest stamp already seen. The index is rebuilt from scratch every
-`reference_index_rebuild_seconds` and with every new session, which also forgets rows
-deleted in Sage. Invoices the adapter writes are added at once. Each row is filed under
-every key of its invoice number (`references.reference_keys`: strong and loose).
+refresh (at most every `reference_index_max_age_seconds`) re-reads data entry whole and
+only the open and history rows stamped on or after the newest stamp already seen. Data
+entry is small in daily use (unposted invoices) but holds every invoice a backfill writes
+until someone posts them, so a re-read is cut into slices of about
+`reference_index_slice_rows` rows by invoice number, where the index's own entry rows say
+(`InvoiceIndex.boundaries`); entry rows no slice returned are forgotten (mark and sweep),
+so a result set, and the memory it takes, does not grow with data entry. The index is
+rebuilt from scratch every `reference_index_rebuild_seconds` (in slices cut where the old
+index says) and with every new session, which also forgets rows deleted in Sage. Invoices
+the adapter writes are added at once. Each row is filed under every key of its invoice
+number (`references.reference_keys`: strong and loose).
 
 The same index answers the exact-key lookup before a first write (`holds_key`), when its
 open and history rows were read at most `KEY_FRESH_SECONDS` ago (`fresh_for_keys`
@@ -41,7 +46,7 @@ from ml_connector.sage100.port import (
     SageVendorNo,
 )
 from ml_connector.sage100.references import reference_keys
-from ml_connector.sage100.resultsets import any_of, iter_tuples, quote, read_values
+from ml_connector.sage100.resultsets import all_of, any_of, iter_tuples, quote, read_values
 
 log = structlog.get_logger(__name__)
 
@@ -56,7 +61,7 @@ RowId = tuple[str, str, str, str, str]  # where, division, vendor, invoice, hist
 _SCHEMA = (
     "CREATE TABLE row (id INTEGER PRIMARY KEY, src TEXT NOT NULL, div TEXT NOT NULL, "
     "vendor TEXT NOT NULL, invoice TEXT NOT NULL, seq TEXT NOT NULL, amount TEXT NOT NULL, "
-    "day TEXT NOT NULL, UNIQUE (src, div, vendor, invoice, seq))",
+    "day TEXT NOT NULL, gen INTEGER NOT NULL, UNIQUE (src, div, vendor, invoice, seq))",
     "CREATE TABLE ref (ref TEXT NOT NULL, row INTEGER NOT NULL, PRIMARY KEY (ref, row)) "
     "WITHOUT ROWID",
     "CREATE INDEX ref_row ON ref (row)",
@@ -78,6 +83,7 @@ class InvoiceIndex:
         self.refreshed_at = refreshed_at
         self.posted_at = posted_at  # monotonic time of the last read of open and history
         self.newest_day: dict[str, str] = {}  # YYYYMMDD, per table
+        self._gen = 0  # the read a row was last seen in (a refresh of entry sweeps the rest)
         # "" = a temporary file of SQLite's own, removed on close; the page cache is bounded
         self._db = sqlite3.connect("", check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA cache_size=-4096")  # KiB
@@ -113,13 +119,14 @@ class InvoiceIndex:
                 ).fetchone()
                 if found is not None:  # same identity, same number: the keys stay
                     db.execute(
-                        "UPDATE row SET amount=?, day=? WHERE id=?", (row[4], row[5], found[0])
+                        "UPDATE row SET amount=?, day=?, gen=? WHERE id=?",
+                        (row[4], row[5], self._gen, found[0]),
                     )
                     continue
                 cur = db.execute(
-                    "INSERT INTO row (src, div, vendor, invoice, seq, amount, day) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (*row_id, row[4], row[5]),
+                    "INSERT INTO row (src, div, vendor, invoice, seq, amount, day, gen) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (*row_id, row[4], row[5], self._gen),
                 )
                 db.executemany(
                     "INSERT OR IGNORE INTO ref (ref, row) VALUES (?, ?)",
@@ -133,10 +140,30 @@ class InvoiceIndex:
     def drop(self, row_id: RowId) -> None:
         self._drop_where("src=? AND div=? AND vendor=? AND invoice=? AND seq=?", row_id)
 
-    def drop_entries(self) -> None:
-        self._drop_where("src='entry'", ())
+    def begin_sweep(self) -> None:
+        """Start a read of data entry: rows it loads are marked as seen in it."""
+        self._gen += 1
 
-    def _drop_where(self, condition: str, params: tuple[str, ...]) -> None:
+    def sweep_entries(self) -> None:
+        """After a whole read of data entry: forget the entry rows it did not see."""
+        self._drop_where("src='entry' AND gen<>?", (self._gen,))
+
+    def boundaries(self, where: InvoiceWhere, every: int) -> list[str]:
+        """Invoice numbers that split this table's rows, as the index holds them, into
+        slices of about `every` rows (none when it holds fewer): where a re-read of the
+        table is cut into several reads, so that no one result set grows with the table."""
+        cut = self._db.execute(
+            "SELECT invoice FROM (SELECT invoice, ROW_NUMBER() OVER (ORDER BY invoice) AS n "
+            "FROM row WHERE src=?) WHERE n % ? = 0",
+            (where, max(1, every)),
+        )
+        found: list[str] = []
+        for (invoice,) in cut:
+            if (not found or invoice != found[-1]) and _quotable(invoice):
+                found.append(invoice)
+        return found
+
+    def _drop_where(self, condition: str, params: tuple[object, ...]) -> None:
         db = self._db
         db.execute("BEGIN")
         try:
@@ -212,6 +239,14 @@ class InvoiceIndex:
         return sorted(hits, key=lambda i: (_ORDER[i.where], i.key))
 
 
+def _quotable(text: str) -> bool:
+    try:
+        quote(text)
+    except ValueError:
+        return False
+    return True
+
+
 def index_columns(s: BoiSession, where: InvoiceWhere) -> list[str]:
     c = s.settings.columns
     amount = {
@@ -224,14 +259,25 @@ def index_columns(s: BoiSession, where: InvoiceWhere) -> list[str]:
     return [*cols, "HeaderSeqNo$"] if where == "history" else cols
 
 
-def _read(s: BoiSession, where: InvoiceWhere, since_day: str = "") -> Iterator[list[str]]:
+def _read(
+    s: BoiSession,
+    where: InvoiceWhere,
+    since_day: str = "",
+    invoices: tuple[str, str] = ("", ""),
+) -> Iterator[list[str]]:
+    """One result set: the rows stamped on or after `since_day` (all when ""), with an
+    invoice number from `invoices[0]` (inclusive) to `invoices[1]` (exclusive); an empty
+    bound is open."""
     cols = index_columns(s, where)
     name = invoice_object(s, where)
     source = f"{name.removesuffix('#lookup')} ({where})"
-    filter_expr = (
+    low, high = invoices
+    filter_expr = all_of(
         any_of(f"DateUpdated$>={quote(since_day)}", f"DateCreated$>={quote(since_day)}")
         if since_day
-        else ""
+        else "",
+        f"InvoiceNo$>={quote(low)}" if low else "",
+        f"InvoiceNo$<{quote(high)}" if high else "",
     )
     values = read_values(
         s.obj(name),
@@ -243,19 +289,44 @@ def _read(s: BoiSession, where: InvoiceWhere, since_day: str = "") -> Iterator[l
     return iter_tuples(values, cols, source=source)
 
 
-def build(s: BoiSession) -> InvoiceIndex:
+def _slices(cuts: list[str]) -> list[tuple[str, str]]:
+    """Consecutive invoice-number ranges, open at both ends, that together hold every
+    invoice number whatever the order of `cuts` (a number lies in the range that ends at
+    the first cut above it); one open range when there are no cuts."""
+    return list(zip(["", *cuts], [*cuts, ""], strict=True))
+
+
+def _load_sliced(
+    s: BoiSession, index: InvoiceIndex, where: InvoiceWhere, cuts: list[str], since_day: str = ""
+) -> None:
+    for invoices in _slices(cuts):
+        index.load(where, _read(s, where, since_day=since_day, invoices=invoices))
+
+
+def build(s: BoiSession, previous: InvoiceIndex | None = None) -> InvoiceIndex:
+    """A new index, each table read whole; in slices where the `previous` index (that of
+    a rebuild) held more than `reference_index_slice_rows` rows of it."""
+    every = s.settings.reference_index_slice_rows
+    tables: tuple[InvoiceWhere, ...] = ("entry", "open", "history")
+    cuts = {w: previous.boundaries(w, every) if previous is not None else [] for w in tables}
+    if previous is not None:
+        previous.close()
     now = s.clock.monotonic()
     index = InvoiceIndex(built_at=now, refreshed_at=now, posted_at=now)
-    for where in ("entry", "open", "history"):
-        index.load(where, _read(s, where))
+    for where in tables:
+        _load_sliced(s, index, where, cuts[where])
     log.info("sage_invoice_index_built", rows=len(index), session=s.serial)
     return index
 
 
 def refresh(s: BoiSession, index: InvoiceIndex) -> None:
-    """Data entry whole; open and history from the newest day seen."""
-    index.drop_entries()
-    index.load("entry", _read(s, "entry"))
+    """Data entry whole, in slices of about `reference_index_slice_rows` rows cut where
+    the index's own entry rows say (entry rows no slice returned are forgotten); open and
+    history from the newest day seen."""
+    cuts = index.boundaries("entry", s.settings.reference_index_slice_rows)
+    index.begin_sweep()
+    _load_sliced(s, index, "entry", cuts)
+    index.sweep_entries()
     _refresh_posted(s, index)
     index.refreshed_at = index.posted_at
 
@@ -301,9 +372,8 @@ def current(s: BoiSession) -> InvoiceIndex:
     now = s.clock.monotonic()
     settings = s.settings
     if index is None or now - index.built_at >= settings.reference_index_rebuild_seconds:
-        if index is not None:
-            index.close()
-        index = build(s)
+        s.cache.pop(_CACHE_KEY, None)
+        index = build(s, previous=index)
         s.cache[_CACHE_KEY] = index
     elif now - index.refreshed_at >= settings.reference_index_max_age_seconds:
         refresh(s, index)

@@ -243,7 +243,7 @@ def scrub(value: Any, secret: str) -> Any:
 
 def gather(probe: Probe) -> None:
     """Every fact, in order; each one that fails is recorded and the next is tried."""
-    from ml_connector.sage100 import probe_keys  # the second half of the facts
+    from ml_connector.sage100 import probe_keys, probe_whole_key  # the second half
     from ml_connector.sage100.probe_columns import column_roles, columns
 
     raw = probe.raw
@@ -268,6 +268,7 @@ def gather(probe: Probe) -> None:
     probe.step("data_sources", "Data sources and columns of each object", lambda: columns(probe))
     probe.step("columns", "Which candidate column names exist?", lambda: column_roles(probe))
     probe_keys.gather_keys(probe)
+    probe.step("whole_key", probe_whole_key.QUESTION, lambda: probe_whole_key.whole_key(probe))
 
 
 def _prop(obj: Guarded, name: str) -> str:

@@ -395,6 +395,18 @@ def _convention_rows(
         f"the adapter {'does' if names.zero_fills_vendor_numbers else 'does not'} zero-fill",
         "Numeric vendor numbers would not be found. " + _UPDATE,
     )
+    if getattr(pair.sage100, "invoice_key_whole", False):
+        whole = c.get("whole_key")
+        compare(
+            "probe: whole invoice key",
+            "whole_key",
+            whole is True,
+            "nSetKey with the whole key "
+            + ("opens" if whole else "does not open")
+            + " the invoice its parts name; invoice_key_whole is on",
+            "Set invoice_key_whole = false in [pairs.<name>.sage100]: invoices would be "
+            "keyed wrongly (the read-back would then stop each one).",
+        )
     objects = c.get("objects") or {}
     if names.account_format_object is not None and "objects" in c:
         if objects.get("account_structure") == names.account_format_object:

@@ -105,6 +105,9 @@ class Sage100Settings(StrictModel):
     use_batches: bool | None = None  # absent: follow A/P Options (ask Sage)
     sales_tax_in_ap: bool | None = None  # absent: A/P Options "calculate sales tax" (ask Sage)
     job_cost: bool | None = None  # absent: Job Cost when Sage has a Job Cost job on file
+    # nSetKey with the whole invoice key: 3 BOI calls fewer per invoice; only once the
+    # probe's whole_key fact says yes (`check` fails otherwise)
+    invoice_key_whole: bool = False
     module_date: Literal["today", "fixed"] = "today"
     module_date_value: date | None = None  # TOML date (2026-03-31) or "2026-03-31"
     # Sage names no public source confirms, each a list tried in order ([pairs.sage100.names])
