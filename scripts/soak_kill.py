@@ -72,6 +72,10 @@ class SoakResult:
     differently_in_review: int
     read_backs_failed: int
     verified_later: int
+    # runs that ended before their cycle began (no run record): all, and those whose Sage
+    # connection check ("ping") failed
+    ended_before_cycle: int
+    ended_in_ping: int
     exit_codes: dict[str, int]
     seconds: float
     machine: str
@@ -145,7 +149,7 @@ def run_soak(
         state = config.parent / "ml-connector.sqlite"
         durations: list[float] = []
         codes: dict[str, int] = {}
-        killed = runs = 0
+        killed = runs = before_cycle = in_ping = 0
         next_id = FIRST_BILL
         last_upsert = time.monotonic()
         while killed < kills:
@@ -175,7 +179,11 @@ def run_soak(
                 proc.wait(timeout=900)
             if calibrate and held_at is not None:
                 durations.append(time.monotonic() - held_at)
-            _check_output(log.read_text(encoding="utf-8", errors="replace"), proc.returncode)
+            text = log.read_text(encoding="utf-8", errors="replace")
+            _check_output(text, proc.returncode)
+            if held_at is None:
+                before_cycle += 1
+                in_ping += "could not run main: ping:" in text
             codes[str(proc.returncode)] = codes.get(str(proc.returncode), 0) + 1
             if runs % 10 == 0:
                 echo(f"  run {runs}: {killed} kills so far")
@@ -220,6 +228,8 @@ def run_soak(
         differently_in_review=sum("read back differently" in r.reason for r in reviews),
         read_backs_failed=sum(e.action == "read_back_failed" for e in events),
         verified_later=sum(e.action == "written" and "verified_later" in e.details for e in events),
+        ended_before_cycle=before_cycle,
+        ended_in_ping=in_ping,
         exit_codes=codes,
         seconds=round(time.monotonic() - started, 1),
         machine=machine(),

@@ -38,6 +38,7 @@ from ml_connector.sync.settings import (
     InvoiceVendorSource,
     SyncSettings,
 )
+from ml_connector.sync.shared_loads import retried
 
 
 def _route(route: ConfigRoute) -> InvoiceRoute:
@@ -99,9 +100,11 @@ class PairRuntime:
     def check_connections(self) -> None:
         """Before a cycle: get a ServiceTitan token and read one GL account (a few quick
         retries, not the minutes a cycle would spend on a system that is down), then log on
-        to Sage 100. Raises the `ConnectorError` a person needs to see."""
+        to Sage 100: a session that fails in COM (dropped by the adapter) is tried again on
+        a new one, as the cycle's shared reads are (`SHARED_LOAD_TRIES` in all). Raises the
+        `ConnectorError` a person needs to see (for Sage: the last try's). Writes nothing."""
         self.probe.check_connection()
-        self.sage.ping()
+        retried(self.sage.ping)
 
     def close(self) -> None:
         try:

@@ -31,18 +31,28 @@ T = TypeVar("T")
 SHARED_LOAD_TRIES = 3  # each after a transient failure, on a new session
 
 
-def shared_load(what: str, load: Callable[[], T], *, verb: str = "read") -> T:
-    """`load()`, tried again after a transient failure; `SharedLoadError` when it keeps
-    failing. Errors that are not transient (STOP, SKIP) pass through unchanged."""
-    last: ConnectorError | None = None
-    for _ in range(SHARED_LOAD_TRIES):
+def retried(load: Callable[[], T], *, tries: int = SHARED_LOAD_TRIES) -> T:
+    """`load()`, tried again after a transient failure (`Action.RETRY`: the adapter has
+    dropped the session, so each try is on a new one), `tries` times in all; then the last
+    failure is raised unchanged. Errors that are not transient pass through at once."""
+    for _ in range(tries - 1):
         try:
             return load()
         except ConnectorError as exc:
             if exc.action is not Action.RETRY:
                 raise
-            last = exc
-    assert last is not None  # the loop ran at least once
+    return load()
+
+
+def shared_load(what: str, load: Callable[[], T], *, verb: str = "read") -> T:
+    """`load()`, tried again after a transient failure; `SharedLoadError` when it keeps
+    failing. Errors that are not transient (STOP, SKIP) pass through unchanged."""
+    try:
+        return retried(load)
+    except ConnectorError as exc:
+        if exc.action is not Action.RETRY:
+            raise
+        last = exc
     raise SharedLoadError(
         f"{what} could not be {verb} ({SHARED_LOAD_TRIES} tries; last: {last.message}); the "
         "cycle ended before the remaining documents, none of them was charged an attempt, "
