@@ -6,11 +6,15 @@ from __future__ import annotations
 import json
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
 from collections import Counter
+from dataclasses import replace
+from pathlib import Path
 
+import pytest
 from cli_world import (
     SAGE_PASSWORD,
     PairSpec,
@@ -23,7 +27,10 @@ from cli_world import (
     write_test_config,
 )
 
+from ml_connector.sandbox.sage100 import session as sandbox_session
+from ml_connector.sandbox.sage100.faults import FaultPlan
 from ml_connector.store.port import LedgerStatus, PairId
+from ml_connector.sync.shared_loads import SHARED_LOAD_TRIES
 
 SUMMARY_KEYS = {
     "written",
@@ -205,3 +212,66 @@ def test_ctrl_c_finishes_the_document_in_flight(world: World) -> None:
     statuses = [e.status for e in world.ledger()]
     assert LedgerStatus.INTENT not in statuses
     assert len(sage_invoices(world.sage_root)) - before == statuses.count(LedgerStatus.WRITTEN)
+
+
+def _sage_sessions(world: World) -> int:
+    """How many sessions the Sage sandbox has opened so far (its own counter)."""
+    conn = sqlite3.connect(world.sage_root / "SYSTEM.sqlite")
+    try:
+        row = conn.execute("SELECT Value FROM SY_SandboxCounter WHERE Name = 'session'").fetchone()
+    finally:
+        conn.close()
+    return int(row[0]) if row else 0
+
+
+def _runs(world: World) -> int:
+    conn = sqlite3.connect(world.tmp / "ml-connector.sqlite")
+    try:
+        return int(conn.execute("SELECT count(*) FROM runs").fetchone()[0])
+    finally:
+        conn.close()
+
+
+def test_a_sage_session_failing_at_the_connection_check_is_retried_on_a_new_one(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The sandbox's fault plan with every call failing in COM, for the first session opened
+    # only: the connection check's session fails (found by the soak: under 1 % COM errors
+    # per call, opening a session failed about half the time and ended `sync --once`).
+    real = FaultPlan.load
+    plans: list[FaultPlan] = []
+
+    def load(root: Path) -> FaultPlan:
+        plan = real(root)
+        if not plans:
+            plan = replace(plan, com_error_rate=1.0)
+        plans.append(plan)
+        return plan
+
+    monkeypatch.setattr(sandbox_session.FaultPlan, "load", staticmethod(load))
+    before = _sage_sessions(world)
+    summary = world.cli_json("sync", "--once")
+    assert plans[0].com_error_rate == 1.0  # the first session did fail
+    assert _sage_sessions(world) - before >= 2  # and a new one was opened
+    assert summary["completed"] is True
+    assert summary["written"] > 0
+    assert summary["errors"] == []
+    assert "sage_session_dropped" in world.log_text()
+
+
+def test_a_sage_session_failing_every_time_ends_before_the_cycle(world: World) -> None:
+    (world.sage_root / "sandbox.toml").write_text("[faults]\ncom_error_rate = 1.0\n")
+    sage_before = sage_tables(world.sage_root)
+    sessions_before = _sage_sessions(world)
+    proc = world.sub("sync", "--once", "--config", str(world.config), "--json")
+    assert proc.returncode == 1, proc.stderr
+    summary = json.loads(proc.stdout)
+    assert summary["completed"] is False
+    assert summary["written"] == 0
+    assert "could not run main: ping: the Sage session failed in COM" in proc.stderr
+    assert _sage_sessions(world) - sessions_before == SHARED_LOAD_TRIES  # 3 sessions, no more
+    # nothing written before the check passed: no run, no ledger, Sage as it was
+    assert _runs(world) == 0
+    assert world.ledger() == []
+    (world.sage_root / "sandbox.toml").unlink()
+    assert sage_tables(world.sage_root) == sage_before
