@@ -63,6 +63,31 @@ def test_vendors_match_then_link_and_unlink(world: World) -> None:
     assert actors["vendor_unlinked"] == "Dana"
 
 
+def test_vendors_link_refuses_an_inactive_or_unknown_sage_vendor(world: World) -> None:
+    # 'Old Dominion Supply (closed)' (ServiceTitan 637): its Sage vendor 00-OLDDOMI is
+    # inactive. Review's link refuses it (every bill would come back rejected); so does
+    # `vendors link`, with the same message, before anything is recorded.
+    sage_before, st_before = sage_tables(world.sage_root), st_records(world.sb)
+    for sage_vendor, said in (
+        ("00-OLDDOMI", "Sage vendor 00-OLDDOMI (Old Dominion Supply) is inactive: Sage "
+         "refuses invoices for it"),
+        ("OLDDOMI", "Sage vendor 00-OLDDOMI (Old Dominion Supply) is inactive"),
+        ("00-NOSUCH", "Sage vendor 00-NOSUCH is not on file in company ABC"),
+    ):  # fmt: skip
+        proc = world.sub(
+            "vendors", "link", "--st-vendor", "637", "--sage-vendor", sage_vendor,
+            "--config", str(world.config),
+        )  # fmt: skip
+        assert proc.returncode == 2, proc.stdout + proc.stderr
+        assert said in proc.stderr
+        assert "linked to Sage vendor" not in proc.stdout
+    assert sage_tables(world.sage_root) == sage_before
+    assert st_records(world.sb) == st_before
+    with world.store() as store, store.transaction() as tx:
+        assert list(tx.iter_links(PairId("main"))) == []
+        assert list(tx.iter_audit()) == []
+
+
 def test_gl_check(world: World) -> None:
     result = world.cli("gl", "check", "--json")
     assert result.exit_code in (0, 1), result.stdout + result.stderr

@@ -32,7 +32,7 @@ from ml_connector.app.cli.options import one_pair
 from ml_connector.app.runtime import open_cli_runtime
 from ml_connector.clock import Clock
 from ml_connector.errors import ConfigError
-from ml_connector.sage100.port import DivisionNo, Sage100, SageVendorNo
+from ml_connector.sage100.port import Sage100
 from ml_connector.servicetitan.port import ServiceTitanSource
 from ml_connector.servicetitan.records import Vendor
 from ml_connector.store.port import (
@@ -47,7 +47,7 @@ from ml_connector.store.port import (
 )
 from ml_connector.sync.gl.mapping import GlMapper, GlRules, gl_check
 from ml_connector.sync.review import ReviewQueue
-from ml_connector.sync.review_actions import StSide, number_to_st
+from ml_connector.sync.review_actions import StSide, check_vendor_on_file, number_to_st
 from ml_connector.sync.settings import SyncSettings, split_vendor
 from ml_connector.sync.vendors.fields import snapshot_stream
 from ml_connector.sync.vendors.run import run_vendor_sync
@@ -224,7 +224,8 @@ def register(app: typer.Typer, *, opener: Opener | None = None) -> None:
         pair: PairOpt = None,
         by: ByOpt = None,
     ) -> None:
-        """Link a ServiceTitan vendor to a Sage vendor by hand.
+        """Link a ServiceTitan vendor to a Sage vendor by hand (on file and active in Sage,
+        as review's link asks; otherwise exit 2 and nothing recorded).
 
         With write_vendor_number_to_st on, the Sage number then goes to the ServiceTitan
         vendor's externalData, as the sync does; if ServiceTitan refuses, the link stays
@@ -232,10 +233,12 @@ def register(app: typer.Typer, *, opener: Opener | None = None) -> None:
         who = by or getpass.getuser()
         with open_rt(config) as rt:
             p = _parts(rt, pair)
+            company = rt.config.pair(p.pair).sage100.company
+            # on file and active, as review's link asks: before anything is recorded
+            found = check_vendor_on_file(
+                p.sage, sage_vendor, division=p.settings.division, company=company
+            )
             division, number = split_vendor(sage_vendor, p.settings.division)
-            found = p.sage.vendor(DivisionNo(division), SageVendorNo(number))
-            if found is None:
-                raise ConfigError(f"Sage has no vendor {division}-{number}")
             guid = p.settings.application_guid  # with our externalData: is the number there?
             st = p.source.vendor(st_vendor, external_data_application_guid=guid)
             queue = ReviewQueue(p.pair, p.store, p.clock, division=p.settings.division)
