@@ -32,8 +32,18 @@ class _Pair:
 
 
 @dataclass
+class _Sage100:
+    company: str = "ABC"
+
+
+@dataclass
+class _PairSettings:
+    sage100: _Sage100 = field(default_factory=_Sage100)
+
+
+@dataclass
 class _Config:
-    pairs: dict[str, Any] = field(default_factory=lambda: {PAIR: {}})
+    pairs: dict[str, Any] = field(default_factory=lambda: {PAIR: _PairSettings()})
 
 
 @dataclass
@@ -142,7 +152,7 @@ def test_link_and_unlink_by_hand(vworld: VendorWorld) -> None:
     missing = CliRunner().invoke(
         _cli(vworld), ["vendors", "link", "--st-vendor", "602", "--sage-vendor", "00-NOSUCH"]
     )
-    assert "no vendor 00-NOSUCH" in str(missing.exception)
+    assert "Sage vendor 00-NOSUCH is not on file in company ABC" in str(missing.exception)
     result = run(vworld, "vendors", "unlink", "--st-vendor", "601", "--by", "dana")
     assert result.exit_code == 0, result.output
     assert 601 not in vworld.links()

@@ -11,8 +11,9 @@
   valid Sage account under the GL rules, before any bill needs them.
 
 The commands reach the systems through the app's runtime (`open_cli_runtime(config_path)`:
-`.config.pairs`, `.pair(name)` with `.source`, `.sage`, `.engine.settings`; `.store`,
-`.clock`); `register(app, opener=...)` takes another opener of that shape.
+`.config.pairs` (each with `.sage100.company`), `.pair(name)` with `.source`, `.sage`,
+`.engine.settings`; `.store`, `.clock`); `register(app, opener=...)` takes another opener of
+that shape.
 """
 
 from __future__ import annotations
@@ -233,7 +234,7 @@ def register(app: typer.Typer, *, opener: Opener | None = None) -> None:
         who = by or getpass.getuser()
         with open_rt(config) as rt:
             p = _parts(rt, pair)
-            company = rt.config.pair(p.pair).sage100.company
+            company = rt.config.pairs[p.pair].sage100.company
             # on file and active, as review's link asks: before anything is recorded
             found = check_vendor_on_file(
                 p.sage, sage_vendor, division=p.settings.division, company=company
