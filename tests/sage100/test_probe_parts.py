@@ -179,3 +179,20 @@ def test_the_probe_tells_each_tax_and_receipt_of_invoice_setting_apart(tmp_path:
         "NONTAX": {"tax_enterable": False, "computed_per_line": False},
         "OHFRANK": {"tax_enterable": True, "computed_per_line": True},
     }
+
+
+def test_a_task_sage_does_not_know_is_noted_and_refused(tmp_path: Path) -> None:
+    root = _root(tmp_path)
+    raw = RawBoi(Guarded(ProvideXScript(root), "ProvideX.Script"), _settings(root))
+    raw.open()
+    try:
+        known, why = raw.try_object("AP_Vendor_svc", "A/P", "AP_Vendor_ui")
+        assert known is not None, why
+        unknown, why = raw.try_object("AP_Vendor_svc", "A/P", "XX_NoSuchTask_ui")
+    finally:
+        raw.close()
+    assert unknown is None
+    assert "nLookupTask(XX_NoSuchTask_ui)" in why
+    # the probe's `tasks` fact lists both answers, the refused one as Sage gave it
+    assert raw.tasks["AP_Vendor_ui"]
+    assert not raw.tasks["XX_NoSuchTask_ui"]

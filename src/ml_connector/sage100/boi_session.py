@@ -171,29 +171,8 @@ class BoiSession:
         """Switch the session's module, module date and program (security context)."""
         if self._context == (module, task, self.module_date):
             return
-        session = self._require_session()
-        check(
-            session.nSetDate(module, self.module_date),
-            session,
-            f"nSetDate({module}, {self.module_date})",
-            phase="session",
-            step="module date",
-        )
-        check(session.nSetModule(module), session, f"nSetModule({module})", phase="session")
-        task_id = session.nLookupTask(task)
-        if return_code(task_id) == 0:
-            raise SageLoginError(
-                f"nLookupTask({task}): Sage knows no such task: {last_error(session)}",
-                operation="nLookupTask",
-                hint=f"Check that the {module} module is installed for company "
-                f"{self.settings.company} and that the Sage user's role includes {task}.",
-            )
-        check(
-            session.nSetProgram(task_id),
-            session,
-            f"nSetProgram({task})",
-            phase="session",
-            step="rights",
+        enter_context(
+            self._require_session(), module, task, self.module_date, self.settings.company
         )
         self._context = (module, task, self.module_date)
 
@@ -295,3 +274,42 @@ def _quietly(what: str, fn: Callable[[], object]) -> None:
         fn()
     except Sage100Error as exc:
         log.warning("sage_teardown_failed", step=what, error=exc.message)
+
+
+def enter_context(
+    session: Any,
+    module: str,
+    task: str,
+    module_date: str,
+    company: str,
+    *,
+    tasks: dict[str, Any] | None = None,
+) -> None:
+    """Module date, module and program (the security context) of a logged-on `SY_Session`,
+    as every BOI script sets them before `NewObject`. `tasks`: where to note the answer of
+    `nLookupTask` (0 included) before it is checked."""
+    check(
+        session.nSetDate(module, module_date),
+        session,
+        f"nSetDate({module}, {module_date})",
+        phase="session",
+        step="module date",
+    )
+    check(session.nSetModule(module), session, f"nSetModule({module})", phase="session")
+    task_id = session.nLookupTask(task)
+    if tasks is not None:
+        tasks[task] = task_id
+    if return_code(task_id) == 0:
+        raise SageLoginError(
+            f"nLookupTask({task}): Sage knows no such task: {last_error(session)}",
+            operation="nLookupTask",
+            hint=f"Check that the {module} module is installed for company {company} and "
+            f"that the Sage user's role includes {task}.",
+        )
+    check(
+        session.nSetProgram(task_id),
+        session,
+        f"nSetProgram({task})",
+        phase="session",
+        step="rights",
+    )

@@ -23,11 +23,16 @@ import structlog
 
 from ml_connector.clock import Clock, SystemClock
 from ml_connector.errors import Sage100Error
-from ml_connector.sage100.boi_calls import ComCallError, Guarded, check, last_error, return_code
-from ml_connector.sage100.boi_session import ScriptFactory, ThreadBoundFactory, script_error
+from ml_connector.sage100.boi_calls import ComCallError, Guarded, check, last_error
+from ml_connector.sage100.boi_session import (
+    ScriptFactory,
+    ThreadBoundFactory,
+    enter_context,
+    script_error,
+)
 from ml_connector.sage100.boi_thread import BoiThread
 from ml_connector.sage100.changestamp import format_sage_date
-from ml_connector.sage100.errors import SageLoginError, SageUnavailableError
+from ml_connector.sage100.errors import SageUnavailableError
 from ml_connector.sage100.settings import BoiSettings
 
 log = structlog.get_logger(__name__)
@@ -117,24 +122,14 @@ class RawBoi:
         """Module date, module and program for objects of `module` under `task`."""
         if self.context == (module, task):
             return
-        session = self.require()
-        check(
-            session.nSetDate(module, self.module_date),
-            session,
-            f"nSetDate({module}, {self.module_date})",
-            phase="session",
-            step="module date",
+        enter_context(
+            self.require(),
+            module,
+            task,
+            self.module_date,
+            self.settings.company,
+            tasks=self.tasks,
         )
-        check(session.nSetModule(module), session, f"nSetModule({module})", phase="session")
-        task_id = session.nLookupTask(task)
-        self.tasks[task] = task_id
-        if return_code(task_id) == 0:
-            raise SageLoginError(
-                f"nLookupTask({task}): Sage knows no such task: {last_error(session)}",
-                operation="nLookupTask",
-                hint=f"Check that {module} is set up and that the Sage user's role has {task}.",
-            )
-        check(session.nSetProgram(task_id), session, f"nSetProgram({task})", phase="session")
         self.context = (module, task)
 
     def try_object(self, name: str, module: str, task: str) -> tuple[Guarded | None, str]:
