@@ -13,7 +13,7 @@ from engine_bills import ap_bill
 from engine_world import PAIR, World
 
 from ml_connector.servicetitan.errors import StUnreachableError
-from ml_connector.store.port import DocKind, LedgerStatus, ReviewKind
+from ml_connector.store.port import DocKind, LedgerStatus, ReviewItem, ReviewKind
 from ml_connector.sync.review import ReviewError, ReviewQueue
 from ml_connector.sync.review_actions import (
     StSide,
@@ -132,9 +132,8 @@ def test_only_active_accounts_and_only_gl_items(world: World) -> None:
         map_gl_account(queue, world.sage, [vendor_items[0].id or 0], "6900-00-100", by="maria")
 
 
-def test_a_vendor_created_from_review_keeps_its_number_in_servicetitan(world: World) -> None:
-    world.cycle()
-    queue = ReviewQueue(PAIR, world.store, world.clock)
+def _vendor_item(queue: ReviewQueue) -> tuple[ReviewItem, int]:
+    """The first review item about a ServiceTitan vendor itself, and that vendor's id."""
     item = next(
         r
         for r in queue.items()
@@ -142,7 +141,13 @@ def test_a_vendor_created_from_review_keeps_its_number_in_servicetitan(world: Wo
         and r.doc_id is None
         and r.details.get("st_vendor_id") is not None
     )
-    st_id = int(item.details["st_vendor_id"])
+    return item, int(item.details["st_vendor_id"])
+
+
+def test_a_vendor_created_from_review_keeps_its_number_in_servicetitan(world: World) -> None:
+    world.cycle()
+    queue = ReviewQueue(PAIR, world.store, world.clock)
+    item, st_id = _vendor_item(queue)
     settings = replace(world.settings, application_guid=GUID, write_vendor_number_to_st=True)
     created, _, said = create_vendor_for(
         queue, world.sage, item.id or 0, by="maria", st=StSide(settings, world.source)
@@ -158,14 +163,7 @@ def test_a_vendor_created_from_review_keeps_its_number_in_servicetitan(world: Wo
 def test_with_the_setting_off_nothing_is_written_to_servicetitan(world: World) -> None:
     world.cycle()
     queue = ReviewQueue(PAIR, world.store, world.clock)
-    item = next(
-        r
-        for r in queue.items()
-        if r.kind in (ReviewKind.UNKNOWN_VENDOR, ReviewKind.AMBIGUOUS_VENDOR)
-        and r.doc_id is None
-        and r.details.get("st_vendor_id") is not None
-    )
-    st_id = int(item.details["st_vendor_id"])
+    item, st_id = _vendor_item(queue)
     settings = replace(world.settings, application_guid=GUID, write_vendor_number_to_st=False)
     _, _, said = create_vendor_for(
         queue, world.sage, item.id or 0, by="maria", st=StSide(settings, world.source)
@@ -185,13 +183,7 @@ class _ServiceTitanDown:
 def test_a_link_made_while_servicetitan_is_down_stays_made(world: World) -> None:
     world.cycle()
     queue = ReviewQueue(PAIR, world.store, world.clock)
-    item = next(
-        r
-        for r in queue.items()
-        if r.kind in (ReviewKind.UNKNOWN_VENDOR, ReviewKind.AMBIGUOUS_VENDOR)
-        and r.doc_id is None
-        and r.details.get("st_vendor_id") is not None
-    )
+    item, _ = _vendor_item(queue)
     settings = replace(world.settings, application_guid=GUID, write_vendor_number_to_st=True)
     down = StSide(settings, _ServiceTitanDown())  # type: ignore[arg-type]
     found, resolved, said = link_vendor_for(
