@@ -165,6 +165,13 @@ class Probe:
     def role_of(self, role: str) -> Guarded | None:
         return self.objects.get(role)
 
+    def need(self, role: str) -> Guarded:
+        """The object accepted for `role`; a fact that needs one fails without it."""
+        obj = self.objects.get(role)
+        if obj is None:
+            raise ValueError(f"no object was accepted for {role}")
+        return obj
+
 
 def run_probe(
     settings: BoiSettings,

@@ -80,15 +80,8 @@ def gather_keys(probe: Probe) -> None:
     )
 
 
-def _need(probe: Probe, role: str) -> Guarded:
-    obj = probe.role_of(role)
-    if obj is None:
-        raise ValueError(f"no object was accepted for {role}")
-    return obj
-
-
 def _separator(probe: Probe) -> None:
-    gl = _need(probe, "gl_accounts")
+    gl = probe.need("gl_accounts")
     answer = gl.nGetResultSets("AccountKey$", "AccountKey$", "", "", "", "", "")
     values = str(answer[1] or "") if isinstance(answer, tuple) and len(answer) > 1 else ""
     com, plain = values.count(SEP_COM), values.count(SEP_RAW)
@@ -104,7 +97,7 @@ def _separator(probe: Probe) -> None:
 
 
 def _empty(probe: Probe) -> None:
-    gl = _need(probe, "gl_accounts")
+    gl = probe.need("gl_accounts")
     answer = gl.nGetResultSets("AccountKey$", "AccountKey$", "", "", 'AccountKey$="~~~~"', "", "")
     ret = answer[0] if isinstance(answer, tuple) else answer
     values = answer[1] if isinstance(answer, tuple) and len(answer) > 1 else None
@@ -135,7 +128,7 @@ def derive_format(pairs: list[tuple[str, str]]) -> tuple[list[int], list[str]] |
 
 
 def _accounts(probe: Probe) -> None:
-    gl = _need(probe, "gl_accounts")
+    gl = probe.need("gl_accounts")
     rows = read_records(gl, ("Account$", "RawAccount$", "AccountKey$"))
     pairs = [(r[0], r[1]) for r in rows if len(r) == 3]
     derived = derive_format(pairs) if pairs else None
@@ -175,7 +168,7 @@ def _accounts(probe: Probe) -> None:
 
 
 def _options(probe: Probe) -> None:
-    opts = _need(probe, "ap_options")
+    opts = probe.need("ap_options")
     cols = tuple(probe.reported.get("ap_options", []))
     if not cols:
         raise ValueError("AP_Options reported no columns")
@@ -210,7 +203,7 @@ def _options(probe: Probe) -> None:
 
 
 def _history_key(probe: Probe) -> None:
-    hist = _need(probe, "invoice_history")
+    hist = probe.need("invoice_history")
     keys, _ = _split_keys(hist)
     observed: dict[str, Any] = {"key_columns": keys}
     ranges: dict[str, int] = {}
@@ -273,7 +266,7 @@ def _browse_key(obj: Guarded, elsewhere: list[Guarded]) -> tuple[tuple[str, str,
 
 
 def _posted(probe: Probe) -> None:
-    bus = _need(probe, "invoice_entry")
+    bus = probe.need("invoice_entry")
     places = {r: probe.role_of(r) for r in ("open_invoices", "invoice_history")}
     observed: dict[str, Any] = {}
     use: dict[str, Any] = {}
@@ -367,7 +360,7 @@ def _byref(probe: Probe, obj: Guarded) -> dict[str, dict[str, str]]:
 
 
 def _zero(probe: Probe) -> None:
-    vendors = _need(probe, "vendors")
+    vendors = probe.need("vendors")
     rows = read_records(vendors, ("VendorNo$",))
     digits = [r[0] for r in rows if r and r[0].isdigit()]
     padded = [d for d in digits if len(d) == 7]
@@ -391,7 +384,7 @@ PROBE_INVOICE_NO = "ZZPROBE"  # a new key in data entry, never written (nClear)
 
 def _vendor_rows(probe: Probe, column: str) -> list[tuple[str, str, str]]:
     """(division, vendor, value of `column`) for every vendor with a value in it."""
-    vendors = _need(probe, "vendors")
+    vendors = probe.need("vendors")
     rows = read_records(vendors, ("APDivisionNo$", "VendorNo$", f"{column}$"))
     return [(r[0], r[1], r[2]) for r in rows if len(r) == 3 and r[2].strip()]
 
@@ -425,7 +418,7 @@ def _receipt_of_invoice(probe: Probe) -> None:
             settled=False,
         )
         return
-    bus = _need(probe, "invoice_entry")
+    bus = probe.need("invoice_entry")
     try:
         info = _new_entry(bus, *flagged[0])
     finally:
@@ -469,8 +462,8 @@ def _tax_entry(probe: Probe) -> None:
             settled=False,
         )
         return
-    bus = _need(probe, "invoice_entry")
-    gl = _need(probe, "gl_accounts")
+    bus = probe.need("invoice_entry")
+    gl = probe.need("gl_accounts")
     accounts = [r[0] for r in read_records(gl, ("AccountKey$",)) if r and r[0]]
     per_schedule: dict[str, dict[str, Any]] = {}
     for div, vendor, schedule in taxed:  # one vendor per schedule, a few schedules

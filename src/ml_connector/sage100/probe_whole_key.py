@@ -24,23 +24,16 @@ QUESTION = (
 )
 
 
-def _need(probe: Probe, role: str) -> Any:
-    obj = probe.role_of(role)
-    if obj is None:
-        raise ValueError(f"no object was accepted for {role}")
-    return obj
-
-
 def whole_key(probe: Probe) -> None:
     vendors = [
-        (r[0], r[1]) for r in read_records(_need(probe, "vendors"), KEY_COLS[:2]) if len(r) == 2
+        (r[0], r[1]) for r in read_records(probe.need("vendors"), KEY_COLS[:2]) if len(r) == 2
     ]
     if not vendors:
         probe.add("whole_key", QUESTION, {"vendors": 0}, "no vendors: unknown", settled=False)
         return
     div, vendor = min(vendors, key=lambda v: (len(v[1]), v))  # the most padding
     key = f"{div}{vendor.ljust(VENDOR_NO_LEN)}{PROBE_INVOICE_NO}"
-    bus = _need(probe, "invoice_entry")
+    bus = probe.need("invoice_entry")
     observed: dict[str, Any] = {"key": key}
     try:
         answer = return_code(bus.nSetKey(key))
