@@ -153,11 +153,13 @@ class StoreCounts:
 
     commits: int = 0
     writing_commits: int = 0
+    statements: Counter[str] = field(default_factory=Counter)  # by first word
     _changes: dict[int, int] = field(default_factory=dict)
 
     def reset(self) -> None:
         self.commits = 0
         self.writing_commits = 0
+        self.statements.clear()
 
     def attach(self, store: SqlStateStore) -> None:
         @event.listens_for(store.engine, "commit")
@@ -175,6 +177,10 @@ class StoreCounts:
         def _on_begin(conn: Any) -> None:
             raw = conn.connection.dbapi_connection
             self._changes[id(raw)] = raw.total_changes
+
+        @event.listens_for(store.engine, "before_cursor_execute")
+        def _on_statement(*args: Any) -> None:
+            self.statements[args[2].split(None, 1)[0].upper()] += 1
 
 
 def _rss_mb() -> float:
@@ -208,6 +214,7 @@ class CycleFigures:
     boi: Counter[str]
     commits: int
     writing_commits: int
+    statements: Counter[str]
     st_requests: int
     tokens: int
     st_paths: dict[str, int]
@@ -307,6 +314,7 @@ def run_size(
                     boi=Counter(counts.calls),
                     commits=store_counts.commits,
                     writing_commits=store_counts.writing_commits,
+                    statements=Counter(store_counts.statements),
                     st_requests=int(st["requests"]),
                     tokens=int(st["tokens_issued"]),
                     st_paths=dict(st.get("requests_per_path", {})),
@@ -359,6 +367,12 @@ def report(m: Measured) -> None:
         f"  store: {f.commits:,} commits = {per(f.commits, handled):.2f} per bill, "
         f"{per(f.commits, written):.2f} per written bill; commits that wrote (fsyncs): "
         f"{f.writing_commits:,} = {per(f.writing_commits, written):.2f} per written bill"
+    )
+    statements = sum(f.statements.values())
+    print(
+        f"  store statements: {statements:,} = {per(statements, handled):.1f} per bill, "
+        f"{per(statements, written):.1f} per written bill; by kind per written bill: "
+        + ", ".join(f"{k} {v / max(written, 1):.1f}" for k, v in f.statements.most_common())
     )
     print(
         f"  ServiceTitan: {f.st_requests} requests ({1000 * per(f.st_requests, handled):.1f} "

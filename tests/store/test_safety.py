@@ -141,6 +141,64 @@ def test_the_database_itself_refuses_a_second_holder(store: SqlStateStore) -> No
         conn.execute(insert)
 
 
+def _blind_key_lookup(tx: StateTx, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As if another writer took the key between put_ledger's look-up and its INSERT."""
+    monkeypatch.setattr(tx, "find_ledger_by_sage_key", lambda *_a: None)
+
+
+def test_a_refusal_by_the_unique_index_leaves_the_transaction_and_its_writes(
+    store: SqlStateStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The race path: the look-up saw no holder, the INSERT meets the index. On PostgreSQL
+    only a savepoint keeps the transaction; on SQLite the failed statement undoes itself."""
+    with store.transaction() as tx:
+        tx.put_ledger(_entry(1))
+    with store.transaction() as tx:
+        tx.put_ledger(_entry(3, key=None))  # written before the refusal, in the same transaction
+        _blind_key_lookup(tx, monkeypatch)
+        with pytest.raises(SageKeyTakenError) as caught:
+            tx.put_ledger(_entry(2))
+        tx.put_ledger(_entry(2, key=SageKeyRef("00", "FERGUSO", "0012346")))
+    assert caught.value.key == KEY
+    with store.transaction() as tx:
+        assert tx.get_ledger(MAIN, DocKind.AP_BILL, 3) == _entry(3, key=None)
+        assert tx.get_ledger(MAIN, DocKind.AP_BILL, 2) == _entry(
+            2, key=SageKeyRef("00", "FERGUSO", "0012346")
+        )
+        assert tx.find_ledger_by_sage_key(MAIN, KEY) == _entry(1)
+
+
+def test_a_refusal_inside_a_batch_block_keeps_the_blocks_before_and_its_own(
+    store: SqlStateStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with store.transaction() as tx:
+        tx.put_ledger(_entry(1))
+    with store.batch() as batch:
+        with batch.transaction() as tx:
+            tx.put_ledger(_entry(4, key=None))
+        with batch.transaction() as tx:
+            tx.put_ledger(_entry(3, key=None))
+            _blind_key_lookup(tx, monkeypatch)
+            with pytest.raises(SageKeyTakenError):
+                tx.put_ledger(_entry(2))
+            tx.append_audit(AuditEvent(at=T0, pair=MAIN, action="refused", message="key taken"))
+        with batch.transaction() as tx:
+            tx.put_ledger(_entry(5, key=None))
+    with store.transaction() as tx:
+        assert [e.doc_id for e in tx.iter_ledger(MAIN)] == [1, 4, 3, 5]
+        assert [e.action for e in tx.iter_audit()] == ["refused"]
+
+
+def test_a_wrong_holds_key_cannot_make_a_second_holder(store: SqlStateStore) -> None:
+    """`holds_key` skips the look-up by key; the unique index still refuses."""
+    with store.transaction() as tx:
+        tx.put_ledger(_entry(1))
+    with store.transaction() as tx, pytest.raises(SageKeyTakenError):
+        tx.put_ledger(_entry(2), holds_key=True)
+    with store.transaction() as tx:
+        assert tx.get_ledger(MAIN, DocKind.AP_BILL, 2) is None
+
+
 def test_concurrent_claims_of_one_key_leave_one_winner(store_url: str) -> None:
     """Two writers race for one Sage key: one wins, the other is told, nothing is lost."""
     first, second = SqlStateStore.open(store_url), SqlStateStore.open(store_url)
