@@ -433,9 +433,28 @@ def main(argv: list[str]) -> None:
     print(f"machine: {_machine()}")
     if len(sizes) == 1:
         report(run_size(sizes[0]))
+        print(f"  reference workload after the run: {_reference_ms():.0f} ms")
         return
     for size in sizes:  # one process each: max RSS is per process
         subprocess.run([sys.executable, __file__, "--sizes", str(size)], check=True)  # noqa: S603  # this script, our arguments
+
+
+def _reference_ms() -> float:
+    """The CPU time of a fixed pure-Python workload (dicts, strings, Decimal), best of
+    three, in ms: this shared machine's speed swings by half from one hour to the next (the
+    same code measured 187-416 bills/s), so figures of two runs compare only beside this
+    (lower is faster)."""
+    from decimal import Decimal
+
+    best = float("inf")
+    for _ in range(3):
+        started = time.thread_time()
+        table: dict[str, Decimal] = {}
+        for i in range(60_000):
+            key = f"INV-{i % 997:05d}"
+            table[key] = table.get(key, Decimal(0)) + Decimal(i) / 100
+        best = min(best, time.thread_time() - started)
+    return 1000 * best
 
 
 def _machine() -> str:
@@ -443,7 +462,8 @@ def _machine() -> str:
 
     return (
         f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
-        f"load {os.getloadavg()[0]:.1f}, Python {platform.python_version()}"
+        f"load {os.getloadavg()[0]:.1f}, Python {platform.python_version()}, "
+        f"reference workload {_reference_ms():.0f} ms"
     )
 
 
