@@ -20,7 +20,7 @@ from engine_world import PAIR, boi_sage, sandbox_client
 
 from ml_connector.clock import SystemClock
 from ml_connector.sandbox.sage100 import init_root
-from ml_connector.sandbox.servicetitan.server import running_sandbox
+from ml_connector.sandbox.servicetitan.server import RunningSandbox, running_sandbox
 from ml_connector.store.port import DocKind, LedgerStatus, VendorLink
 from ml_connector.store.sql import SqlStateStore
 from ml_connector.sync.engine import SyncEngine
@@ -142,22 +142,9 @@ def test_a_death_between_commits_loses_only_decisions_made_again(tmp_path: Path)
     after deciding documents that write nothing loses those decisions, and neither the
     cursor nor anything in Sage moved past them. The next cycle decides them again, once."""
     clock = SystemClock()
-    root = tmp_path / "sage"
-    root.mkdir()
-    init_root(root, seed="demo")
-    state_url = f"sqlite:///{tmp_path / 'state.sqlite'}"
-    SqlStateStore.open(state_url).close()
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(CHILD.parent), *sys.path])}
+    root, state_url = _new_company(tmp_path)
     with running_sandbox(tmp_path / "st", seed="demo", size=80) as sb:
-        child = subprocess.run(  # our child script, our arguments
-            [sys.executable, str(CHILD), sb.base_url, str(sb.tenant_id), str(root), state_url, "5"],
-            env=env,
-            capture_output=True,
-            timeout=120,
-            check=False,
-        )
-        assert child.returncode == 9, child.stderr.decode()[-2000:]
-        died_after = int(child.stdout.decode().split("died after ")[1].split()[0])
+        died_after = _die_in_a_cycle(sb, root, state_url, "5")
         store = SqlStateStore.open(state_url, clock=clock)
         with store.transaction() as tx:
             lost = tx.get_ledger(PAIR, DocKind.AP_BILL, died_after)
@@ -185,18 +172,9 @@ def test_a_death_between_commits_loses_only_decisions_made_again(tmp_path: Path)
     assert ledger[died_after].status is not LedgerStatus.INTENT
     per_doc = Counter((r.doc_kind, r.doc_id, r.kind) for r in reviews if r.doc_id is not None)
     assert all(n == 1 for n in per_doc.values()), per_doc.most_common(3)  # never twice
-    import sqlite3
-
-    with sqlite3.connect(root / "ABC.sqlite") as conn:
-        ours = [
-            str(c)
-            for (c,) in conn.execute("SELECT Comment FROM AP_InvoiceHeader")
-            if str(c).startswith("ST bill ")
-        ]
-    assert len(ours) == len({c.split()[2] for c in ours})  # each bill in Sage once
-    assert {int(c.split()[2]) for c in ours} == {
-        i for i, e in ledger.items() if e.status is LedgerStatus.WRITTEN
-    }
+    ours = _ours_in_sage(root)
+    assert len(ours) == len(set(ours))  # each bill in Sage once
+    assert set(ours) == {i for i, e in ledger.items() if e.status is LedgerStatus.WRITTEN}
 
 
 def test_a_death_right_after_a_write_leaves_it_for_recovery_not_for_a_second_write(
@@ -207,23 +185,9 @@ def test_a_death_right_after_a_write_leaves_it_for_recovery_not_for_a_second_wri
     "writing" intent, and the next cycle finds the invoice in Sage and records it, with its
     audit event and the mark-as-exported item, without writing it again."""
     clock = SystemClock()
-    root = tmp_path / "sage"
-    root.mkdir()
-    init_root(root, seed="demo")
-    state_url = f"sqlite:///{tmp_path / 'state.sqlite'}"
-    SqlStateStore.open(state_url).close()
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(CHILD.parent), *sys.path])}
-    args = [str(root), state_url, "1", "written"]
+    root, state_url = _new_company(tmp_path)
     with running_sandbox(tmp_path / "st", seed="demo", size=80) as sb:
-        child = subprocess.run(  # our child script, our arguments
-            [sys.executable, str(CHILD), sb.base_url, str(sb.tenant_id), *args],
-            env=env,
-            capture_output=True,
-            timeout=120,
-            check=False,
-        )
-        assert child.returncode == 9, child.stderr.decode()[-2000:]
-        died_after = int(child.stdout.decode().split("died after ")[1].split()[0])
+        died_after = _die_in_a_cycle(sb, root, state_url, "1", "written")
         store = SqlStateStore.open(state_url, clock=clock)
         with store.transaction() as tx:
             left = tx.get_ledger(PAIR, DocKind.AP_BILL, died_after)
@@ -262,6 +226,31 @@ def test_a_death_right_after_a_write_leaves_it_for_recovery_not_for_a_second_wri
     ours = _ours_in_sage(root)
     assert ours.count(died_after) == 1  # not written twice
     assert len(ours) == len(set(ours))
+
+
+def _new_company(tmp_path: Path) -> tuple[Path, str]:
+    """A demo Sage company and an empty state store (migrated): their root and URL."""
+    root = tmp_path / "sage"
+    root.mkdir()
+    init_root(root, seed="demo")
+    state_url = f"sqlite:///{tmp_path / 'state.sqlite'}"
+    SqlStateStore.open(state_url).close()
+    return root, state_url
+
+
+def _die_in_a_cycle(sb: RunningSandbox, root: Path, state_url: str, *how: str) -> int:
+    """Run the crash child until it ends itself as `how` says (engine_crash_child.py's
+    N [written]); the document it died after."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(CHILD.parent), *sys.path])}
+    child = subprocess.run(  # our child script, our arguments
+        [sys.executable, str(CHILD), sb.base_url, str(sb.tenant_id), str(root), state_url, *how],
+        env=env,
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    assert child.returncode == 9, child.stderr.decode()[-2000:]
+    return int(child.stdout.decode().split("died after ")[1].split()[0])
 
 
 def _ours_in_sage(root: Path) -> list[int]:
