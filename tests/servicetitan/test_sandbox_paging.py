@@ -3,6 +3,7 @@ money exact, memory flat."""
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import tracemalloc
 from decimal import Decimal
@@ -73,10 +74,9 @@ def _page_bodies_held(path: str) -> list[int]:
     held = []
     for obj in gc.get_objects():
         if isinstance(obj, httpx.Response) and obj.request.url.path == path:
-            try:
+            # ResponseNotRead: the body was never stored on the response
+            with contextlib.suppress(httpx.ResponseNotRead):
                 held.append(len(obj.content))
-            except httpx.ResponseNotRead:  # the body was never stored on the response
-                pass
     return held
 
 
