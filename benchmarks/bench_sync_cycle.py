@@ -10,7 +10,9 @@ and creation, GL mapping, duplicate checks, writes), then a second cycle with no
 - BOI calls per bill and per written bill, with the most frequent methods;
 - state store commits per bill and per written bill, and the commits that wrote pages
   (each of those is one fsync of the WAL with synchronous=FULL; read-only commits write
-  nothing);
+  nothing); and the statements SQLite ran (its own trace, by kind), and how many of them
+  went through SQLAlchemy's statement path (where most of the store's CPU goes: the
+  driver-level BEGIN IMMEDIATE and block savepoints do not);
 - ServiceTitan requests per 1,000 bills and tokens issued (the sandbox's own counts);
 - peak memory (max RSS of this process). The ServiceTitan sandbox serves from its own
   process, as ServiceTitan is another machine for the product (`BENCH_ST_IN_PROCESS=1`:
@@ -153,11 +155,15 @@ class StoreCounts:
 
     commits: int = 0
     writing_commits: int = 0
+    statements: Counter[str] = field(default_factory=Counter)  # SQLite ran, by first word
+    through_sqlalchemy: int = 0  # of those, the ones SQLAlchemy's statement path ran
     _changes: dict[int, int] = field(default_factory=dict)
 
     def reset(self) -> None:
         self.commits = 0
         self.writing_commits = 0
+        self.statements.clear()
+        self.through_sqlalchemy = 0
 
     def attach(self, store: SqlStateStore) -> None:
         @event.listens_for(store.engine, "commit")
@@ -175,6 +181,19 @@ class StoreCounts:
         def _on_begin(conn: Any) -> None:
             raw = conn.connection.dbapi_connection
             self._changes[id(raw)] = raw.total_changes
+
+        @event.listens_for(store.engine, "before_cursor_execute")
+        def _on_statement(*_args: Any) -> None:
+            self.through_sqlalchemy += 1
+
+        def _statement(sql: str) -> None:
+            self.statements[sql.split(None, 1)[0].upper()] += 1
+
+        @event.listens_for(store.engine, "checkout")
+        def _on_checkout(dbapi_connection: Any, *_args: Any) -> None:
+            # SQLite's own trace: every statement it runs, the ones the store says to the
+            # driver itself (BEGIN IMMEDIATE, the blocks' savepoints, COMMIT) included
+            dbapi_connection.set_trace_callback(_statement)
 
 
 def _rss_mb() -> float:
@@ -208,6 +227,8 @@ class CycleFigures:
     boi: Counter[str]
     commits: int
     writing_commits: int
+    statements: Counter[str]
+    through_sqlalchemy: int
     st_requests: int
     tokens: int
     st_paths: dict[str, int]
@@ -307,6 +328,8 @@ def run_size(
                     boi=Counter(counts.calls),
                     commits=store_counts.commits,
                     writing_commits=store_counts.writing_commits,
+                    statements=Counter(store_counts.statements),
+                    through_sqlalchemy=store_counts.through_sqlalchemy,
                     st_requests=int(st["requests"]),
                     tokens=int(st["tokens_issued"]),
                     st_paths=dict(st.get("requests_per_path", {})),
@@ -360,6 +383,14 @@ def report(m: Measured) -> None:
         f"{per(f.commits, written):.2f} per written bill; commits that wrote (fsyncs): "
         f"{f.writing_commits:,} = {per(f.writing_commits, written):.2f} per written bill"
     )
+    statements = sum(f.statements.values())
+    print(
+        f"  store statements: {statements:,} = {per(statements, handled):.1f} per bill, "
+        f"{per(statements, written):.1f} per written bill; by kind per written bill: "
+        + ", ".join(f"{k} {v / max(written, 1):.1f}" for k, v in f.statements.most_common())
+        + f"; through SQLAlchemy's statement path (its cost is per statement): "
+        f"{per(f.through_sqlalchemy, written):.1f} per written bill"
+    )
     print(
         f"  ServiceTitan: {f.st_requests} requests ({1000 * per(f.st_requests, handled):.1f} "
         f"per 1,000 bills), {f.tokens} token(s)"
@@ -402,9 +433,28 @@ def main(argv: list[str]) -> None:
     print(f"machine: {_machine()}")
     if len(sizes) == 1:
         report(run_size(sizes[0]))
+        print(f"  reference workload after the run: {_reference_ms():.0f} ms")
         return
     for size in sizes:  # one process each: max RSS is per process
         subprocess.run([sys.executable, __file__, "--sizes", str(size)], check=True)  # noqa: S603  # this script, our arguments
+
+
+def _reference_ms() -> float:
+    """The CPU time of a fixed pure-Python workload (dicts, strings, Decimal), best of
+    three, in ms: this shared machine's speed swings by half from one hour to the next (the
+    same code measured 187-416 bills/s), so figures of two runs compare only beside this
+    (lower is faster)."""
+    from decimal import Decimal
+
+    best = float("inf")
+    for _ in range(3):
+        started = time.thread_time()
+        table: dict[str, Decimal] = {}
+        for i in range(60_000):
+            key = f"INV-{i % 997:05d}"
+            table[key] = table.get(key, Decimal(0)) + Decimal(i) / 100
+        best = min(best, time.thread_time() - started)
+    return 1000 * best
 
 
 def _machine() -> str:
@@ -412,7 +462,8 @@ def _machine() -> str:
 
     return (
         f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
-        f"load {os.getloadavg()[0]:.1f}, Python {platform.python_version()}"
+        f"load {os.getloadavg()[0]:.1f}, Python {platform.python_version()}, "
+        f"reference workload {_reference_ms():.0f} ms"
     )
 
 

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import itertools
 import threading
-from datetime import date
+import time
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
 from pydantic import SecretStr, ValidationError
 
-from ml_connector.sage100.boi_session import BoiThread
+from ml_connector.clock import ManualClock
+from ml_connector.sage100.boi_session import BoiSession, BoiThread
 from ml_connector.sage100.columns import choose_columns
 from ml_connector.sage100.errors import SageLoginError
 from ml_connector.sage100.invoice_index import InvoiceIndex
@@ -163,3 +166,27 @@ def test_keys_looked_up_and_never_written_are_let_go_once_stale() -> None:
     assert len(session.cache["absent_keys"]) == 150  # the 100 stale ones are gone
     assert boi_writes._looked_up_absent(session, key(200))  # a fresh one still counts, once
     assert not boi_writes._looked_up_absent(session, key(200))
+
+
+@pytest.fixture
+def chicago(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """This machine's calendar in Chicago (UTC-6 in January) for the test's length."""
+    monkeypatch.setenv("TZ", "America/Chicago")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.usefixtures("chicago")
+def test_the_module_date_is_the_local_day_and_turns_at_local_midnight() -> None:
+    clock = ManualClock(datetime(2026, 1, 6, 1, 0, tzinfo=UTC))  # 19:00 on the 5th in Chicago
+    settings = BoiSettings(home="h", company="ABC", user="u", password=SecretStr("p"))
+    session = BoiSession(script=None, settings=settings, clock=clock, serial=1)  # type: ignore[arg-type]
+    assert session.module_date == "20260105"
+    clock.advance(4 * 3600 + 59 * 60 + 58)  # 23:59:58 local: the same day, asked again
+    assert session.module_date == "20260105"
+    clock.advance(3)  # 00:00:01 local
+    assert session.module_date == "20260106"
+    fixed = settings.model_copy(update={"module_date": date(2025, 12, 31)})
+    assert BoiSession(None, fixed, clock, 2).module_date == "20251231"  # type: ignore[arg-type]

@@ -4,8 +4,10 @@ review dedupe, the append-only audit log, and errors translated at the boundary.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import cast
 
 import pytest
 from sqlalchemy import text
@@ -24,11 +26,13 @@ from ml_connector.store.port import (
     ReviewKind,
     ReviewStatus,
     SageKeyRef,
+    StateBatch,
     StateTx,
     VendorLink,
 )
 from ml_connector.store.sql import SqlStateStore
 from ml_connector.store.testing import PostgresServer
+from ml_connector.store.translate import translated
 from ml_connector.store.tx import SqlStateTx
 
 MAIN = PairId("main")
@@ -139,6 +143,111 @@ def test_the_database_itself_refuses_a_second_holder(store: SqlStateStore) -> No
     )
     with pytest.raises(DBAPIError, match=r"(?i)unique|duplicate"), store.engine.begin() as conn:
         conn.execute(insert)
+
+
+def _blind_key_lookup(tx: StateTx, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As if another writer took the key between put_ledger's look-up and its INSERT."""
+    monkeypatch.setattr(tx, "find_ledger_by_sage_key", lambda *_a: None)
+
+
+def test_a_refusal_by_the_unique_index_leaves_the_transaction_and_its_writes(
+    store: SqlStateStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The race path: the look-up saw no holder, the INSERT meets the index. On PostgreSQL
+    only a savepoint keeps the transaction; on SQLite the failed statement undoes itself."""
+    with store.transaction() as tx:
+        tx.put_ledger(_entry(1))
+    with store.transaction() as tx:
+        tx.put_ledger(_entry(3, key=None))  # written before the refusal, in the same transaction
+        _blind_key_lookup(tx, monkeypatch)
+        with pytest.raises(SageKeyTakenError) as caught:
+            tx.put_ledger(_entry(2))
+        tx.put_ledger(_entry(2, key=SageKeyRef("00", "FERGUSO", "0012346")))
+    assert caught.value.key == KEY
+    with store.transaction() as tx:
+        assert tx.get_ledger(MAIN, DocKind.AP_BILL, 3) == _entry(3, key=None)
+        assert tx.get_ledger(MAIN, DocKind.AP_BILL, 2) == _entry(
+            2, key=SageKeyRef("00", "FERGUSO", "0012346")
+        )
+        assert tx.find_ledger_by_sage_key(MAIN, KEY) == _entry(1)
+
+
+def test_a_refusal_inside_a_batch_block_keeps_the_blocks_before_and_its_own(
+    store: SqlStateStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with store.transaction() as tx:
+        tx.put_ledger(_entry(1))
+    with store.batch() as batch:
+        with batch.transaction() as tx:
+            tx.put_ledger(_entry(4, key=None))
+        with batch.transaction() as tx:
+            tx.put_ledger(_entry(3, key=None))
+            _blind_key_lookup(tx, monkeypatch)
+            with pytest.raises(SageKeyTakenError):
+                tx.put_ledger(_entry(2))
+            tx.append_audit(AuditEvent(at=T0, pair=MAIN, action="refused", message="key taken"))
+        with batch.transaction() as tx:
+            tx.put_ledger(_entry(5, key=None))
+    with store.transaction() as tx:
+        assert [e.doc_id for e in tx.iter_ledger(MAIN)] == [1, 4, 3, 5]
+        assert [e.action for e in tx.iter_audit()] == ["refused"]
+
+
+_DUPLICATE_KEY = text(
+    "INSERT INTO ledger (pair, kind, doc_id, fingerprint, status, sage_division_no,"
+    " sage_vendor_no, sage_invoice_no, reference, attempts, last_error,"
+    " written_fingerprint, updated_at) VALUES ('main', 'ap_bill', 9, 'x', 'intent',"
+    " '00', 'FERGUSO', '0012345', '', 0, '', '', CURRENT_TIMESTAMP)"
+)  # the key _entry(1) holds
+
+
+def _block(batch: StateBatch, doc_id: int, then: Callable[[SqlStateTx], object]) -> None:
+    """One block: a ledger entry and an audit event, then `then`."""
+    with batch.transaction() as tx:
+        tx.put_ledger(_entry(doc_id, key=None))
+        tx.append_audit(AuditEvent(at=T0, pair=MAIN, action=f"block {doc_id}"))
+        then(cast(SqlStateTx, tx))
+
+
+def _boom(_tx: SqlStateTx) -> None:
+    raise Boom
+
+
+def _refused_statement(tx: SqlStateTx) -> None:
+    with translated("insert"):
+        tx.connection.execute(_DUPLICATE_KEY)
+
+
+def test_a_batch_block_that_raises_is_undone_alone(store: SqlStateStore) -> None:
+    """A block's writes go with it when it raises (a Python error after a write, or the
+    database refusing a statement, which on PostgreSQL aborts everything up to the block's
+    savepoint); the blocks before and after it are committed."""
+    with store.transaction() as tx:
+        tx.put_ledger(_entry(1))
+    with store.batch() as batch:
+        _block(batch, 2, lambda _tx: None)
+        with pytest.raises(Boom):
+            _block(batch, 3, _boom)
+        with pytest.raises(StoreError):
+            _block(batch, 4, _refused_statement)
+        _block(batch, 5, lambda _tx: None)
+        batch.commit()
+        with pytest.raises(Boom):
+            _block(batch, 6, _boom)  # the first block after a commit
+        _block(batch, 7, lambda _tx: None)
+    with store.transaction() as tx:
+        assert [e.doc_id for e in tx.iter_ledger(MAIN)] == [1, 2, 5, 7]
+        assert [e.action for e in tx.iter_audit()] == ["block 2", "block 5", "block 7"]
+
+
+def test_a_wrong_holds_key_cannot_make_a_second_holder(store: SqlStateStore) -> None:
+    """`holds_key` skips the look-up by key; the unique index still refuses."""
+    with store.transaction() as tx:
+        tx.put_ledger(_entry(1))
+    with store.transaction() as tx, pytest.raises(SageKeyTakenError):
+        tx.put_ledger(_entry(2), holds_key=True)
+    with store.transaction() as tx:
+        assert tx.get_ledger(MAIN, DocKind.AP_BILL, 2) is None
 
 
 def test_concurrent_claims_of_one_key_leave_one_winner(store_url: str) -> None:

@@ -1,9 +1,10 @@
 """One sync cycle in a process of its own, for the crash test (which SIGKILLs it).
 
-Usage: python engine_crash_child.py <st_base_url> <tenant_id> <sage_root> <state_url> [N]
+Usage: python engine_crash_child.py <st_base_url> <tenant_id> <sage_root> <state_url> [N [written]]
 
 With N, the process ends itself (os._exit, no clean-up: as a kill would) right after the
-N-th decision that writes nothing to Sage, printing "died after <doc id>" first.
+N-th decision that writes nothing to Sage (with `written`: the N-th invoice written),
+printing "died after <doc id>" first.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ def crash_settings() -> SyncSettings:
 def main(argv: list[str]) -> int:
     base_url, tenant, root, state_url = argv[:4]
     die_after = int(argv[4]) if len(argv) > 4 else 0
+    after_writes = len(argv) > 5 and argv[5] == "written"
     clock = SystemClock()
     source = ServiceTitanClient(
         StEnvironment.custom(base_url, base_url + "/connect/token", name="sandbox"),
@@ -66,7 +68,8 @@ def main(argv: list[str]) -> int:
     decided: list[int] = []
 
     def on_outcome(outcome: DocumentOutcome) -> None:
-        if die_after and outcome.outcome not in (Outcome.WRITTEN, Outcome.RECOVERED):
+        wrote = outcome.outcome in (Outcome.WRITTEN, Outcome.RECOVERED)
+        if die_after and wrote == after_writes:
             decided.append(outcome.doc_id)
             if len(decided) >= die_after:
                 sys.stdout.write(f"died after {outcome.doc_id}\n")

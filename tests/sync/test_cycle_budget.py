@@ -1,6 +1,7 @@
 """The short version of `benchmarks/bench_sync_cycle.py`: a backfill of a few hundred
 bills on both sandboxes, asserting the COUNTS that decide throughput (not timings, which
-belong to the benchmark): state store commits per written bill and BOI calls per bill."""
+belong to the benchmark): state store commits and statements per written bill and BOI
+calls per bill."""
 
 from __future__ import annotations
 
@@ -22,9 +23,16 @@ def test_a_backfill_stays_within_its_commit_and_boi_call_budget() -> None:
     written = first.summary.written
     assert written > 150  # the demo data writes most bills: the budget is per written bill
     # durability where it matters, nothing else: the intent (with its writing mark) before
-    # the Sage write, the outcome after; a few per cycle (vendors created, the last batch)
-    assert first.writing_commits <= 2 * written + 8, (first.writing_commits, written)
-    assert first.commits <= 2 * written + 8
+    # the Sage write, which also makes the previous write's outcome durable; a few per
+    # cycle (vendors created, the last batch) and the batch's one-second commits, which a
+    # loaded machine makes more of (2 a written bill before the outcome rode along)
+    assert first.writing_commits <= 1.1 * written + 10, (first.writing_commits, written)
+    assert first.commits <= 1.1 * written + 10
+    # the store's own work per written bill: SQLAlchemy's statement path is where its CPU
+    # goes (the blocks' savepoints and BEGIN go to the driver): 14-15.5 a written bill
+    # (34.5 when every savepoint went through SQLAlchemy, each refusable write had its own)
+    assert first.through_sqlalchemy <= 17 * written, first.through_sqlalchemy / written
+    assert first.statements["SAVEPOINT"] <= 4 * written, first.statements
     # every check kept: the key lookup answered by the fresh reference index (open and
     # history re-read every 5 s), nSetKey == 2 and the adjustment flag, the write, a bulk
     # read-back (2): 28 per written bill on the demo data (27.9 here; docs/sage-adapter.md,

@@ -24,6 +24,7 @@ from ml_connector.sandbox.servicetitan.server import running_sandbox
 from ml_connector.store.port import DocKind, LedgerStatus, VendorLink
 from ml_connector.store.sql import SqlStateStore
 from ml_connector.sync.engine import SyncEngine
+from ml_connector.sync.summary import Outcome
 
 CHILD = Path(__file__).with_name("engine_crash_child.py")
 RUNS = 10
@@ -196,3 +197,80 @@ def test_a_death_between_commits_loses_only_decisions_made_again(tmp_path: Path)
     assert {int(c.split()[2]) for c in ours} == {
         i for i, e in ledger.items() if e.status is LedgerStatus.WRITTEN
     }
+
+
+def test_a_death_right_after_a_write_leaves_it_for_recovery_not_for_a_second_write(
+    tmp_path: Path,
+) -> None:
+    """The outcome of a write is made durable by the next commit (the next write's intent,
+    at the latest): a process that dies right after Sage took an invoice leaves the bill's
+    "writing" intent, and the next cycle finds the invoice in Sage and records it, with its
+    audit event and the mark-as-exported item, without writing it again."""
+    clock = SystemClock()
+    root = tmp_path / "sage"
+    root.mkdir()
+    init_root(root, seed="demo")
+    state_url = f"sqlite:///{tmp_path / 'state.sqlite'}"
+    SqlStateStore.open(state_url).close()
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(CHILD.parent), *sys.path])}
+    args = [str(root), state_url, "1", "written"]
+    with running_sandbox(tmp_path / "st", seed="demo", size=80) as sb:
+        child = subprocess.run(  # our child script, our arguments
+            [sys.executable, str(CHILD), sb.base_url, str(sb.tenant_id), *args],
+            env=env,
+            capture_output=True,
+            timeout=120,
+            check=False,
+        )
+        assert child.returncode == 9, child.stderr.decode()[-2000:]
+        died_after = int(child.stdout.decode().split("died after ")[1].split()[0])
+        store = SqlStateStore.open(state_url, clock=clock)
+        with store.transaction() as tx:
+            left = tx.get_ledger(PAIR, DocKind.AP_BILL, died_after)
+        assert left is not None
+        assert left.status is LedgerStatus.INTENT  # the WRITTEN went with the process
+        assert left.last_error == "writing"
+        assert _ours_in_sage(root) == [died_after]  # but Sage has the invoice
+
+        source = sandbox_client(sb, clock)
+        sage = boi_sage(root, clock)
+        recovered: list[int] = []
+        try:
+            engine = SyncEngine(PAIR, source, sage, store, crash_settings(), clock)
+            engine.run_cycle(
+                on_outcome=lambda o: (
+                    recovered.append(o.doc_id) if o.outcome is Outcome.RECOVERED else None
+                )
+            )
+            with store.transaction() as tx:
+                entry = tx.get_ledger(PAIR, DocKind.AP_BILL, died_after)
+                audit = [
+                    e
+                    for e in tx.iter_audit(pair=PAIR)
+                    if e.doc_id == died_after and e.action == "written"
+                ]
+                pending = tx.pending_outbox(PAIR)
+        finally:
+            sage.close()
+            source.close()
+            store.close()
+    assert recovered == [died_after]
+    assert entry is not None
+    assert entry.status is LedgerStatus.WRITTEN
+    assert [e.details.get("recovered") for e in audit] == [True]
+    assert pending == []  # marked exported in ServiceTitan by the same cycle
+    ours = _ours_in_sage(root)
+    assert ours.count(died_after) == 1  # not written twice
+    assert len(ours) == len(set(ours))
+
+
+def _ours_in_sage(root: Path) -> list[int]:
+    """The ServiceTitan bill ids of the invoices we wrote, from our header comments."""
+    import sqlite3
+
+    with sqlite3.connect(root / "ABC.sqlite") as conn:
+        return [
+            int(str(c).split()[2])
+            for (c,) in conn.execute("SELECT Comment FROM AP_InvoiceHeader")
+            if str(c).startswith("ST bill ")
+        ]

@@ -383,11 +383,11 @@ class BoiSage100:
 
     def _retrying_locks(self, operation: str, record: str, job: Callable[[BoiSession], T]) -> T:
         policy = self.settings.lock_retry
-        delays = policy.delays()
         for attempt in range(policy.tries):
             try:
                 return self._run(operation, job)
             except RecordLockedError as exc:
+                delays = policy.delays()  # worked out on a lock only
                 if attempt >= len(delays):
                     raise RecordLockedError(
                         f"{exc.message} (still in use after {policy.tries} tries over "

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 import structlog
@@ -96,6 +97,7 @@ class BoiSession:
         self._session: Guarded | None = None
         self._objects: dict[str, Guarded] = {}
         self._context: tuple[str, str, str] | None = None
+        self._today: tuple[datetime | None, str] = (None, "")  # (UTC minute, local date)
 
     @property
     def cache(self) -> dict[str, Any]:
@@ -103,8 +105,16 @@ class BoiSession:
 
     @property
     def module_date(self) -> str:
-        day = self.settings.module_date or self.clock.now().astimezone().date()
-        return format_sage_date(day)
+        """The configured module date, else today on this machine's calendar. Asked before
+        every object is used: the local date is worked out once a minute (a UTC offset is
+        whole minutes, so the local date only turns on a minute)."""
+        if self.settings.module_date is not None:
+            return format_sage_date(self.settings.module_date)
+        now = self.clock.now()
+        minute = now.replace(second=0, microsecond=0)
+        if minute != self._today[0]:
+            self._today = (minute, format_sage_date(now.astimezone().date()))
+        return self._today[1]
 
     def open(self) -> None:
         s = self.settings
@@ -169,12 +179,11 @@ class BoiSession:
 
     def use_context(self, module: str, task: str) -> None:
         """Switch the session's module, module date and program (security context)."""
-        if self._context == (module, task, self.module_date):
+        day = self.module_date
+        if self._context == (module, task, day):
             return
-        enter_context(
-            self._require_session(), module, task, self.module_date, self.settings.company
-        )
-        self._context = (module, task, self.module_date)
+        enter_context(self._require_session(), module, task, day, self.settings.company)
+        self._context = (module, task, day)
 
     def obj(self, name: str) -> Guarded:
         """The business object `name`, created on first use, in its module's context."""

@@ -18,8 +18,8 @@ from ml_connector.sage100.boi_calls import (
     return_code,
 )
 from ml_connector.sage100.boi_reads import read_vendors
+from ml_connector.sage100.boi_record import clear_record, fit_text, set_value
 from ml_connector.sage100.boi_session import BoiSession
-from ml_connector.sage100.boi_writes import _clear, _fit, _set
 from ml_connector.sage100.errors import SageRejectedError, SageVerifyError
 from ml_connector.sage100.port import (
     VENDOR_NAME_LEN,
@@ -72,7 +72,7 @@ def edit_vendor(
         answer = return_code(bus.nSetKey())
         if answer != 1:
             msg = last_error(bus)
-            _clear(bus)
+            clear_record(bus)
             if answer == 2:
                 raise SageRejectedError(
                     f"{rec} does not exist in Sage; nothing changed",
@@ -84,17 +84,17 @@ def edit_vendor(
         for attr, column, length in _COLUMNS:
             value = getattr(changes, attr)
             if value is not None:
-                _set(bus, f"{column}$", _fit(value.strip(), length, column, rec), rec)
+                set_value(bus, f"{column}$", fit_text(value.strip(), length, column, rec), rec)
         columns = s.settings.columns
         if changes.email_address is not None:
-            _set(bus, f"{columns.vendor_email}$", changes.email_address.strip(), rec)
+            set_value(bus, f"{columns.vendor_email}$", changes.email_address.strip(), rec)
         if changes.status is not None:
-            _set(bus, f"{columns.vendor_status}$", changes.status, rec)
+            set_value(bus, f"{columns.vendor_status}$", changes.status, rec)
         check(bus.nWrite(), bus, "nWrite", record=rec)
     except ComCallError:
         raise
     except Exception:
-        _clear(bus)
+        clear_record(bus)
         raise
     found = read_vendors(
         s,

@@ -11,8 +11,6 @@ lines must balance before anything is sent, and the invoice is read back after `
 
 from __future__ import annotations
 
-from collections import Counter
-from decimal import Decimal
 from typing import Any
 
 import structlog
@@ -26,7 +24,13 @@ from ml_connector.sage100.boi_calls import (
     last_error,
     return_code,
 )
-from ml_connector.sage100.boi_reads import find_invoice, read_vendors, sage_money
+from ml_connector.sage100.boi_reads import find_invoice, read_vendors
+from ml_connector.sage100.boi_record import (
+    clear_record,
+    fit_text,
+    set_key_parts,
+    set_value,
+)
 from ml_connector.sage100.boi_session import BoiSession
 from ml_connector.sage100.changestamp import format_sage_date
 from ml_connector.sage100.errors import (
@@ -177,39 +181,40 @@ def write_invoice(s: BoiSession, inv: NewApInvoice) -> WrittenInvoice:
                 operation="create_invoice",
                 record=rec,
             )
-        _set(bus, "InvoiceDate$", format_sage_date(inv.invoice_date), rec)
+        set_value(bus, "InvoiceDate$", format_sage_date(inv.invoice_date), rec)
         if inv.due_date is not None:
-            _set(bus, f"{c.invoice_due_date}$", format_sage_date(inv.due_date), rec)
+            set_value(bus, f"{c.invoice_due_date}$", format_sage_date(inv.due_date), rec)
         if inv.comment:
-            _set(bus, f"{c.invoice_comment}$", _fit(inv.comment, COMMENT_LEN, "comment", rec), rec)
-        _set(bus, "HoldPayment$", "Y" if inv.hold_payment else "N", rec)
+            comment = fit_text(inv.comment, COMMENT_LEN, "comment", rec)
+            set_value(bus, f"{c.invoice_comment}$", comment, rec)
+        set_value(bus, "HoldPayment$", "Y" if inv.hold_payment else "N", rec)
         if inv.job_no:
-            _set(bus, "JobNo$", inv.job_no, rec)
-        _set(bus, c.invoice_amount, float(inv.amount), rec)
+            set_value(bus, "JobNo$", inv.job_no, rec)
+        set_value(bus, c.invoice_amount, float(inv.amount), rec)
         if inv.sales_tax:
-            _set(bus, c.sales_tax_amount, float(inv.sales_tax), rec)
+            set_value(bus, c.sales_tax_amount, float(inv.sales_tax), rec)
         if inv.freight:
-            _set(bus, c.freight_amount, float(inv.freight), rec)
+            set_value(bus, c.freight_amount, float(inv.freight), rec)
         lines = bus.oLines
         for n, line in enumerate(inv.lines, start=1):
             where = f"{rec} line {n}"
             check(lines.nAddLine(), lines, "oLines.nAddLine", record=where)
-            _set(lines, f"{c.line_account}$", line.account_key, where)
-            _set(lines, c.line_amount, float(line.amount), where)
+            set_value(lines, f"{c.line_account}$", line.account_key, where)
+            set_value(lines, c.line_amount, float(line.amount), where)
             if line.comment:
-                text = _fit(line.comment, LINE_COMMENT_LEN, "line comment", where)
-                _set(lines, f"{c.line_comment}$", text, where)
+                text = fit_text(line.comment, LINE_COMMENT_LEN, "line comment", where)
+                set_value(lines, f"{c.line_comment}$", text, where)
             if line.job_no:
-                _set(lines, "JobNo$", line.job_no, where)
+                set_value(lines, "JobNo$", line.job_no, where)
             if line.cost_code:
-                _set(lines, f"{c.line_cost_code}$", line.cost_code, where)
-                _set(lines, f"{c.line_cost_type}$", line.cost_type, where)
+                set_value(lines, f"{c.line_cost_code}$", line.cost_code, where)
+                set_value(lines, f"{c.line_cost_type}$", line.cost_type, where)
             check(lines.nWrite(), lines, "oLines.nWrite", record=where)
         check(bus.nWrite(), bus, "nWrite", record=rec)
     except ComCallError:
         raise  # the session is dropped; nothing more is said to this object
     except Exception:
-        _clear(bus)
+        clear_record(bus)
         raise
     return WrittenInvoice(inv.key, inv.amount, len(inv.lines), inv.batch_no)
 
@@ -235,62 +240,6 @@ def _exists(inv: NewApInvoice, found: ExistingInvoice) -> InvoiceExistsError:
     )
 
 
-def verify_invoice(s: BoiSession, inv: NewApInvoice) -> None:
-    """Read the invoice back through the bus object and compare it with what was sent.
-
-    `nSetKey` on the key just written must answer 1 (existing); header and lines are read
-    with `nGetValue` and `oLines` navigation, then the record is let go with `nClear`
-    (nothing is set, so nothing changes).
-    """
-    bus = s.obj("AP_Invoice_bus")
-    c = s.settings.columns
-    rec = str(inv.key)
-    try:
-        if inv.batch_no:
-            check(bus.nSelectBatch(inv.batch_no), bus, f"nSelectBatch({inv.batch_no})", record=rec)
-        _set_key_parts(bus, inv, rec)
-        answer = return_code(bus.nSetKey())
-        if answer == 0:
-            raise classify_failure(last_error(bus), operation="read-back nSetKey", record=rec)
-        if answer != 1:
-            raise SageVerifyError(
-                f"{rec} was written but Sage does not find it again (nSetKey answered {answer})",
-                operation="create_invoice",
-                record=rec,
-            )
-        amount = sage_money(_get(bus, c.invoice_amount), source=rec)
-        extras = boi_amounts.read_back(bus, c, inv, rec)
-        lines = bus.oLines
-        got: list[tuple[str, Decimal]] = []
-        moved = return_code(lines.nMoveFirst())
-        while moved and return_code(lines.nEOF()) == 0:
-            account = str(_get(lines, f"{c.line_account}$")).strip()
-            got.append((account, sage_money(_get(lines, c.line_amount), source=rec)))
-            moved = return_code(lines.nMoveNext())
-    except ComCallError:
-        raise
-    finally:
-        _clear(bus)
-    want = [(line.account_key, line.amount) for line in inv.lines]
-    problems = []
-    if amount != inv.amount:
-        problems.append(f"amount {amount} instead of {inv.amount}")
-    problems.extend(boi_amounts.read_back_problems(inv, extras))
-    if len(got) != len(want):
-        problems.append(f"{len(got)} lines instead of {len(want)}")
-    if Counter(got) != Counter(want):
-        problems.append(f"distribution {sorted(got)} instead of {sorted(want)}")
-    if problems:
-        log.error("sage_invoice_readback_mismatch", record=rec, problems=problems)
-        raise SageVerifyError(
-            f"{rec} was written but reads back differently: {'; '.join(problems)}",
-            operation="create_invoice",
-            record=rec,
-            hint="Check the invoice in A/P Invoice Data Entry before the register is updated, "
-            "and check the column names in the connector's Sage settings (BoiColumns).",
-        )
-
-
 def whole_invoice_key(key: ApInvoiceKey) -> str:
     """The key as one string, as ProvideX keys AP_InvoiceHeader: division (2) + vendor
     number padded to 7 + invoice number (the padding is unconfirmed: the probe's
@@ -306,17 +255,8 @@ def _set_new_key(bus: Any, inv: NewApInvoice, rec: str, *, whole: bool) -> int:
     key = whole_invoice_key(inv.key)
     if whole and len(key) > INVOICE_NO_LEN:
         return return_code(bus.nSetKey(key))
-    _set_key_parts(bus, inv, rec)
+    set_key_parts(bus, inv, rec)
     return return_code(bus.nSetKey())
-
-
-def _set_key_parts(bus: Any, inv: NewApInvoice, rec: str) -> None:
-    for col, value in (
-        ("APDivisionNo$", inv.key.division_no),
-        ("VendorNo$", inv.key.vendor_no),
-        ("InvoiceNo$", inv.key.invoice_no),
-    ):
-        check(bus.nSetKeyValue(col, value), bus, f"nSetKeyValue({col})", record=rec)
 
 
 def _is_adjustment(bus: Any) -> bool:
@@ -371,18 +311,18 @@ def write_vendor(s: BoiSession, vendor: NewVendor, number: SageVendorNo) -> Sage
                     hint="Link the existing vendor, or ask for another vendor number.",
                 )
             raise classify_failure(msg, operation="nSetKey", record=rec)
-        _set(bus, "VendorName$", _fit(vendor.name.strip(), 30, "vendor name", rec), rec)
+        set_value(bus, "VendorName$", fit_text(vendor.name.strip(), 30, "vendor name", rec), rec)
         for attr, col, length in _VENDOR_FIELDS:
             value = str(getattr(vendor, attr)).strip()
             if value:
-                _set(bus, f"{col}$", _fit(value, length, col, rec), rec)
+                set_value(bus, f"{col}$", fit_text(value, length, col, rec), rec)
         if vendor.email_address.strip():
-            _set(bus, f"{s.settings.columns.vendor_email}$", vendor.email_address.strip(), rec)
+            set_value(bus, f"{s.settings.columns.vendor_email}$", vendor.email_address.strip(), rec)
         check(bus.nWrite(), bus, "nWrite", record=rec)
     except ComCallError:
         raise
     except Exception:
-        _clear(bus)
+        clear_record(bus)
         raise
     found = read_vendors(
         s,
@@ -398,39 +338,3 @@ def write_vendor(s: BoiSession, vendor: NewVendor, number: SageVendorNo) -> Sage
             f"{rec} was written but cannot be read back", operation="create_vendor", record=rec
         )
     return mine[0]
-
-
-# ---- small pieces --------------------------------------------------------------------
-
-
-def _set(obj: Any, column: str, value: str | float, record: str) -> None:
-    check(obj.nSetValue(column, value), obj, f"nSetValue({column})", record=record)
-
-
-def _get(obj: Any, column: str) -> str:
-    """`nGetValue` with an empty text placeholder; the value as text (numbers included:
-    COM may hand a number back as a double or as text, `sage_money` parses either)."""
-    answer = obj.nGetValue(column, "")
-    if not isinstance(answer, tuple) or len(answer) != 2:
-        raise SageVerifyError(
-            f"nGetValue({column}) gave {answer!r}, expected (ret, value)",
-            operation="nGetValue",
-            hint="The COM by-reference adapter is not in place (see docs/sage-adapter.md).",
-        )
-    check(answer[0], obj, f"nGetValue({column})", record=None)
-    return "" if answer[1] is None else str(answer[1])  # COM may hand back None
-
-
-def _fit(text: str, length: int, what: str, record: str) -> str:
-    if len(text) <= length:
-        return text
-    log.warning("sage_value_truncated", record=record, field=what, length=len(text), kept=length)
-    return text[:length]
-
-
-def _clear(bus: Any) -> None:
-    """Abandon the current record; a failure here is logged, the first error stands."""
-    try:
-        bus.nClear()
-    except ComCallError as exc:
-        log.warning("sage_nclear_failed", error=exc.message)

@@ -36,7 +36,7 @@ import structlog
 
 from ml_connector.sage100.boi_reads import invoice_object, sage_money
 from ml_connector.sage100.boi_session import BoiSession
-from ml_connector.sage100.changestamp import parse_sage_date
+from ml_connector.sage100.changestamp import format_sage_date, parse_sage_date
 from ml_connector.sage100.port import (
     ApInvoiceKey,
     DivisionNo,
@@ -385,6 +385,6 @@ def note_written(s: BoiSession, invoice: ExistingInvoice) -> None:
     index: InvoiceIndex | None = s.cache.get(_CACHE_KEY)
     if index is not None:
         k = invoice.key
-        day = invoice.invoice_date.strftime("%Y%m%d") if invoice.invoice_date else ""
+        day = format_sage_date(invoice.invoice_date) if invoice.invoice_date else ""
         row = ("entry", k.division_no, k.vendor_no, k.invoice_no, str(invoice.amount), day)
         index.put(("entry", k.division_no, k.vendor_no, k.invoice_no, ""), row)

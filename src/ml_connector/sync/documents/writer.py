@@ -17,10 +17,12 @@ steps of `write_steps` in order:
 6. write: mark the intent "writing" and commit, then `create_invoice` (which refuses
    anything but a new key: never an adjustment);
 7. record the outcome: WRITTEN with the Sage key, the audit event and the mark-as-exported
-   outbox item in one transaction.
+   outbox item in one transaction, durable with the next commit (at the latest the next
+   write's intent, before that write reaches Sage).
 
 A crash at any line leaves either no INTENT (nothing was sent), an INTENT without the
-"writing" mark (nothing was sent), or a "writing" INTENT whose key recovery looks up first.
+"writing" mark (nothing was sent), or a "writing" INTENT whose key recovery looks up first
+(a write whose outcome had not been committed yet is one of these).
 The header comment starts with our marker ("ST bill 123 ...") and the line comments carry
 the full reference and job number.
 """
@@ -141,9 +143,12 @@ class InvoiceWriter:
                 f"({written.where or 'entry'})",
             )
 
-        # 7. record the outcome, with the audit event and the outbox item
+        # 7. record the outcome, with the audit event and the outbox item. It is made
+        # durable by the next commit: the next write's intent (before that write reaches
+        # Sage), the batch's one-second commit, or the end of the cycle; until then a crash
+        # leaves this document's "writing" INTENT, which recovery finds in Sage and records
+        # (one fsync a written bill instead of two)
         step.record_written(ctx, doc, fp, prior, vendor, dist, written)
-        ctx.commit()  # the outcome is durable before the next document
         return ctx.outcome(
             doc,
             Outcome.WRITTEN,
