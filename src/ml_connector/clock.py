@@ -1,7 +1,9 @@
 """Time comes from an injected clock, never from `datetime.now()` inside logic.
 
 `SystemClock` is the real one. `ManualClock` is shipped for tests and simulations: time
-moves only when told to (or when something sleeps on it).
+moves only when told to (or when something sleeps on it). `timeline` says which clocks
+count the same monotonic seconds, for state that outlives one client (a rate limiter's
+schedule, a token's refresh time) and must never be read on another clock's seconds.
 """
 
 from __future__ import annotations
@@ -34,6 +36,24 @@ class SystemClock:
     def sleep(self, seconds: float) -> None:
         if seconds > 0:
             time.sleep(seconds)
+
+
+def timeline(clock: Clock) -> object:
+    """What `clock.monotonic()` and `clock.sleep()` run on, as a dictionary key: one shared
+    value for every clock on the machine's monotonic time (any `SystemClock`, also one whose
+    `now` is shifted), else the clock itself (each `ManualClock` is its own time line).
+
+    State kept in monotonic seconds is shared only between clocks of one time line: a
+    schedule made on a test's `ManualClock` means nothing to a client on another one, whose
+    sleeps would never move the first clock (nor the reverse)."""
+    kind = type(clock)
+    if (
+        isinstance(clock, SystemClock)
+        and kind.monotonic is SystemClock.monotonic
+        and kind.sleep is SystemClock.sleep
+    ):
+        return SystemClock
+    return clock
 
 
 class ManualClock:

@@ -9,9 +9,9 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from test_traps import invoice
+from test_traps import _com_error_once, invoice
 
-from ml_connector.sage100.errors import InvoiceExistsError
+from ml_connector.sage100.errors import InvoiceExistsError, SageSessionError
 
 
 class Counting:
@@ -146,3 +146,47 @@ def test_with_the_whole_key_an_existing_invoice_is_still_refused_unchanged(
     with pytest.raises(InvoiceExistsError, match=said):
         sage.create_invoice(invoice("1187-0042", "100.00", vendor="CED"))
     assert company.amounts("CED", "1187-0042") == before
+
+
+def test_preparing_a_fresh_index_asks_nothing_until_it_is_due_or_the_session_changed(
+    company: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`prepare_session(invoice_index=True)` comes before every document: while the session
+    that built the index is the live one and no refresh is due, the BOI thread is not asked
+    at all; a refresh due, or a new session after a COM failure, is done there again."""
+    calls: Counter[str] = Counter()
+    sage = company.adapter(factory=lambda: Counting(company.tampered_script(), calls))
+    trips: list[str] = []
+    run = sage._runner.run
+
+    def counted(operation: str, *args: Any) -> Any:
+        trips.append(operation)
+        return run(operation, *args)
+
+    monkeypatch.setattr(sage._runner, "run", counted)
+    sage.prepare_session(invoice_index=True)
+    assert trips == ["prepare_session"]
+    assert calls["nGetResultSets"] > 0  # built
+    trips.clear()
+    calls.clear()
+    company.clock.advance(29)
+    sage.prepare_session(invoice_index=True)
+    assert (trips, sum(calls.values())) == ([], 0)
+    company.clock.advance(1)  # 30 s: the refresh of data entry is due
+    sage.prepare_session(invoice_index=True)
+    assert trips == ["prepare_session"]
+    assert calls["nGetResultSets"] > 0
+    trips.clear()
+    sage.prepare_session(invoice_index=True)
+    assert trips == []
+    # a COM failure drops the session: the next document's preparation opens a new one
+    company.tamper.rules["AP_Vendor_svc.nGetResultSets"] = _com_error_once()
+    with pytest.raises(SageSessionError):
+        list(sage.vendors())
+    trips.clear()
+    calls.clear()
+    sage.prepare_session(invoice_index=True)
+    assert trips == ["prepare_session"]
+    assert calls["NewObject"] > 0  # a new session
+    assert calls["nGetResultSets"] > 0  # and its index
+    assert sage.session_serial == 2

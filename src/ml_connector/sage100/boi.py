@@ -91,6 +91,8 @@ class BoiSage100:
         # the connector's open batch, reused until registered; None: not looked for in Sage
         # yet (this process has not opened one), "": none to reuse
         self._batch: str | None = None
+        # (session serial, monotonic until): prepare_session has nothing to do before then
+        self._index_ready: tuple[int, float] | None = None
 
     # ---- session -----------------------------------------------------------------------
 
@@ -252,7 +254,24 @@ class BoiSage100:
         return self._run("find_invoice", job)
 
     def prepare_session(self, *, invoice_index: bool = False) -> None:
-        self._run("prepare_session", _build_index if invoice_index else _open_only)
+        """The session open and (with `invoice_index`) its index built or refreshed, before a
+        document's own calls. Asked before every document: while the session that answered
+        last is still the live one and nothing of its index is due (`index_ready_until`),
+        there is nothing to do and the BOI thread is not asked. Skipping is never less safe:
+        every lookup makes the index current itself; this only keeps a refresh's failure
+        charged to the shared load rather than to a document."""
+        if not invoice_index:
+            self._run("prepare_session", _open_only)
+            return
+        ready = self._index_ready
+        if (
+            ready is not None
+            and self._runner.live_serial == ready[0]
+            and self._clock.monotonic() < ready[1]
+        ):
+            return
+        self._index_ready = None
+        self._index_ready = self._run("prepare_session", _build_index)
 
     def find_invoice_to_write(self, key: ApInvoiceKey) -> list[ExistingInvoice]:
         """The lookup before a first write: absent when the fresh reference index does not
@@ -408,9 +427,12 @@ class BoiSage100:
         raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
 
 
-def _build_index(s: BoiSession) -> None:
-    """`prepare_session(invoice_index=True)`: the session's index, built or refreshed."""
-    invoice_index.current(s)
+def _build_index(s: BoiSession) -> tuple[int, float]:
+    """`prepare_session(invoice_index=True)`: the session's index, built or refreshed; the
+    session's serial and the monotonic time until which neither needs anything."""
+    index = invoice_index.current(s)
+    session_due = s.opened_at + s.settings.session_max_age_seconds
+    return s.serial, min(invoice_index.index_ready_until(s, index), session_due)
 
 
 def _open_only(s: BoiSession) -> None:

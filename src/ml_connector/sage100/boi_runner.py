@@ -75,6 +75,14 @@ class BoiRunner:
             return self._worker
 
     @property
+    def live_serial(self) -> int:
+        """The serial of the session open now (0: none), read without asking the thread: a
+        session dropped or recycled since a caller last saw it has another serial."""
+        worker = self._worker
+        session = worker.session if worker is not None else None
+        return session.serial if session is not None else 0
+
+    @property
     def thread_ident(self) -> int | None:
         return self._current_worker().thread.ident
 

@@ -366,6 +366,16 @@ def fresh_for_keys(s: BoiSession) -> InvoiceIndex:
     return index
 
 
+def index_ready_until(s: BoiSession, index: InvoiceIndex) -> float:
+    """The monotonic time at which `current` will next have work for `index` (a refresh
+    or a rebuild)."""
+    settings = s.settings
+    return min(
+        index.built_at + settings.reference_index_rebuild_seconds,
+        index.refreshed_at + settings.reference_index_max_age_seconds,
+    )
+
+
 def current(s: BoiSession) -> InvoiceIndex:
     """The session's index, built or refreshed as its age requires."""
     index: InvoiceIndex | None = s.cache.get(_CACHE_KEY)

@@ -23,7 +23,7 @@ import httpx
 import structlog
 from pydantic import SecretStr
 
-from ml_connector.clock import Clock
+from ml_connector.clock import Clock, timeline
 from ml_connector.servicetitan.environment import StCredentials, StEnvironment
 from ml_connector.servicetitan.errors import (
     InvalidCredentialsError,
@@ -65,17 +65,20 @@ class _Slot:
 
 
 class TokenCache:
-    """Tokens by (environment, tenant, client id). Shared by every client given it."""
+    """Tokens by (environment, tenant, client id) and the clock's time line (a token's
+    refresh time is in that clock's monotonic seconds). Shared by every client given it."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._slots: dict[TokenKey, _Slot] = {}
+        self._slots: dict[tuple[TokenKey, object], _Slot] = {}
 
-    def slot(self, key: TokenKey) -> _Slot:
+    def slot(self, key: TokenKey, clock: Clock) -> _Slot:
+        """The slot of `key` for clients on `clock`'s time line (see `clock.timeline`)."""
+        where = (key, timeline(clock))
         with self._lock:
-            slot = self._slots.get(key)
+            slot = self._slots.get(where)
             if slot is None:
-                slot = self._slots[key] = _Slot()
+                slot = self._slots[where] = _Slot()
             return slot
 
     def clear(self) -> None:
@@ -112,7 +115,8 @@ class Authenticator:
                 environment.auth_url,
                 credentials.tenant_id,
                 credentials.client_id,
-            )
+            ),
+            clock,
         )
         self.requested = 0  # token requests this authenticator sent
 

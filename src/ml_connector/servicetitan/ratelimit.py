@@ -10,8 +10,12 @@ A 429 pauses the whole bucket (`pause_for`): every thread waits out `Retry-After
 the one that was told.
 
 The limit is per tenant across the whole process, so buckets live in a `LimiterRegistry`
-keyed by (API host, tenant). `PROCESS_LIMITERS` is the process's registry; clients take it
-by default and tests may pass their own.
+keyed by (API host, tenant) and the clock's time line (`clock.timeline`): every client on the
+machine's clock meets in one bucket, while a client on a test's `ManualClock` gets a bucket
+that waits on that clock, never one left by an earlier test whose local sandbox had the same
+address (its waits would move the other clock and the sandbox would see no wait at all).
+`PROCESS_LIMITERS` is the process's registry; clients take it by default and tests may pass
+their own.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
-from ml_connector.clock import Clock
+from ml_connector.clock import Clock, timeline
 
 SERVICETITAN_LIMIT_RPS = 60.0
 DEFAULT_MAX_RPS = 50.0
@@ -87,11 +91,12 @@ class LimiterKey:
 
 
 class LimiterRegistry:
-    """One bucket per (API host, tenant), shared by every client that asks for it."""
+    """One bucket per (API host, tenant) and time line, shared by every client that asks for
+    it on a clock of that time line."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._buckets: dict[LimiterKey, TokenBucket] = {}
+        self._buckets: dict[tuple[LimiterKey, object], TokenBucket] = {}
 
     def bucket(
         self,
@@ -101,13 +106,14 @@ class LimiterRegistry:
         clock: Clock,
         burst: int = DEFAULT_BURST,
     ) -> TokenBucket:
-        """The bucket for `key`; created at `rate` on first use, and slowed (never sped up)
-        when a later client asks for less."""
+        """The bucket for `key` on `clock`'s time line; created at `rate` on first use, and
+        slowed (never sped up) when a later client asks for less."""
+        slot = (key, timeline(clock))
         with self._lock:
-            bucket = self._buckets.get(key)
+            bucket = self._buckets.get(slot)
             if bucket is None:
                 bucket = TokenBucket(rate, clock, burst=burst)
-                self._buckets[key] = bucket
+                self._buckets[slot] = bucket
             elif rate < bucket.rate:
                 bucket.rate = float(rate)
             return bucket

@@ -52,6 +52,20 @@ from ml_connector.store.translate import translated, violated
 
 _UPSERTS: dict[tuple[str, str, tuple[str, ...]], Insert] = {}
 _AUDIT_INSERT = audit_events.insert().returning(audit_events.c.id)
+_REVIEW_INSERT = review_items.insert().returning(review_items.c.id)
+_OPEN_REVIEW = select(review_items.c.id).where(
+    review_items.c.pair == bindparam("pair"), review_items.c.open_key == bindparam("open_key")
+)
+_REVIEW_REOPEN = (
+    update(review_items)
+    .where(review_items.c.id == bindparam("review_id"))
+    .values(
+        reason=bindparam("reason"),
+        suggestion=bindparam("suggestion"),
+        details=bindparam("details"),
+        updated_at=bindparam("updated_at"),
+    )
+)
 # the two lookups of every document, built once (run with parameters)
 _GET_LEDGER = select(ledger).where(
     ledger.c.pair == bindparam("pair"),
@@ -286,26 +300,26 @@ class SqlStateTx:
         now = self._clock.now()
         key = rows.review_open_key(item)
         record = rows.describe_review(item)
+        # statements built once, run with parameters: a review item per document the cycle
+        # cannot decide, and building a statement cost more than running it
         with translated("add_review", record), self._atomic():
             existing = self._conn.execute(
-                select(review_items.c.id).where(
-                    review_items.c.pair == item.pair, review_items.c.open_key == key
-                )
+                _OPEN_REVIEW, {"pair": item.pair, "open_key": key}
             ).scalar_one_or_none()
             if existing is not None and item.status is ReviewStatus.OPEN:
                 self._conn.execute(
-                    update(review_items)
-                    .where(review_items.c.id == existing)
-                    .values(
-                        reason=item.reason,
-                        suggestion=item.suggestion,
-                        details=item.details,
-                        updated_at=now,
-                    )
+                    _REVIEW_REOPEN,
+                    {
+                        "review_id": existing,
+                        "reason": item.reason,
+                        "suggestion": item.suggestion,
+                        "details": item.details,
+                        "updated_at": now,
+                    },
                 )
                 return int(existing)
-            stmt = review_items.insert().values(**rows.review_values(item, now))
-            return int(self._conn.execute(stmt.returning(review_items.c.id)).scalar_one())
+            values = rows.review_values(item, now)
+            return int(self._conn.execute(_REVIEW_INSERT, values).scalar_one())
 
     def get_review(self, review_id: int) -> ReviewItem | None:
         stmt = select(review_items).where(review_items.c.id == review_id)
