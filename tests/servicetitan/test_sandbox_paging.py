@@ -3,10 +3,13 @@ money exact, memory flat."""
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import tracemalloc
 from decimal import Decimal
 from typing import Any
 
+import httpx
 from st_client_support import BIG_APBILL_COUNT, BIG_PROCUREMENT_COUNT, bill_amount, client_for
 
 FIRST_ID = 500_000
@@ -63,6 +66,36 @@ def test_page_size_7_reads_every_bill_once_with_flat_memory(big_sandbox: Any) ->
     assert big_sandbox.stats()["sent_429"] == sent_429_before
     # Only the ids are kept here (~1 MB); holding the bills would take tens of MB.
     assert peak < 6_000_000, f"peak traced memory {peak} bytes"
+
+
+def _page_bodies_held(path: str) -> list[int]:
+    """Sizes of the bodies that responses to `path` still hold, found among every object
+    the garbage collector tracks (garbage it has not collected yet included)."""
+    held = []
+    for obj in gc.get_objects():
+        if isinstance(obj, httpx.Response) and obj.request.url.path == path:
+            # ResponseNotRead: the body was never stored on the response
+            with contextlib.suppress(httpx.ResponseNotRead):
+                held.append(len(obj.content))
+    return held
+
+
+def test_a_page_goes_once_read_without_waiting_for_the_garbage_collector(
+    big_sandbox: Any,
+) -> None:
+    # httpx's Response and its stream refer to each other: a body stored on the response
+    # lived until the collector's next full pass, ~2 MB per page of 1,000 bills, and a
+    # backfill read many pages between two passes (docs/dev-notes/2026-12-03-peak.md)
+    gc.collect()
+    gc.disable()  # what a long run meets between two full passes
+    try:
+        with client_for(big_sandbox, page_size=1000) as client:
+            ids = [bill.id for bill in client.ap_bills(bill_type="ApBill")]
+            held = _page_bodies_held(PATH.format(big_sandbox.tenant_id))
+    finally:
+        gc.enable()
+    assert len(ids) == BIG_APBILL_COUNT  # 11 pages read
+    assert held == []
 
 
 def test_bill_type_is_one_per_call(big_sandbox: Any) -> None:

@@ -153,8 +153,8 @@ class StHttp:
                 headers["Content-Type"] = "application/json"
             self.stats.add("requests")
             try:
-                resp = self._http.request(
-                    method, url, params=query, content=content, headers=headers
+                resp, raw = _send(
+                    self._http, method, url, params=query, content=content, headers=headers
                 )
             except httpx.TransportError as exc:
                 self.stats.add("transport_errors")
@@ -168,7 +168,7 @@ class StHttp:
                 status = resp.status_code
                 if 200 <= status < 300:
                     try:
-                        return _parse_json(resp, url, operation)
+                        return _parse_json(resp, raw, url, operation)
                     except MalformedResponseError as exc:
                         self.stats.add("malformed")
                         if not idempotent:
@@ -184,7 +184,7 @@ class StHttp:
                     log.info("servicetitan.reauthenticate", url=redact_url(url))
                     continue
                 elif status in RETRYABLE_STATUSES:
-                    problem = parse_problem(resp.content)
+                    problem = parse_problem(raw)
                     retry_after = parse_retry_after(
                         resp.headers.get("Retry-After"),
                         problem.title if problem else None,
@@ -192,7 +192,7 @@ class StHttp:
                     )
                     failure = error_from_response(
                         status=status,
-                        body=resp.content,
+                        body=raw,
                         url=url,
                         path=path,
                         operation=operation,
@@ -208,7 +208,7 @@ class StHttp:
                         wait = self._policy.backoff(attempt)
                 else:
                     raise error_from_response(
-                        status=status, body=resp.content, url=url, path=path, operation=operation
+                        status=status, body=raw, url=url, path=path, operation=operation
                     )
             if attempt >= self._policy.max_attempts or spent + wait > self._policy.total_cap:
                 raise failure
@@ -272,8 +272,26 @@ def _query(params: Mapping[str, QueryValue]) -> _Pairs:
     return pairs
 
 
-def _parse_json(resp: httpx.Response, url: str, operation: str) -> Any:
-    raw = resp.content
+def _send(
+    http: httpx.Client, method: str, url: str, **request: Any
+) -> tuple[httpx.Response, bytes]:
+    """The response (status and headers) and its body, read here rather than kept by
+    httpx on the response.
+
+    httpx's `Response` and the stream it reads from refer to each other (a reference
+    cycle, encode/httpx#3733), so a body stored on the response is freed only by the
+    garbage collector's next full pass, not when the caller lets go of it. A page of
+    1,000 AP bills is about 2 MB of JSON, and a long sync read ten or more pages between
+    two full passes, all of them still held (docs/dev-notes/2026-12-03-peak.md). The
+    bytes returned here are the caller's alone: they go with the last reference to them;
+    the response left for the collector holds only its status and headers.
+    """
+    with http.stream(method, url, **request) as resp:
+        body = b"".join(resp.iter_bytes())
+    return resp, body
+
+
+def _parse_json(resp: httpx.Response, raw: bytes, url: str, operation: str) -> Any:
     if not raw:
         if resp.status_code == 204:
             return None
