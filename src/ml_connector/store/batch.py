@@ -35,11 +35,28 @@ from sqlalchemy import Connection, Engine, NestedTransaction, RootTransaction, S
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from ml_connector.clock import Clock
-from ml_connector.errors import StoreError
 from ml_connector.store.translate import translate
 from ml_connector.store.tx import SqlStateTx
 
 DEFAULT_MAX_SECONDS = 1.0
+
+
+def driver_statement(conn: Connection, sql: str) -> None:
+    """Run `sql` (no parameters, no rows) on the driver's own connection, past SQLAlchemy's
+    statement path, which costs many times what BEGIN or a SAVEPOINT does. A failure is
+    raised as that path would raise it (`DBAPIError` around the driver's error)."""
+    raw = conn.connection.driver_connection
+    if raw is None:  # pragma: no cover - a closed connection; SQLAlchemy would refuse it too
+        raise DBAPIError(sql, None, Exception("the connection is closed"))
+    dbapi = conn.dialect.loaded_dbapi
+    try:
+        cursor = raw.cursor()
+        try:
+            cursor.execute(sql)
+        finally:
+            cursor.close()
+    except dbapi.Error as exc:
+        raise DBAPIError.instance(sql, None, exc, dbapi.Error) from exc
 
 
 class _BlockSavepoint:
@@ -55,19 +72,10 @@ class _BlockSavepoint:
         self.is_active = False
 
     def _say(self, sql: str, operation: str) -> None:
-        raw = self._conn.connection.driver_connection
-        if raw is None:  # pragma: no cover - a closed connection; SQLAlchemy would say the same
-            raise StoreError(f"state database: {operation} failed: the connection is closed")
-        dbapi = self._conn.dialect.loaded_dbapi
         try:
-            cursor = raw.cursor()
-            try:
-                cursor.execute(sql)
-            finally:
-                cursor.close()
-        except dbapi.Error as exc:
-            wrapped = DBAPIError.instance(sql, None, exc, dbapi.Error)
-            raise translate(wrapped, operation, None) from exc
+            driver_statement(self._conn, sql)
+        except DBAPIError as exc:
+            raise translate(exc, operation, None) from exc
 
     def open(self) -> None:
         self._say(f"SAVEPOINT {self._NAME}", "savepoint")

@@ -34,13 +34,13 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlalchemy.engine import URL
-from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
 from ml_connector.clock import Clock, SystemClock
 from ml_connector.errors import ConfigError, StoreError
 from ml_connector.store import lease_sql
-from ml_connector.store.batch import DEFAULT_MAX_SECONDS, SqlStateBatch
+from ml_connector.store.batch import DEFAULT_MAX_SECONDS, SqlStateBatch, driver_statement
 from ml_connector.store.browse_sql import SqlBrowseTx
 from ml_connector.store.migrate import upgrade_to_head
 from ml_connector.store.port import PairId, PairLease, StateBatch, StateStore, StateTx
@@ -111,12 +111,7 @@ def _sqlite_engine(url: URL, busy_timeout: float, echo: bool) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        # straight to the driver: two BEGINs a written bill, and SQLAlchemy's statement
-        # path cost more than the BEGIN itself; a failure is wrapped as that path would
-        try:
-            conn.connection.driver_connection.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as exc:
-            raise DBAPIError.instance("BEGIN IMMEDIATE", None, exc, sqlite3.Error) from exc
+        driver_statement(conn, "BEGIN IMMEDIATE")  # one a commit, past SQLAlchemy's path
 
     return engine
 
