@@ -6,6 +6,7 @@ still refused by the write itself (nSetKey, the adjustment flag), never adjusted
 from __future__ import annotations
 
 from collections import Counter
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -190,3 +191,74 @@ def test_preparing_a_fresh_index_asks_nothing_until_it_is_due_or_the_session_cha
     assert calls["NewObject"] > 0  # a new session
     assert calls["nGetResultSets"] > 0  # and its index
     assert sage.session_serial == 2
+
+
+def test_preparing_the_session_alone_asks_once_until_it_is_recycled_or_dropped(
+    company: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`prepare_session()` (the session, no index) comes before every document's vendor
+    and account checks: while the session it opened is the live one and not due for
+    recycling, the BOI thread is not asked; a session dropped after a COM failure, or one
+    due by age, is opened there again."""
+    calls: Counter[str] = Counter()
+    sage = company.adapter(factory=lambda: Counting(company.tampered_script(), calls))
+    trips: list[str] = []
+    run = sage._runner.run
+
+    def counted(operation: str, *args: Any) -> Any:
+        trips.append(operation)
+        return run(operation, *args)
+
+    monkeypatch.setattr(sage._runner, "run", counted)
+    sage.prepare_session()
+    sage.prepare_session()
+    assert trips == ["prepare_session"]
+    assert calls["NewObject"] > 0
+    trips.clear()
+    company.clock.advance(sage.settings.session_max_age_seconds - 1)
+    sage.prepare_session()
+    assert trips == []
+    company.clock.advance(2)  # past its age: the runner opens a new session
+    sage.prepare_session()
+    assert trips == ["prepare_session"]
+    assert sage.session_serial == 2
+    company.tamper.rules["AP_Vendor_svc.nGetResultSets"] = _com_error_once()
+    with pytest.raises(SageSessionError):
+        list(sage.vendors())
+    trips.clear()
+    calls.clear()
+    sage.prepare_session()
+    assert trips == ["prepare_session"]
+    assert calls["NewObject"] > 0  # a new session after the COM failure
+    assert sage.session_serial == 3
+
+
+def test_the_lookups_before_a_write_answer_as_the_three_calls_in_one_trip(
+    company: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`look_before_write` is `find_invoice_to_write` and both reference lookups, asked of
+    the BOI thread once: the same answers, one trip instead of three."""
+    company.posted_invoice("CED", "1187-0042", "80.00", where="history")
+    company.posted_invoice("ABC", "11870042", "80.00", where="open")
+    company.entry_invoice("ABC", "1187-42", "15.00")
+    sage = company.adapter(factory=company.tampered_script)
+    key = invoice("1187-0042", vendor="CED").key
+    apart = (
+        sage.find_invoice_to_write(key),
+        sage.find_invoices_by_reference("1187-0042", None),
+        sage.find_invoices_by_reference("1187-0042", Decimal("80.00")),
+    )
+    trips: list[str] = []
+    run = sage._runner.run
+
+    def counted(operation: str, *args: Any) -> Any:
+        trips.append(operation)
+        return run(operation, *args)
+
+    monkeypatch.setattr(sage._runner, "run", counted)
+    looked = sage.look_before_write(key, "1187-0042", Decimal("80.00"))
+    assert trips == ["look_before_write"]
+    assert (list(looked.under_key), list(looked.by_reference), list(looked.same_amount)) == apart
+    assert [i.where for i in looked.under_key] == ["history"]
+    assert len(looked.by_reference) == 3
+    assert {i.key.vendor_no for i in looked.same_amount} == {"CED", "ABC"}

@@ -106,7 +106,9 @@ def test_choose_key_reports_a_holder_with_the_same_reference(world: World) -> No
     assert chosen.same_reference_holder == step.Holder("W-200", "ap_bill 8100011", Decimal("10.00"))
 
 
-def test_record_intent_commits_the_key_and_then_the_writing_mark(world: World) -> None:
+def test_record_intent_holds_the_key_with_the_writing_mark_and_counts_the_attempt(
+    world: World,
+) -> None:
     ctx = _ctx(world)
     doc = _doc(world, 8_100_021, reference="W-300", amount="10.00")
     step.record_intent(ctx, doc, "fp1", None, _key("W-300"))
@@ -114,19 +116,21 @@ def test_record_intent_commits_the_key_and_then_the_writing_mark(world: World) -
     assert entry is not None
     assert entry.status is LedgerStatus.INTENT
     assert entry.sage_key == SageKeyRef("00", "FERGUS", "W-300")
-    assert (entry.last_error, entry.attempts) == ("intent", 0)
-    step.record_intent(ctx, doc, "fp1", None, _key("W-300"), writing=True)
+    assert (entry.last_error, entry.attempts) == (WRITING, 1)
+    step.record_intent(ctx, doc, "fp1", entry, _key("W-300"))  # a second attempt
     entry = _ledger(world, doc.doc_id)
     assert entry is not None
-    assert (entry.last_error, entry.attempts) == (WRITING, 1)
+    assert (entry.last_error, entry.attempts) == (WRITING, 2)
 
 
-def test_record_intent_in_a_dry_run_only_claims_the_key(world: World) -> None:
+def test_a_dry_run_only_claims_the_key(world: World) -> None:
     ctx = _ctx(world, dry_run=True)
     doc = _doc(world, 8_100_031, reference="W-400", amount="10.00")
-    step.record_intent(ctx, doc, "fp1", None, _key("W-400"))
+    step.claim_key(ctx, doc, _key("W-400"))
     assert _ledger(world, doc.doc_id) is None
     assert ctx.dry_claims[("00", "FERGUS", "W-400")][:2] == (DocKind.AP_BILL, doc.doc_id)
+    other = _doc(world, 8_100_032, reference="W-400", amount="11.00")
+    assert step.choose_key(ctx, other, FERGUS).same_reference_holder is not None
 
 
 def test_look_up_sage_finds_the_exact_key_in_history_only(world: World) -> None:
@@ -136,15 +140,25 @@ def test_look_up_sage_finds_the_exact_key_in_history_only(world: World) -> None:
     assert found is not None
     assert (found.where, found.amount) == ("history", Decimal("75.00"))
     assert step.look_up_sage(ctx, _key("H-50")) is None  # a prefix is not the key
+    doc = _doc(world, 8_100_035, reference="H-500", amount="75.00")
+    looked = step.look_before_write(ctx, doc, _key("H-500"), Decimal("75.00"))
+    assert [(f.key, f.where) for f in looked.under_key] == [(_key("H-500"), "history")]
+    assert step.look_before_write(ctx, doc, _key("H-50"), Decimal("75.00")).under_key == ()
 
 
 def test_check_duplicates_same_reference_and_amount_under_another_vendor(world: World) -> None:
     ctx = _ctx(world)
     world.hand_key("open", "ABCSUPP", "D600", "42.00")
     doc = _doc(world, 8_100_041, reference="d-600", amount="42.00")
-    dups = step.check_duplicates(ctx, doc, "fp1", _key("D-600"), Decimal("42.00"))
+
+    def check(fp: str, amount: str) -> list[Any]:
+        looked = step.look_before_write(ctx, doc, _key("D-600"), Decimal(amount))
+        assert looked.under_key == ()
+        return step.check_duplicates(ctx, doc, fp, _key("D-600"), Decimal(amount), looked)
+
+    dups = check("fp1", "42.00")
     assert [d.invoice.key for d in dups] == [_key("D600", "ABCSUPP")]
-    assert step.check_duplicates(ctx, doc, "fp1", _key("D-600"), Decimal("42.01")) == []
+    assert check("fp1", "42.01") == []
     # a person resolved the suspected duplicate of this revision: write it
     with world.store.transaction() as tx:
         rid = tx.add_review(
@@ -160,8 +174,8 @@ def test_check_duplicates_same_reference_and_amount_under_another_vendor(world: 
             )
         )
         tx.set_review_status(rid, ReviewStatus.RESOLVED, by="t", at=world.clock.now())
-    assert step.check_duplicates(ctx, doc, "fp1", _key("D-600"), Decimal("42.00")) == []
-    assert step.check_duplicates(ctx, doc, "fp2", _key("D-600"), Decimal("42.00")) != []
+    assert check("fp1", "42.00") == []
+    assert check("fp2", "42.00") != []
 
 
 def test_write_then_record_written_leaves_one_invoice_and_its_ledger_row(world: World) -> None:
@@ -170,7 +184,7 @@ def test_write_then_record_written_leaves_one_invoice_and_its_ledger_row(world: 
     key = _key("W-700")
     dist = _dist(ctx, doc)
     invoice = step.new_invoice(ctx, doc, key, Decimal("123.45"), dist)
-    step.record_intent(ctx, doc, "fp1", None, key, writing=True)
+    step.record_intent(ctx, doc, "fp1", None, key)
     written = step.write_to_sage(ctx, invoice)
     assert not isinstance(written, InvoiceExistsError)
     step.record_written(ctx, doc, "fp1", None, FERGUS, dist, written)

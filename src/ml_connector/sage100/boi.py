@@ -48,6 +48,7 @@ from ml_connector.sage100.port import (
     AccountFormat,
     ApDivision,
     ApInvoiceKey,
+    BeforeWrite,
     ChangeStamp,
     CompanyInfo,
     DivisionNo,
@@ -91,8 +92,10 @@ class BoiSage100:
         # the connector's open batch, reused until registered; None: not looked for in Sage
         # yet (this process has not opened one), "": none to reuse
         self._batch: str | None = None
-        # (session serial, monotonic until): prepare_session has nothing to do before then
+        # (session serial, monotonic until): prepare_session has nothing to do before then,
+        # for the session with its index, and for the session alone
         self._index_ready: tuple[int, float] | None = None
+        self._session_ready: tuple[int, float] | None = None
 
     # ---- session -----------------------------------------------------------------------
 
@@ -246,49 +249,41 @@ class BoiSage100:
     # ---- invoices ---------------------------------------------------------------------
 
     def find_invoice(self, key: ApInvoiceKey) -> list[ExistingInvoice]:
-        def job(s: BoiSession) -> list[ExistingInvoice]:
-            found = boi_reads.find_invoice(s, key)
-            boi_writes.note_lookup(s, key, found=bool(found))
-            return found
-
-        return self._run("find_invoice", job)
+        return self._run("find_invoice", lambda s: _find_exact(s, key))
 
     def prepare_session(self, *, invoice_index: bool = False) -> None:
         """The session open and (with `invoice_index`) its index built or refreshed, before a
         document's own calls. Asked before every document: while the session that answered
-        last is still the live one and nothing of its index is due (`index_ready_until`),
-        there is nothing to do and the BOI thread is not asked. Skipping is never less safe:
-        every lookup makes the index current itself; this only keeps a refresh's failure
-        charged to the shared load rather than to a document."""
-        if not invoice_index:
-            self._run("prepare_session", _open_only)
+        last is still the live one and nothing is due (its index's refresh with
+        `invoice_index`, `index_ready_until`; its recycling by age either way), there is
+        nothing to do and the BOI thread is not asked. Skipping is never less safe: every
+        call opens the session it needs and every lookup makes the index current itself;
+        this only keeps a failure there charged to the shared load rather than to a
+        document."""
+        if self._still_ready(self._index_ready):
             return
-        ready = self._index_ready
-        if (
-            ready is not None
-            and self._runner.live_serial == ready[0]
-            and self._clock.monotonic() < ready[1]
-        ):
+        if not invoice_index:
+            if self._still_ready(self._session_ready):
+                return
+            self._session_ready = None
+            self._session_ready = self._run("prepare_session", _open_only)
             return
         self._index_ready = None
         self._index_ready = self._run("prepare_session", _build_index)
+
+    def _still_ready(self, ready: tuple[int, float] | None) -> bool:
+        return (
+            ready is not None
+            and self._runner.live_serial == ready[0]
+            and self._clock.monotonic() < ready[1]
+        )
 
     def find_invoice_to_write(self, key: ApInvoiceKey) -> list[ExistingInvoice]:
         """The lookup before a first write: absent when the fresh reference index does not
         hold the key (`invoice_index.fresh_for_keys`), else the exact lookup."""
         if not self.settings.key_lookup_from_index:
             return self.find_invoice(key)
-
-        def job(s: BoiSession) -> list[ExistingInvoice]:
-            index = invoice_index.fresh_for_keys(s)
-            if index.holds_key(key.division_no, key.vendor_no, key.invoice_no):
-                found = boi_reads.find_invoice(s, key)
-            else:
-                found = []
-            boi_writes.note_lookup(s, key, found=bool(found))
-            return found
-
-        return self._run("find_invoice", job)
+        return self._run("find_invoice", lambda s: _find_to_write(s, key))
 
     def find_invoices_by_reference(
         self, reference: str, amount: Decimal | None
@@ -297,6 +292,24 @@ class BoiSage100:
             "find_invoices_by_reference",
             lambda s: invoice_index.current(s).lookup(reference, amount),
         )
+
+    def look_before_write(self, key: ApInvoiceKey, reference: str, amount: Decimal) -> BeforeWrite:
+        """The three lookups before a first write in one trip to the BOI thread (they are
+        the session's index, and the exact lookup only where the index holds the key)."""
+
+        def job(s: BoiSession) -> BeforeWrite:
+            if self.settings.key_lookup_from_index:
+                under_key = _find_to_write(s, key)
+            else:
+                under_key = _find_exact(s, key)
+            index = invoice_index.current(s)
+            return BeforeWrite(
+                under_key=tuple(under_key),
+                by_reference=tuple(index.lookup(reference, None)),
+                same_amount=tuple(index.lookup(reference, amount)),
+            )
+
+        return self._run("look_before_write", job)
 
     def open_batch(self, description: str) -> str:
         return self._run("open_batch", lambda s: self._open_batch(s, description))
@@ -435,5 +448,22 @@ def _build_index(s: BoiSession) -> tuple[int, float]:
     return s.serial, min(invoice_index.index_ready_until(s, index), session_due)
 
 
-def _open_only(s: BoiSession) -> None:
-    """`prepare_session()`: the runner opened the session (if none was open); nothing more."""
+def _open_only(s: BoiSession) -> tuple[int, float]:
+    """`prepare_session()`: the runner opened the session (if none was open); its serial and
+    the monotonic time it is due for recycling."""
+    return s.serial, s.opened_at + s.settings.session_max_age_seconds
+
+
+def _find_exact(s: BoiSession, key: ApInvoiceKey) -> list[ExistingInvoice]:
+    """The invoice under exactly `key` in entry, open and history (`find_invoice`)."""
+    found = boi_reads.find_invoice(s, key)
+    boi_writes.note_lookup(s, key, found=bool(found))
+    return found
+
+
+def _find_to_write(s: BoiSession, key: ApInvoiceKey) -> list[ExistingInvoice]:
+    """`_find_exact` answered from the fresh index where it does not hold the key."""
+    if invoice_index.fresh_for_keys(s).holds_key(key.division_no, key.vendor_no, key.invoice_no):
+        return _find_exact(s, key)
+    boi_writes.note_lookup(s, key, found=False)
+    return []

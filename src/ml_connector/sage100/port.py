@@ -252,6 +252,15 @@ class ExistingInvoice:
 
 
 @dataclass(frozen=True, slots=True)
+class BeforeWrite:
+    """What the engine looks up in Sage before a first write of a key (`look_before_write`)."""
+
+    under_key: tuple[ExistingInvoice, ...]  # `find_invoice_to_write(key)`
+    by_reference: tuple[ExistingInvoice, ...]  # `find_invoices_by_reference(reference, None)`
+    same_amount: tuple[ExistingInvoice, ...]  # `find_invoices_by_reference(reference, amount)`
+
+
+@dataclass(frozen=True, slots=True)
 class ApInvoiceLine:
     account_key: AccountKey
     amount: Decimal
@@ -366,6 +375,12 @@ class Sage100(Protocol):
         """Invoices under any vendor whose invoice number shares a key with `reference`
         (`references.reference_keys`, strong or loose) and, unless `amount` is None, whose
         amount equals `amount`. The engine's duplicate policy decides which of them count."""
+        ...
+
+    def look_before_write(self, key: ApInvoiceKey, reference: str, amount: Decimal) -> BeforeWrite:
+        """`find_invoice_to_write(key)` and both `find_invoices_by_reference` lookups of
+        `reference` (any amount, then `amount`), answered together: the engine asks all three
+        before every first write, and an implementation may answer them in one round trip."""
         ...
 
     def open_batch(self, description: str) -> str:

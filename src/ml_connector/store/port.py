@@ -220,12 +220,11 @@ class StateTx(Protocol):
     # ledger
     def get_ledger(self, pair: PairId, kind: DocKind, doc_id: int) -> LedgerEntry | None: ...
     def find_ledger_by_sage_key(self, pair: PairId, key: SageKeyRef) -> LedgerEntry | None: ...
-    def put_ledger(self, entry: LedgerEntry, *, holds_key: bool = False) -> None:
-        """Insert or replace the entry for (pair, kind, doc_id), refusing (`SageKeyTakenError`)
-        a Sage key another document holds. `holds_key`: the caller read, in this same
-        transaction, that this document's entry already holds `entry.sage_key` (then no
-        other can: the key is unique), so the look-up by key is skipped; the unique index
-        stays the net under it."""
+    def put_ledger(self, entry: LedgerEntry) -> None:
+        """Insert or replace the entry for (pair, kind, doc_id), refusing (`SageKeyTakenError`,
+        naming the holder) a Sage key another document holds. The unique index on the key
+        decides, so that no look-up before the write can be overtaken by another writer;
+        the refusal leaves the transaction usable."""
         ...
 
     def iter_ledger(

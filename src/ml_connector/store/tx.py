@@ -198,25 +198,26 @@ class SqlStateTx:
             row = self._conn.execute(_LEDGER_BY_KEY, params).first()
         return None if row is None else rows.ledger_entry(row)
 
-    def put_ledger(self, entry: LedgerEntry, *, holds_key: bool = False) -> None:
+    def put_ledger(self, entry: LedgerEntry) -> None:
         claimant = f"{entry.kind.value} {entry.doc_id}"
         key = entry.sage_key
-        if key is not None and not holds_key:
-            holder = self.find_ledger_by_sage_key(entry.pair, key)
-            if holder is not None and (holder.kind, holder.doc_id) != (entry.kind, entry.doc_id):
-                raise SageKeyTakenError(
-                    key, claimant=claimant, holder=f"{holder.kind.value} {holder.doc_id}"
-                )
         values = rows.ledger_values(entry, self._clock.now())
         stmt = self._upsert(values, table=ledger, keys=["pair", "kind", "doc_id"])
         with translated("put_ledger", claimant):
             try:
                 with self._atomic():
                     self._conn.execute(stmt, values)
-            except IntegrityError as exc:  # a concurrent writer took the key meanwhile
-                if key is not None and violated(exc, "uq_ledger_sage_key", "sage_invoice_no"):
-                    raise SageKeyTakenError(key, claimant=claimant) from exc
-                raise
+            except IntegrityError as exc:
+                if key is None or not violated(exc, "uq_ledger_sage_key", "sage_invoice_no"):
+                    raise
+                # the unique index refused the key: name its holder (the refused statement
+                # is undone, so the transaction can still read)
+                holder = self.find_ledger_by_sage_key(entry.pair, key)
+                raise SageKeyTakenError(
+                    key,
+                    claimant=claimant,
+                    holder=f"{holder.kind.value} {holder.doc_id}" if holder else "",
+                ) from exc
 
     def iter_ledger(
         self, pair: PairId, statuses: frozenset[LedgerStatus] | None = None

@@ -70,8 +70,7 @@ def put(tx: StateTx, entry: LedgerEntry) -> None:
     """Record `entry` after checking the move from what the ledger holds now."""
     current = tx.get_ledger(entry.pair, entry.kind, entry.doc_id)
     check(current, entry)
-    held = current.sage_key if current is not None else None
-    tx.put_ledger(entry, holds_key=held is not None and held == entry.sage_key)
+    tx.put_ledger(entry)
 
 
 def write_started(entry: LedgerEntry | None) -> bool:

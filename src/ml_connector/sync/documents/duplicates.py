@@ -1,9 +1,10 @@
 """The duplicate policy: is a bill already in Sage under another key (DESIGN §5)?
 
 Owns `suspected_duplicates`, which the writer asks after the exact key was not found in
-Sage. Invoices keyed by hand (before go-live, or by a clerk who did not wait) rarely carry
-the reference exactly as ServiceTitan has it; `sage100.references` says which re-keyings
-are equated. A Sage invoice in entry, open or history is a suspected duplicate when:
+Sage (both looked up by one `look_before_write`). Invoices keyed by hand (before go-live,
+or by a clerk who did not wait) rarely carry the reference exactly as ServiceTitan has it;
+`sage100.references` says which re-keyings are equated. A Sage invoice in entry, open or
+history is a suspected duplicate when:
 
 1. it is under the same vendor and its invoice number is the same reference in another
    form ("INV-000123" / "123", "PO#4411-A" / "4411A") - whatever the amounts: a vendor's
@@ -21,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from ml_connector.sage100.port import ApInvoiceKey, ExistingInvoice, Sage100
+from ml_connector.sage100.port import ApInvoiceKey, BeforeWrite, ExistingInvoice
 from ml_connector.sage100.references import reference_keys
 
 
@@ -36,16 +37,17 @@ class SuspectedDuplicate:
 
 
 def suspected_duplicates(
-    sage: Sage100, reference: str, amount: Decimal, key: ApInvoiceKey
+    looked: BeforeWrite, reference: str, amount: Decimal, key: ApInvoiceKey
 ) -> list[SuspectedDuplicate]:
     """Sage invoices other than `key` that may be this bill (see the module docstring),
-    the strongest evidence first."""
+    the strongest evidence first, from what was looked up before the write (`looked`: the
+    invoices sharing a key with `reference`, of any amount and of this amount)."""
     keys = reference_keys(reference)
     if not keys.strong:
         return []
     found: dict[tuple[str, ApInvoiceKey], SuspectedDuplicate] = {}
     same_vendor = (key.division_no, key.vendor_no)
-    for inv in sage.find_invoices_by_reference(reference, None):
+    for inv in looked.by_reference:
         if inv.key == key or (inv.key.division_no, inv.key.vendor_no) != same_vendor:
             continue
         if keys.same_reference(reference_keys(inv.key.invoice_no)):
@@ -57,7 +59,7 @@ def suspected_duplicates(
             found[(inv.where, inv.key)] = SuspectedDuplicate(
                 inv, f"same vendor, same invoice number keyed as {inv.key.invoice_no} ({money})"
             )
-    for inv in sage.find_invoices_by_reference(reference, amount):
+    for inv in looked.same_amount:
         if inv.key == key or (inv.where, inv.key) in found:
             continue
         other = reference_keys(inv.key.invoice_no)

@@ -1,7 +1,7 @@
 """The steps of the exactly-once write (DESIGN §5), each small and on its own; `writer`
 runs them top to bottom.
 
-choose_key -> (recover) -> record_intent -> look_up_sage -> check_duplicates ->
+choose_key -> (recover) -> look_before_write -> check_duplicates -> record_intent ->
 write_to_sage -> record_written; the decisions that end the path without a write are
 recorded by `record_already` and the review helpers of the context.
 
@@ -17,6 +17,7 @@ from decimal import Decimal
 from ml_connector.sage100.errors import InvoiceExistsError
 from ml_connector.sage100.port import (
     ApInvoiceKey,
+    BeforeWrite,
     DivisionNo,
     ExistingInvoice,
     NewApInvoice,
@@ -102,45 +103,18 @@ def choose_key(ctx: CycleContext, doc: SourceDocument, vendor: ResolvedVendor) -
     return KeyChoice(key, holders.get(invoice_no))
 
 
-# --- 3. record the intent ----------------------------------------------------------------
+def claim_key(ctx: CycleContext, doc: SourceDocument, key: ApInvoiceKey) -> None:
+    """A dry run writes nothing to the ledger: it remembers the key it would take, so that
+    the documents after it in the run find it held (`holder`)."""
+    ctx.dry_claims[(key.division_no, key.vendor_no, key.invoice_no)] = (
+        doc.kind,
+        doc.doc_id,
+        doc.reference,
+        doc.total,
+    )
 
 
-def record_intent(
-    ctx: CycleContext,
-    doc: SourceDocument,
-    fp: str,
-    prior: LedgerEntry | None,
-    key: ApInvoiceKey,
-    *,
-    writing: bool = False,
-) -> None:
-    """INTENT with the Sage key, committed before anything is written (a dry run only
-    remembers its claim). `writing`: `create_invoice` is about to be called."""
-    if ctx.dry_run:
-        ctx.dry_claims[(key.division_no, key.vendor_no, key.invoice_no)] = (
-            doc.kind,
-            doc.doc_id,
-            doc.reference,
-            doc.total,
-        )
-        return
-    attempts = (prior.attempts if prior else 0) + 1 if writing else None
-    with ctx.store.transaction() as tx:
-        state.put(
-            tx,
-            ctx.entry(
-                doc,
-                fp,
-                LedgerStatus.INTENT,
-                prior=prior,
-                sage_key=key_ref(key),
-                last_error=WRITING if writing else "intent",
-                attempts=attempts,
-            ),
-        )
-
-
-# --- 4. look up Sage ---------------------------------------------------------------------
+# --- 3. look up Sage ---------------------------------------------------------------------
 
 
 def look_up_sage(ctx: CycleContext, key: ApInvoiceKey) -> ExistingInvoice | None:
@@ -150,7 +124,16 @@ def look_up_sage(ctx: CycleContext, key: ApInvoiceKey) -> ExistingInvoice | None
     return found[0] if found else None
 
 
-# --- 5. check duplicates -----------------------------------------------------------------
+def look_before_write(
+    ctx: CycleContext, doc: SourceDocument, key: ApInvoiceKey, amount: Decimal
+) -> BeforeWrite:
+    """Steps 3 and 4 ask Sage together (`Sage100.look_before_write`): the invoice under
+    exactly this key (`under_key`, entry first), and the invoices sharing a key with the
+    bill's reference that the duplicate policy weighs."""
+    return ctx.sage.look_before_write(key, doc.reference, amount)
+
+
+# --- 4. check duplicates -----------------------------------------------------------------
 
 
 def duplicate_waived(ctx: CycleContext, doc: SourceDocument, fp: str) -> bool:
@@ -167,17 +150,45 @@ def duplicate_waived(ctx: CycleContext, doc: SourceDocument, fp: str) -> bool:
 
 
 def check_duplicates(
-    ctx: CycleContext, doc: SourceDocument, fp: str, key: ApInvoiceKey, amount: Decimal
+    ctx: CycleContext,
+    doc: SourceDocument,
+    fp: str,
+    key: ApInvoiceKey,
+    amount: Decimal,
+    looked: BeforeWrite,
 ) -> list[SuspectedDuplicate]:
     """The duplicate policy (`duplicates`): the same invoice keyed by hand in another form
     under another key, unless a person resolved that review for this revision (then none)."""
-    dups = suspected_duplicates(ctx.sage, doc.reference, amount, key)
+    dups = suspected_duplicates(looked, doc.reference, amount, key)
     if dups and duplicate_waived(ctx, doc, fp):
         return []
     return dups
 
 
-# --- 6. write ----------------------------------------------------------------------------
+# --- 5. write: the intent, then Sage ----------------------------------------------------
+
+
+def record_intent(
+    ctx: CycleContext, doc: SourceDocument, fp: str, prior: LedgerEntry | None, key: ApInvoiceKey
+) -> None:
+    """INTENT with the Sage key and the "writing" mark, one attempt more: `create_invoice`
+    is about to be called for `key`, and the caller commits this before it is (DESIGN §5:
+    the intent is durable before Sage is written). Nothing earlier in the write path
+    writes the ledger: the lookups only read, and a document that ends before the write
+    records its own outcome in its place."""
+    with ctx.store.transaction() as tx:
+        state.put(
+            tx,
+            ctx.entry(
+                doc,
+                fp,
+                LedgerStatus.INTENT,
+                prior=prior,
+                sage_key=key_ref(key),
+                last_error=WRITING,
+                attempts=(prior.attempts if prior else 0) + 1,
+            ),
+        )
 
 
 def new_invoice(
@@ -206,7 +217,7 @@ def write_to_sage(ctx: CycleContext, invoice: NewApInvoice) -> WrittenInvoice | 
         return exc
 
 
-# --- 7. record the outcome ---------------------------------------------------------------
+# --- 6. record the outcome ---------------------------------------------------------------
 
 
 def record_written(

@@ -9,20 +9,22 @@ steps of `write_steps` in order:
    an earlier attempt's INTENT whose invoice is in Sage with the intended amount and our
    marker (or an empty comment after a write was started) is ours -> WRITTEN; one that Sage
    accepted but could not read back is read back now (`readback`);
-3. record the intent (document, fingerprint, target key, amount) and commit;
-4. look up Sage under the key (entry, open, history): found -> ALREADY_IN_SAGE;
-5. check duplicates (`duplicates`): the same reference in another form under the same
+3. look up Sage under the key (entry, open, history): found -> ALREADY_IN_SAGE;
+4. check duplicates (`duplicates`): the same reference in another form under the same
    vendor, or the same amount with the reference in another or a re-keyed form under any
-   vendor -> SUSPECTED_DUPLICATE (review, not written), unless a person resolved that review;
-6. write: mark the intent "writing" and commit, then `create_invoice` (which refuses
-   anything but a new key: never an adjustment);
-7. record the outcome: WRITTEN with the Sage key, the audit event and the mark-as-exported
+   vendor -> SUSPECTED_DUPLICATE (review, not written), unless a person resolved that
+   review (steps 3 and 4 ask Sage in one `look_before_write`);
+5. write: record the intent (document, fingerprint, target key, amount) with the
+   "writing" mark and commit it, then `create_invoice` (which refuses anything but a new
+   key: never an adjustment). The lookups before it only read: nothing of the document is
+   in the ledger until its intent, or the outcome it reached without a write;
+6. record the outcome: WRITTEN with the Sage key, the audit event and the mark-as-exported
    outbox item in one transaction, durable with the next commit (at the latest the next
    write's intent, before that write reaches Sage).
 
-A crash at any line leaves either no INTENT (nothing was sent), an INTENT without the
-"writing" mark (nothing was sent), or a "writing" INTENT whose key recovery looks up first
-(a write whose outcome had not been committed yet is one of these).
+A crash at any line leaves either no new INTENT (nothing was sent), or a "writing" INTENT
+whose key recovery looks up first (a write whose outcome had not been committed yet is one
+of these).
 The header comment starts with our marker ("ST bill 123 ...") and the line comments carry
 the full reference and job number.
 """
@@ -89,13 +91,15 @@ class InvoiceWriter:
         if choice.same_reference_holder is not None:
             return self._same_number_elsewhere(doc, fp, prior, vendor, choice)
 
-        # 3. record the intent, committed before anything is looked up or written
-        step.record_intent(ctx, doc, fp, prior, key)
+        if ctx.dry_run:  # nothing goes to the ledger: the run remembers the key it takes
+            step.claim_key(ctx, doc, key)
 
-        # 4. look up Sage under the exact key (the session and its invoice index, shared
-        # by every document, are made ready first: a failure there is not this document's)
+        # 3. look up Sage under the exact key, and 4. the reference, in one go (the session
+        # and its invoice index, shared by every document, are made ready first: a failure
+        # there is not this document's)
         ctx.sage_ready(invoice_index=True)
-        found = step.look_up_sage(ctx, key)
+        looked = step.look_before_write(ctx, doc, key, amount)
+        found = looked.under_key[0] if looked.under_key else None
         if found is not None:
             return self._already(
                 doc,
@@ -107,8 +111,8 @@ class InvoiceWriter:
                 f"({found.where}, amount {found.amount}; this bill {amount})",
             )
 
-        # 5. check duplicates: same reference and amount under any vendor
-        dups = step.check_duplicates(ctx, doc, fp, key, amount)
+        # 4. check duplicates: same reference and amount under any vendor
+        dups = step.check_duplicates(ctx, doc, fp, key, amount, looked)
         if dups:
             return self._suspected_duplicate(doc, fp, prior, vendor, choice, dups)
 
@@ -121,10 +125,10 @@ class InvoiceWriter:
                 invoice_no=key.invoice_no,
             )
 
-        # 6. write: the "writing" mark is committed before create_invoice is called
+        # 5. write: the intent, with its "writing" mark, is committed before create_invoice
         invoice = step.new_invoice(ctx, doc, key, amount, dist)
-        step.record_intent(ctx, doc, fp, prior, key, writing=True)
-        ctx.commit()  # the intent and the mark are durable before Sage is written
+        step.record_intent(ctx, doc, fp, prior, key)
+        ctx.commit()  # durable before Sage is written
         try:
             written = step.write_to_sage(ctx, invoice)
         except SageVerifyError as exc:
@@ -143,7 +147,7 @@ class InvoiceWriter:
                 f"({written.where or 'entry'})",
             )
 
-        # 7. record the outcome, with the audit event and the outbox item. It is made
+        # 6. record the outcome, with the audit event and the outbox item. It is made
         # durable by the next commit: the next write's intent (before that write reaches
         # Sage), the batch's one-second commit, or the end of the cycle; until then a crash
         # leaves this document's "writing" INTENT, which recovery finds in Sage and records
