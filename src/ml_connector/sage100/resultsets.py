@@ -20,6 +20,7 @@ for a numeric one. Parsed rows are dicts keyed by the name without `$`.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -70,6 +71,11 @@ def values_expression(columns: Sequence[str]) -> str:
     """All columns in one string, chr(31) between them, chr(30) at the end."""
     if not columns:
         raise ValueError("no columns asked for")
+    return _values_expression(tuple(columns))
+
+
+@functools.lru_cache(maxsize=256)  # a handful of column lists, asked for every document
+def _values_expression(columns: tuple[str, ...]) -> str:
     joined = f"+{_FIELD_SEP_EXPR}+".join(column_expression(c) for c in columns)
     return f"{joined}+{_RECORD_END_EXPR}"
 

@@ -248,11 +248,29 @@ def compile_filter(text: str, table: TableSpec, *, lenient: bool = True) -> Sql 
     return sql
 
 
+# compiled value expressions: the adapters ask for the same few column lists over and over
+# (filters carry each document's key and are compiled every time)
+_VALUES: dict[tuple[str, str, bool], tuple[TableSpec, Sql]] = {}
+_VALUES_HELD = 512
+
+
 def compile_value(text: str, table: TableSpec, *, lenient: bool = True) -> Sql:
     """A ProvideX value expression as a SQL expression yielding a string.
 
     A numeric expression is rendered with `STR()` semantics.
     """
+    key = (text, table.name, lenient)
+    hit = _VALUES.get(key)
+    if hit is not None and hit[0] is table:
+        return hit[1]
+    sql = _compile_value(text, table, lenient=lenient)
+    if len(_VALUES) >= _VALUES_HELD:
+        _VALUES.clear()
+    _VALUES[key] = (table, sql)
+    return sql
+
+
+def _compile_value(text: str, table: TableSpec, *, lenient: bool) -> Sql:
     if not text.strip():
         return Sql("''", (), "S")
     parser = _Parser(text, table, lenient=lenient)
