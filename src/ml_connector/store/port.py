@@ -220,11 +220,17 @@ class StateTx(Protocol):
     # ledger
     def get_ledger(self, pair: PairId, kind: DocKind, doc_id: int) -> LedgerEntry | None: ...
     def find_ledger_by_sage_key(self, pair: PairId, key: SageKeyRef) -> LedgerEntry | None: ...
-    def put_ledger(self, entry: LedgerEntry) -> None:
+    def put_ledger(
+        self, entry: LedgerEntry, *, from_statuses: frozenset[LedgerStatus | None] | None = None
+    ) -> bool:
         """Insert or replace the entry for (pair, kind, doc_id), refusing (`SageKeyTakenError`,
         naming the holder) a Sage key another document holds. The unique index on the key
         decides, so that no look-up before the write can be overtaken by another writer;
-        the refusal leaves the transaction usable."""
+        the refusal leaves the transaction usable.
+
+        `from_statuses`: write only while the ledger holds one of these statuses (None in
+        it: or nothing) for the document, in the same statement; False when it held
+        something else and nothing was written (`state.put` checks moves this way)."""
         ...
 
     def iter_ledger(

@@ -50,7 +50,7 @@ from ml_connector.store.schema import (
 )
 from ml_connector.store.translate import translated, violated
 
-_UPSERTS: dict[tuple[str, str, tuple[str, ...]], Insert] = {}
+_UPSERTS: dict[tuple[str, str, tuple[str, ...], frozenset[str] | None], Insert] = {}
 _AUDIT_INSERT = audit_events.insert().returning(audit_events.c.id)
 _REVIEW_INSERT = review_items.insert().returning(review_items.c.id)
 _OPEN_REVIEW = select(review_items.c.id).where(
@@ -80,6 +80,31 @@ _LEDGER_BY_KEY = select(ledger).where(
 )
 
 
+_LEDGER_KEYS = ("pair", "kind", "doc_id")
+_LEDGER_UPDATES: dict[tuple[str, tuple[str, ...], frozenset[LedgerStatus | None]], Any] = {}
+
+
+def _ledger_update(
+    dialect: str, columns: tuple[str, ...], from_statuses: frozenset[LedgerStatus | None]
+) -> Any:
+    """UPDATE of the entry's columns while its status is one of `from_statuses`; built once
+    per dialect, set of columns and statuses (parameters named `v_<column>`)."""
+    cache_key = (dialect, columns, from_statuses)
+    stmt = _LEDGER_UPDATES.get(cache_key)
+    if stmt is None:
+        stmt = (
+            update(ledger)
+            .where(
+                *(ledger.c[k] == bindparam(f"v_{k}") for k in _LEDGER_KEYS),
+                ledger.c.status.in_(sorted(s.value for s in from_statuses if s is not None)),
+            )
+            .values({k: bindparam(f"v_{k}") for k in columns if k not in _LEDGER_KEYS})
+            .returning(ledger.c.id)
+        )
+        _LEDGER_UPDATES[cache_key] = stmt
+    return stmt
+
+
 def _gl_override(r: Row[Any]) -> GlOverride:
     return GlOverride(
         pair=PairId(r.pair),
@@ -106,12 +131,20 @@ class SqlStateTx:
         """The open connection (for `SqlBrowseTx` in the same transaction)."""
         return self._conn
 
-    def _upsert(self, table_values: Mapping[str, Any], *, table: Any, keys: list[str]) -> Insert:
+    def _upsert(
+        self,
+        table_values: Mapping[str, Any],
+        *,
+        table: Any,
+        keys: list[str],
+        only_from: frozenset[str] | None = None,
+    ) -> Insert:
         """INSERT ... ON CONFLICT (keys) DO UPDATE, in the dialect's own spelling; built once
-        per dialect, table and set of columns, and executed with `table_values` as its
-        parameters (building a statement per row cost more than running it)."""
+        per dialect, table, set of columns and `only_from`, and executed with `table_values`
+        as its parameters (building a statement per row cost more than running it).
+        `only_from`: an existing row is updated only while its status is one of these."""
         dialect = self._conn.dialect.name
-        cache_key = (dialect, table.name, tuple(table_values))
+        cache_key = (dialect, table.name, tuple(table_values), only_from)
         stmt = _UPSERTS.get(cache_key)
         if stmt is None:
             insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
@@ -119,7 +152,10 @@ class SqlStateTx:
             stmt = base.on_conflict_do_update(
                 index_elements=keys,
                 set_={k: base.excluded[k] for k in table_values if k not in keys},
+                where=None if only_from is None else table.c.status.in_(sorted(only_from)),
             )
+            if only_from is not None:  # a row back when it was written (rowcount is -1 on
+                stmt = stmt.returning(table.c.id)  # PostgreSQL through SQLAlchemy here)
             _UPSERTS[cache_key] = stmt
         return stmt
 
@@ -198,15 +234,30 @@ class SqlStateTx:
             row = self._conn.execute(_LEDGER_BY_KEY, params).first()
         return None if row is None else rows.ledger_entry(row)
 
-    def put_ledger(self, entry: LedgerEntry) -> None:
+    def put_ledger(
+        self, entry: LedgerEntry, *, from_statuses: frozenset[LedgerStatus | None] | None = None
+    ) -> bool:
         claimant = f"{entry.kind.value} {entry.doc_id}"
         key = entry.sage_key
         values = rows.ledger_values(entry, self._clock.now())
-        stmt = self._upsert(values, table=ledger, keys=["pair", "kind", "doc_id"])
+        if from_statuses is None or None in from_statuses:
+            only_from = (
+                None
+                if from_statuses is None
+                else frozenset(s.value for s in from_statuses if s is not None)
+            )
+            stmt: Any = self._upsert(
+                values, table=ledger, keys=["pair", "kind", "doc_id"], only_from=only_from
+            )
+            params = values
+        else:  # only an existing entry may move: never inserted
+            stmt = _ledger_update(self._conn.dialect.name, tuple(values), from_statuses)
+            params = {f"v_{k}": v for k, v in values.items()}
         with translated("put_ledger", claimant):
             try:
                 with self._atomic():
-                    self._conn.execute(stmt, values)
+                    result = self._conn.execute(stmt, params)
+                    written = from_statuses is None or result.first() is not None
             except IntegrityError as exc:
                 if key is None or not violated(exc, "uq_ledger_sage_key", "sage_invoice_no"):
                     raise
@@ -218,6 +269,7 @@ class SqlStateTx:
                     claimant=claimant,
                     holder=f"{holder.kind.value} {holder.doc_id}" if holder else "",
                 ) from exc
+        return written
 
     def iter_ledger(
         self, pair: PairId, statuses: frozenset[LedgerStatus] | None = None

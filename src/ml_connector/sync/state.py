@@ -66,11 +66,28 @@ def check(before: LedgerEntry | None, after: LedgerEntry) -> None:
         )
 
 
+# the statuses a document may hold before it moves to each status (None: not in the ledger)
+SOURCES: Mapping[LedgerStatus, frozenset[LedgerStatus | None]] = {
+    after: frozenset(before for before, afters in TRANSITIONS.items() if after in afters)
+    for after in LedgerStatus
+}
+
+
 def put(tx: StateTx, entry: LedgerEntry) -> None:
-    """Record `entry` after checking the move from what the ledger holds now."""
-    current = tx.get_ledger(entry.pair, entry.kind, entry.doc_id)
-    check(current, entry)
-    tx.put_ledger(entry)
+    """Record `entry` if the table allows the move from what the ledger holds now. The
+    check is the write's own condition (one statement, no read before it); only a refused
+    write reads the entry, to say what it holds."""
+    for _ in range(2):
+        if tx.put_ledger(entry, from_statuses=SOURCES[entry.status]):
+            return
+        check(tx.get_ledger(entry.pair, entry.kind, entry.doc_id), entry)
+        # allowed after all: another writer moved the entry between the two statements
+    raise IllegalTransitionError(
+        f"{entry.kind} {entry.doc_id}: the ledger entry changed under every attempt to "
+        f"move it to {entry.status}",
+        operation="put_ledger",
+        record=f"{entry.kind} {entry.doc_id}",
+    )
 
 
 def write_started(entry: LedgerEntry | None) -> bool:
