@@ -6,10 +6,16 @@ import operator
 import sqlite3
 from collections.abc import Callable
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ml_connector.sandbox.sage100.expressions import compile_filter, compile_value, pvx_str
+from ml_connector.sandbox.sage100.expressions import (
+    ExpressionError,
+    compile_filter,
+    compile_value,
+    pvx_str,
+)
 from ml_connector.sandbox.sage100.schema import AP_OPEN_INVOICE
 
 ROWS = [
@@ -116,3 +122,21 @@ def test_value_expressions_concatenate(parts: list[str]) -> None:
     }
     expected = ["".join(pieces[p](r) for p in parts) for r in sorted(ROWS, key=lambda r: r[2])]
     assert got == expected
+
+
+def test_filters_of_one_shape_keep_their_own_literals_and_messages() -> None:
+    """Filters are compiled once per shape (their string literals held out): each use
+    still gets its own values, quotes and all, and an error reads as the filter written."""
+    first = compile_filter('VendorNo$="FERGUS" AND InvoiceNo$="FE-0"', AP_OPEN_INVOICE)
+    second = compile_filter('VendorNo$="CE""D" AND InvoiceNo$=""', AP_OPEN_INVOICE)
+    assert first is not None
+    assert second is not None
+    assert first.text == second.text
+    assert (first.params, second.params) == (("FERGUS", "FE-0"), ('CE"D', ""))
+    held = compile_filter('VendorNo$="A\x000"', AP_OPEN_INVOICE)  # the placeholder's mark
+    assert held is not None
+    assert held.params == ("A\x000",)
+    with pytest.raises(ExpressionError, match="ends too early"):
+        compile_filter('VendorNo$="FERGUS" AND', AP_OPEN_INVOICE)
+    with pytest.raises(ExpressionError, match='"oops'):  # the text as written, not a shape
+        compile_filter('VendorNo$="oops', AP_OPEN_INVOICE)

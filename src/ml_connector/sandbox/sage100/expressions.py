@@ -235,8 +235,47 @@ def _logic(left: Sql, op: str, right: Sql) -> Sql:
     return Sql(f"({left.text} {op} {right.text})", left.params + right.params, "B")
 
 
+# compiled filters by shape: their string literals (each document's key) held out as
+# placeholders, the compiled form's parameters given their values again on every use
+_FILTERS: dict[tuple[str, str, bool], tuple[TableSpec, Sql | None]] = {}
+_STRING_LITERAL = re.compile(r'"(?:[^"]|"")*"')
+_HELD = "\x00"  # a placeholder's mark (a filter holding it is compiled as it is)
+_CACHE_HELD = 512  # shapes and value expressions kept (a handful in use at a time)
+
+
 def compile_filter(text: str, table: TableSpec, *, lenient: bool = True) -> Sql | None:
     """A ProvideX condition as a SQL WHERE fragment; None for an empty filter."""
+    if _HELD in text:
+        return _compile_filter(text, table, lenient=lenient)
+    literals: list[str] = []
+
+    def hold(m: re.Match[str]) -> str:
+        literals.append(m.group(0)[1:-1].replace('""', '"'))
+        return f'"{_HELD}{len(literals) - 1}"'
+
+    shape = _STRING_LITERAL.sub(hold, text)
+    key = (shape, table.name, lenient)
+    hit = _FILTERS.get(key)
+    if hit is not None and hit[0] is table:
+        compiled = hit[1]
+    else:
+        try:
+            compiled = _compile_filter(shape, table, lenient=lenient)
+        except ExpressionError:
+            return _compile_filter(text, table, lenient=lenient)  # its message, as written
+        if len(_FILTERS) >= _CACHE_HELD:
+            _FILTERS.clear()
+        _FILTERS[key] = (table, compiled)
+    if compiled is None:
+        return None
+    params = tuple(
+        literals[int(p[1:])] if isinstance(p, str) and p.startswith(_HELD) else p
+        for p in compiled.params
+    )
+    return Sql(compiled.text, params, compiled.kind)
+
+
+def _compile_filter(text: str, table: TableSpec, *, lenient: bool) -> Sql | None:
     if not text.strip():
         return None
     parser = _Parser(text, table, lenient=lenient)
@@ -251,7 +290,6 @@ def compile_filter(text: str, table: TableSpec, *, lenient: bool = True) -> Sql 
 # compiled value expressions: the adapters ask for the same few column lists over and over
 # (filters carry each document's key and are compiled every time)
 _VALUES: dict[tuple[str, str, bool], tuple[TableSpec, Sql]] = {}
-_VALUES_HELD = 512
 
 
 def compile_value(text: str, table: TableSpec, *, lenient: bool = True) -> Sql:
@@ -264,7 +302,7 @@ def compile_value(text: str, table: TableSpec, *, lenient: bool = True) -> Sql:
     if hit is not None and hit[0] is table:
         return hit[1]
     sql = _compile_value(text, table, lenient=lenient)
-    if len(_VALUES) >= _VALUES_HELD:
+    if len(_VALUES) >= _CACHE_HELD:
         _VALUES.clear()
     _VALUES[key] = (table, sql)
     return sql
