@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import enum
 import itertools
+import json
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -13,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ml_connector.errors import StoreError
+from ml_connector.store import coltypes
 from ml_connector.store.port import (
     AuditEvent,
     DocKind,
@@ -215,3 +217,36 @@ def test_cursor_updates_read_back_exactly(
         at += timedelta(seconds=1)
         with store.transaction() as tx:
             assert {s: tx.get_cursor(pair, s) for s in expected} == expected
+
+
+_JSONISH = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()
+    | st.text(max_size=5)
+    | st.decimals(allow_nan=False, allow_infinity=False, places=2)
+    | st.dates(),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.tuples(inner, inner)
+        | st.dictionaries(st.text(max_size=3) | st.integers(0, 9), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+@given(st.dictionaries(st.text(max_size=3), _JSONISH, max_size=4))
+def test_a_json_object_is_what_a_round_trip_through_json_gives(value: dict[str, object]) -> None:
+    """`to_json_object` passes plain JSON through as it is and sends anything else through
+    `json` (tuples become lists, numbers as keys strings, Decimal and dates strings; NaN
+    refused): either way the same as the round trip."""
+    try:
+        expected = json.loads(json.dumps(value, default=coltypes._plain, allow_nan=False))
+    except ValueError:
+        with pytest.raises(ValueError, match="JSON compliant"):
+            coltypes.to_json_object(value)
+        return
+    got = coltypes.to_json_object(value)
+    assert got == expected
+    assert json.dumps(got) == json.dumps(expected)  # types too (1 vs 1.0 vs True)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import enum
 import json
+import math
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -102,9 +103,29 @@ def _plain(value: object) -> Any:
 
 def to_json_object(value: Mapping[str, Any]) -> dict[str, Any]:
     """A plain JSON object (str keys; str, numbers, bools, None, lists, objects)."""
+    if type(value) is dict and _is_plain(value):
+        return dict(value)  # already what a round trip through JSON would give
     text = json.dumps(dict(value), default=_plain, allow_nan=False)
     result: dict[str, Any] = json.loads(text)
     return result
+
+
+def _is_plain(value: object) -> bool:
+    """JSON as it is: exact str, int, bool, finite float, None, and lists and str-keyed
+    dicts of those (subclasses, tuples, other keys and the like take the round trip)."""
+    kind = type(value)
+    if value is None or kind in _PLAIN_SCALARS:
+        return True
+    if isinstance(value, float) and kind is float:
+        return math.isfinite(value)
+    if isinstance(value, list) and kind is list:
+        return all(_is_plain(v) for v in value)
+    if isinstance(value, dict) and kind is dict:
+        return all(type(k) is str and _is_plain(v) for k, v in value.items())
+    return False
+
+
+_PLAIN_SCALARS = frozenset({str, int, bool})
 
 
 class JsonDocument(TypeDecorator[dict[str, Any]]):

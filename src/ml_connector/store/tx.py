@@ -12,12 +12,12 @@ Iterators are read into memory before they are returned: a caller may iterate af
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Set
 from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Insert, Row, bindparam, delete, select, update
+from sqlalchemy import Connection, Insert, Row, bindparam, delete, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -80,6 +80,15 @@ _LEDGER_BY_KEY = select(ledger).where(
 )
 
 
+def _status_in(table: Any, statuses: Set[str]) -> Any:
+    """`status IN (...)` with the statuses written into the statement: they are the state
+    table's own names, and an IN of bound values is rewritten on every execution."""
+    if not statuses or not all(s.isidentifier() for s in statuses):
+        raise ValueError(f"not a set of status names: {sorted(statuses)!r}")
+    listed = ", ".join(f"'{s}'" for s in sorted(statuses))
+    return text(f"{table.name}.status IN ({listed})")
+
+
 _LEDGER_KEYS = ("pair", "kind", "doc_id")
 _LEDGER_UPDATES: dict[tuple[str, tuple[str, ...], frozenset[LedgerStatus | None]], Any] = {}
 
@@ -96,7 +105,7 @@ def _ledger_update(
             update(ledger)
             .where(
                 *(ledger.c[k] == bindparam(f"v_{k}") for k in _LEDGER_KEYS),
-                ledger.c.status.in_(sorted(s.value for s in from_statuses if s is not None)),
+                _status_in(ledger, {s.value for s in from_statuses if s is not None}),
             )
             .values({k: bindparam(f"v_{k}") for k in columns if k not in _LEDGER_KEYS})
             .returning(ledger.c.id)
@@ -152,7 +161,7 @@ class SqlStateTx:
             stmt = base.on_conflict_do_update(
                 index_elements=keys,
                 set_={k: base.excluded[k] for k in table_values if k not in keys},
-                where=None if only_from is None else table.c.status.in_(sorted(only_from)),
+                where=None if only_from is None else _status_in(table, only_from),
             )
             if only_from is not None:  # a row back when it was written (rowcount is -1 on
                 stmt = stmt.returning(table.c.id)  # PostgreSQL through SQLAlchemy here)
