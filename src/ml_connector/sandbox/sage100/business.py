@@ -205,7 +205,7 @@ class BusinessObject(ServiceObject):
             return self._fail(refusal)
         with db.transaction(self.conn):
             self.store(self._rec, new=new)
-        self._leave_edit()
+            self._leave_edit()  # the record's lock goes with its write: one commit
         self._rec = None
         return self._ok()
 

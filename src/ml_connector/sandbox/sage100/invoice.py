@@ -76,6 +76,9 @@ class ApInvoiceBus(BusinessObject):
         self.base_amount: float | None = None
         self.batch = ""
         self._batch_lock = ""
+        # the vendor whose defaults the invoice being edited takes (its lines' G/L account),
+        # read when the key is set, as the Invoice Data Entry screen does
+        self._vendor: tuple[tuple[str, str], Record | None] | None = None
 
     @property
     def oLines(self) -> ApInvoiceLines:  # Sage's COM name
@@ -100,7 +103,7 @@ class ApInvoiceBus(BusinessObject):
     # ---- key -----------------------------------------------------------------------
 
     def set_key(self, key: object) -> int:
-        self.lines, self.base_amount = [], None
+        self.lines, self.base_amount, self._vendor = [], None, None
         self._lines_obj.reset()
         if self.uses_batches and not self.batch:
             self._leave_edit()
@@ -152,6 +155,7 @@ class ApInvoiceBus(BusinessObject):
         rec = super().new_record(parts)
         rec["BatchNo"] = self.batch
         vendor = self.vendor_row(parts)
+        self._vendor = ((parts["APDivisionNo"], parts["VendorNo"]), vendor)
         rec["TermsCode"] = (
             str(vendor["TermsCode"]) if vendor else ap_option(self.session, "DefaultTermsCode")
         )
@@ -169,6 +173,14 @@ class ApInvoiceBus(BusinessObject):
             for col in ("InvoiceDate", "InvoiceDueDate", "TermsCode", "Comment"):
                 rec[col] = posted[col]
         return rec
+
+    def invoice_vendor(self) -> Record | None:
+        """The vendor of the invoice being edited, read once per key."""
+        assert self._rec is not None  # an invoice is being edited
+        which = (str(self._rec["APDivisionNo"]), str(self._rec["VendorNo"]))
+        if self._vendor is None or self._vendor[0] != which:
+            self._vendor = (which, self.vendor_row(self._rec))
+        return self._vendor[1]
 
     def vendor_row(self, parts: dict[str, str] | Record) -> Record | None:
         row = self.conn.execute(

@@ -42,7 +42,7 @@ class ApInvoiceLines(ComObject):
             return self._fail("No invoice is being edited: call nSetKey on the header first.")
         assert self.bus._rec is not None
         line: Record = {c.name: c.default() for c in self.spec.columns}
-        vendor = self.bus.vendor_row(self.bus._rec)
+        vendor = self.bus.invoice_vendor()
         if vendor is not None and vendor["AccountKey"]:
             line["AccountKey"] = vendor["AccountKey"]  # the vendor's default G/L account
         line["LineKey"] = ""

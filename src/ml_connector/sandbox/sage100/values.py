@@ -8,7 +8,7 @@ half-up to two decimals. Strings must come as strings.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from ml_connector.sandbox.sage100.schema import Col
@@ -31,7 +31,7 @@ def is_date(text: str) -> bool:
     if len(text) != 8 or not text.isdigit():
         return False
     try:
-        datetime.strptime(text, "%Y%m%d")  # noqa: DTZ007  # a calendar date, no zone
+        date(int(text[:4]), int(text[4:6]), int(text[6:]))  # a real calendar day
     except ValueError:
         return False
     return True
