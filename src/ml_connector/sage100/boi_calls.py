@@ -143,24 +143,31 @@ class Guarded:
     before they are passed on.
     """
 
-    __slots__ = ("_name", "_obj")
+    __slots__ = ("_methods", "_name", "_obj")
 
     def __init__(self, obj: Any, name: str) -> None:
         object.__setattr__(self, "_obj", obj)
         object.__setattr__(self, "_name", name)
+        # methods reached before, kept: a write calls the same few dozens of times (a
+        # property is read from the object every time)
+        object.__setattr__(self, "_methods", {})
 
     @property
     def raw(self) -> Any:
         return self._obj
 
     def __getattr__(self, attr: str) -> Any:
+        method: _GuardedMethod | None = self._methods.get(attr)
+        if method is not None:
+            return method
         where = f"{self._name}.{attr}"
         try:
             value = getattr(self._obj, attr)
         except Exception as exc:
             raise ComCallError(f"{where} failed in COM: {exc!r}", operation=where) from exc
         if callable(value):
-            return _GuardedMethod(value, where)
+            method = self._methods[attr] = _GuardedMethod(value, where)
+            return method
         if attr.startswith("o") and value is not None:
             return Guarded(value, where)
         return value
