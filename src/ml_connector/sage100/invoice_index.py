@@ -86,7 +86,10 @@ class InvoiceIndex:
         self._gen = 0  # the read a row was last seen in (a refresh of entry sweeps the rest)
         # "" = a temporary file of SQLite's own, removed on close; the page cache is bounded
         self._db = sqlite3.connect("", check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA cache_size=-4096")  # KiB
+        # 1 MiB: filled at a few thousand rows already, so that the process's peak is the
+        # same at 20,000 and 100,000 bills (4 MiB filled only past 50,000 rows); a lookup
+        # reads its few pages from the OS cache instead, microseconds
+        self._db.execute("PRAGMA cache_size=-1024")  # KiB
         self._db.execute("PRAGMA journal_mode=OFF")
         self._db.execute("PRAGMA synchronous=OFF")
         for statement in _SCHEMA:
