@@ -157,14 +157,7 @@ def test_preparing_a_fresh_index_asks_nothing_until_it_is_due_or_the_session_cha
     at all; a refresh due, or a new session after a COM failure, is done there again."""
     calls: Counter[str] = Counter()
     sage = company.adapter(factory=lambda: Counting(company.tampered_script(), calls))
-    trips: list[str] = []
-    run = sage._runner.run
-
-    def counted(operation: str, *args: Any) -> Any:
-        trips.append(operation)
-        return run(operation, *args)
-
-    monkeypatch.setattr(sage._runner, "run", counted)
+    trips = _trips_to_the_boi_thread(sage, monkeypatch)
     sage.prepare_session(invoice_index=True)
     assert trips == ["prepare_session"]
     assert calls["nGetResultSets"] > 0  # built
@@ -202,14 +195,7 @@ def test_preparing_the_session_alone_asks_once_until_it_is_recycled_or_dropped(
     due by age, is opened there again."""
     calls: Counter[str] = Counter()
     sage = company.adapter(factory=lambda: Counting(company.tampered_script(), calls))
-    trips: list[str] = []
-    run = sage._runner.run
-
-    def counted(operation: str, *args: Any) -> Any:
-        trips.append(operation)
-        return run(operation, *args)
-
-    monkeypatch.setattr(sage._runner, "run", counted)
+    trips = _trips_to_the_boi_thread(sage, monkeypatch)
     sage.prepare_session()
     sage.prepare_session()
     assert trips == ["prepare_session"]
@@ -248,6 +234,17 @@ def test_the_lookups_before_a_write_answer_as_the_three_calls_in_one_trip(
         sage.find_invoices_by_reference("1187-0042", None),
         sage.find_invoices_by_reference("1187-0042", Decimal("80.00")),
     )
+    trips = _trips_to_the_boi_thread(sage, monkeypatch)
+    looked = sage.look_before_write(key, "1187-0042", Decimal("80.00"))
+    assert trips == ["look_before_write"]
+    assert (list(looked.under_key), list(looked.by_reference), list(looked.same_amount)) == apart
+    assert [i.where for i in looked.under_key] == ["history"]
+    assert len(looked.by_reference) == 3
+    assert {i.key.vendor_no for i in looked.same_amount} == {"CED", "ABC"}
+
+
+def _trips_to_the_boi_thread(sage: Any, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The operations `sage` sends to its BOI thread from now on, in order."""
     trips: list[str] = []
     run = sage._runner.run
 
@@ -256,9 +253,4 @@ def test_the_lookups_before_a_write_answer_as_the_three_calls_in_one_trip(
         return run(operation, *args)
 
     monkeypatch.setattr(sage._runner, "run", counted)
-    looked = sage.look_before_write(key, "1187-0042", Decimal("80.00"))
-    assert trips == ["look_before_write"]
-    assert (list(looked.under_key), list(looked.by_reference), list(looked.same_amount)) == apart
-    assert [i.where for i in looked.under_key] == ["history"]
-    assert len(looked.by_reference) == 3
-    assert {i.key.vendor_no for i in looked.same_amount} == {"CED", "ABC"}
+    return trips

@@ -177,18 +177,31 @@ def record_intent(
     writes the ledger: the lookups only read, and a document that ends before the write
     records its own outcome in its place."""
     with ctx.store.transaction() as tx:
-        state.put(
-            tx,
-            ctx.entry(
-                doc,
-                fp,
-                LedgerStatus.INTENT,
-                prior=prior,
-                sage_key=key_ref(key),
-                last_error=WRITING,
-                attempts=(prior.attempts if prior else 0) + 1,
-            ),
-        )
+        state.put(tx, _attempt(ctx, doc, fp, prior, key, LedgerStatus.INTENT, WRITING))
+
+
+def _attempt(
+    ctx: CycleContext,
+    doc: SourceDocument,
+    fp: str,
+    prior: LedgerEntry | None,
+    key: ApInvoiceKey,
+    status: LedgerStatus,
+    last_error: str = "",
+    written_fingerprint: str | None = None,
+) -> LedgerEntry:
+    """The entry of this write attempt: under `key`, one attempt more than `prior` (the
+    intent counts it; its outcome keeps the count)."""
+    return ctx.entry(
+        doc,
+        fp,
+        status,
+        prior=prior,
+        sage_key=key_ref(key),
+        last_error=last_error,
+        attempts=(prior.attempts if prior else 0) + 1,
+        written_fingerprint=written_fingerprint,
+    )
 
 
 def new_invoice(
@@ -235,16 +248,7 @@ def record_written(
     label = str(key)
     with ctx.store.transaction() as tx:
         state.put(
-            tx,
-            ctx.entry(
-                doc,
-                fp,
-                LedgerStatus.WRITTEN,
-                prior=prior,
-                sage_key=key_ref(key),
-                written_fingerprint=fp,
-                attempts=(prior.attempts if prior else 0) + 1,
-            ),
+            tx, _attempt(ctx, doc, fp, prior, key, LedgerStatus.WRITTEN, written_fingerprint=fp)
         )
         ctx.audit(
             tx,
