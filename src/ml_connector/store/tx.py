@@ -53,19 +53,30 @@ from ml_connector.store.translate import translated, violated
 _UPSERTS: dict[tuple[str, str, tuple[str, ...], frozenset[str] | None], Insert] = {}
 _AUDIT_INSERT = audit_events.insert().returning(audit_events.c.id)
 _REVIEW_INSERT = review_items.insert().returning(review_items.c.id)
-_OPEN_REVIEW = select(review_items.c.id).where(
-    review_items.c.pair == bindparam("pair"), review_items.c.open_key == bindparam("open_key")
-)
-_REVIEW_REOPEN = (
-    update(review_items)
-    .where(review_items.c.id == bindparam("review_id"))
-    .values(
-        reason=bindparam("reason"),
-        suggestion=bindparam("suggestion"),
-        details=bindparam("details"),
-        updated_at=bindparam("updated_at"),
-    )
-)
+_REVIEW_OPENS: dict[str, Insert] = {}
+
+
+def _review_open(dialect: str) -> Insert:
+    """An open review item, or the same one again (its pair and open key) with the new
+    reason, suggestion and details, in one statement answering the item's id; built once
+    per dialect."""
+    stmt = _REVIEW_OPENS.get(dialect)
+    if stmt is None:
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        base = insert(review_items)
+        stmt = base.on_conflict_do_update(
+            index_elements=["pair", "open_key"],
+            set_={
+                "reason": base.excluded.reason,
+                "suggestion": base.excluded.suggestion,
+                "details": base.excluded.details,
+                "updated_at": bindparam("reopened_at"),
+            },
+        ).returning(review_items.c.id)
+        _REVIEW_OPENS[dialect] = stmt
+    return stmt
+
+
 # the two lookups of every document, built once (run with parameters)
 _GET_LEDGER = select(ledger).where(
     ledger.c.pair == bindparam("pair"),
@@ -360,28 +371,17 @@ class SqlStateTx:
 
     def add_review(self, item: ReviewItem) -> int:
         now = self._clock.now()
-        key = rows.review_open_key(item)
         record = rows.describe_review(item)
         # statements built once, run with parameters: a review item per document the cycle
-        # cannot decide, and building a statement cost more than running it
+        # cannot decide, and building a statement cost more than running it. An open item
+        # of the same pair and open key is the same item, seen again (the unique index on
+        # them decides, in the insert itself)
+        values = rows.review_values(item, now)
         with translated("add_review", record), self._atomic():
-            existing = self._conn.execute(
-                _OPEN_REVIEW, {"pair": item.pair, "open_key": key}
-            ).scalar_one_or_none()
-            if existing is not None and item.status is ReviewStatus.OPEN:
-                self._conn.execute(
-                    _REVIEW_REOPEN,
-                    {
-                        "review_id": existing,
-                        "reason": item.reason,
-                        "suggestion": item.suggestion,
-                        "details": item.details,
-                        "updated_at": now,
-                    },
-                )
-                return int(existing)
-            values = rows.review_values(item, now)
-            return int(self._conn.execute(_REVIEW_INSERT, values).scalar_one())
+            if item.status is not ReviewStatus.OPEN:
+                return int(self._conn.execute(_REVIEW_INSERT, values).scalar_one())
+            stmt = _review_open(self._conn.dialect.name)
+            return int(self._conn.execute(stmt, {**values, "reopened_at": now}).scalar_one())
 
     def get_review(self, review_id: int) -> ReviewItem | None:
         stmt = select(review_items).where(review_items.c.id == review_id)
