@@ -29,12 +29,13 @@ def test_a_backfill_stays_within_its_commit_and_boi_call_budget() -> None:
     assert first.writing_commits <= 1.1 * written + 10, (first.writing_commits, written)
     assert first.commits <= 1.1 * written + 10
     # the store's own work per written bill: SQLAlchemy's statement path is where its CPU
-    # goes (the blocks' savepoints and BEGIN go to the driver): 8.6-8.7 a written bill, the
-    # ledger's moves checked by the writes themselves and nothing written before the intent
-    # (14.5 before that; 34.5 when every savepoint went through SQLAlchemy)
+    # goes (the blocks' savepoints and BEGIN go to the driver): 8.0-9.0 a written bill, the
+    # ledger's moves checked by the writes themselves, nothing written before the intent,
+    # a review item one upsert (14.5 before that; 34.5 when every savepoint went through
+    # SQLAlchemy)
     assert first.through_sqlalchemy <= 10 * written, first.through_sqlalchemy / written
     assert first.statements["SAVEPOINT"] <= 3.2 * written, first.statements
-    assert first.statements["SELECT"] <= 4.5 * written, first.statements
+    assert first.statements["SELECT"] <= 3.8 * written, first.statements
     # every check kept: the key lookup answered by the fresh reference index (open and
     # history re-read every 5 s), nSetKey == 2 and the adjustment flag, the write, a bulk
     # read-back (2): 28 per written bill on the demo data (27.9 here; docs/sage-adapter.md,
