@@ -71,3 +71,13 @@ def test_a_refused_move_leaves_the_transaction_and_its_writes(store: SqlStateSto
         (2, LedgerStatus.INTENT),
         (3, LedgerStatus.SKIPPED),
     ]
+
+
+def test_from_nothing_only_inserts_and_leaves_an_existing_entry(store: SqlStateStore) -> None:
+    only_new = frozenset({None})
+    with store.transaction() as tx:
+        assert tx.put_ledger(_entry(1, LedgerStatus.INTENT, "first"), from_statuses=only_new)
+        assert not tx.put_ledger(_entry(1, LedgerStatus.REVIEW, "again"), from_statuses=only_new)
+        now = tx.get_ledger(MAIN, DocKind.AP_BILL, 1)
+    assert now is not None
+    assert (now.status, now.last_error) == (LedgerStatus.INTENT, "first")

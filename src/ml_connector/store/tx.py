@@ -94,8 +94,10 @@ _LEDGER_BY_KEY = select(ledger).where(
 def _status_in(table: Any, statuses: Set[str]) -> Any:
     """`status IN (...)` with the statuses written into the statement: they are the state
     table's own names, and an IN of bound values is rewritten on every execution."""
-    if not statuses or not all(s.isidentifier() for s in statuses):
+    if not all(s.isidentifier() for s in statuses):
         raise ValueError(f"not a set of status names: {sorted(statuses)!r}")
+    if not statuses:  # an existing entry never moves (None alone: insert only)
+        return text("1 = 0")
     listed = ", ".join(f"'{s}'" for s in sorted(statuses))
     return text(f"{table.name}.status IN ({listed})")
 
