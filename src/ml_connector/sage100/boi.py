@@ -281,8 +281,6 @@ class BoiSage100:
     def find_invoice_to_write(self, key: ApInvoiceKey) -> list[ExistingInvoice]:
         """The lookup before a first write: absent when the fresh reference index does not
         hold the key (`invoice_index.fresh_for_keys`), else the exact lookup."""
-        if not self.settings.key_lookup_from_index:
-            return self.find_invoice(key)
         return self._run("find_invoice", lambda s: _find_to_write(s, key))
 
     def find_invoices_by_reference(
@@ -298,10 +296,7 @@ class BoiSage100:
         the session's index, and the exact lookup only where the index holds the key)."""
 
         def job(s: BoiSession) -> BeforeWrite:
-            if self.settings.key_lookup_from_index:
-                under_key = _find_to_write(s, key)
-            else:
-                under_key = _find_exact(s, key)
+            under_key = _find_to_write(s, key)
             index = invoice_index.current(s)
             return BeforeWrite(
                 under_key=tuple(under_key),
@@ -444,8 +439,8 @@ def _build_index(s: BoiSession) -> tuple[int, float]:
     """`prepare_session(invoice_index=True)`: the session's index, built or refreshed; the
     session's serial and the monotonic time until which neither needs anything."""
     index = invoice_index.current(s)
-    session_due = s.opened_at + s.settings.session_max_age_seconds
-    return s.serial, min(invoice_index.index_ready_until(s, index), session_due)
+    serial, session_due = _open_only(s)
+    return serial, min(invoice_index.index_ready_until(s, index), session_due)
 
 
 def _open_only(s: BoiSession) -> tuple[int, float]:
@@ -462,8 +457,11 @@ def _find_exact(s: BoiSession, key: ApInvoiceKey) -> list[ExistingInvoice]:
 
 
 def _find_to_write(s: BoiSession, key: ApInvoiceKey) -> list[ExistingInvoice]:
-    """`_find_exact` answered from the fresh index where it does not hold the key."""
-    if invoice_index.fresh_for_keys(s).holds_key(key.division_no, key.vendor_no, key.invoice_no):
+    """`_find_exact`, answered from the fresh index where it does not hold the key (unless
+    `key_lookup_from_index` is off)."""
+    if not s.settings.key_lookup_from_index or invoice_index.fresh_for_keys(s).holds_key(
+        key.division_no, key.vendor_no, key.invoice_no
+    ):
         return _find_exact(s, key)
     boi_writes.note_lookup(s, key, found=False)
     return []

@@ -22,10 +22,14 @@ wrong column name shows up as wrong data; `lenient=False` refuses it (`Error #41
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TypeVar
 
 from ml_connector.sandbox.sage100.schema import TableSpec
+
+_T = TypeVar("_T")
 
 
 class ExpressionError(ValueError):
@@ -254,18 +258,12 @@ def compile_filter(text: str, table: TableSpec, *, lenient: bool = True) -> Sql 
         return f'"{_HELD}{len(literals) - 1}"'
 
     shape = _STRING_LITERAL.sub(hold, text)
-    key = (shape, table.name, lenient)
-    hit = _FILTERS.get(key)
-    if hit is not None and hit[0] is table:
-        compiled = hit[1]
-    else:
-        try:
-            compiled = _compile_filter(shape, table, lenient=lenient)
-        except ExpressionError:
-            return _compile_filter(text, table, lenient=lenient)  # its message, as written
-        if len(_FILTERS) >= _CACHE_HELD:
-            _FILTERS.clear()
-        _FILTERS[key] = (table, compiled)
+    try:
+        compiled = _cached(
+            _FILTERS, shape, table, lenient, lambda: _compile_filter(shape, table, lenient=lenient)
+        )
+    except ExpressionError:
+        return _compile_filter(text, table, lenient=lenient)  # its message, as written
     if compiled is None:
         return None
     params = tuple(
@@ -288,7 +286,6 @@ def _compile_filter(text: str, table: TableSpec, *, lenient: bool) -> Sql | None
 
 
 # compiled value expressions: the adapters ask for the same few column lists over and over
-# (filters carry each document's key and are compiled every time)
 _VALUES: dict[tuple[str, str, bool], tuple[TableSpec, Sql]] = {}
 
 
@@ -297,15 +294,30 @@ def compile_value(text: str, table: TableSpec, *, lenient: bool = True) -> Sql:
 
     A numeric expression is rendered with `STR()` semantics.
     """
+    return _cached(
+        _VALUES, text, table, lenient, lambda: _compile_value(text, table, lenient=lenient)
+    )
+
+
+def _cached(
+    held: dict[tuple[str, str, bool], tuple[TableSpec, _T]],
+    text: str,
+    table: TableSpec,
+    lenient: bool,
+    make: Callable[[], _T],
+) -> _T:
+    """What `make` compiles `text` to for `table`, kept for that table object (another
+    table of the same name compiles again); `held` is let go whole when it is full. A
+    compilation that raises is not kept."""
     key = (text, table.name, lenient)
-    hit = _VALUES.get(key)
+    hit = held.get(key)
     if hit is not None and hit[0] is table:
         return hit[1]
-    sql = _compile_value(text, table, lenient=lenient)
-    if len(_VALUES) >= _CACHE_HELD:
-        _VALUES.clear()
-    _VALUES[key] = (table, sql)
-    return sql
+    made = make()
+    if len(held) >= _CACHE_HELD:
+        held.clear()
+    held[key] = (table, made)
+    return made
 
 
 def _compile_value(text: str, table: TableSpec, *, lenient: bool) -> Sql:
